@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/filterpattern"
+)
+
+func newPatternCmd(stdio IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pattern",
+		Short: "Check and test CloudWatch Logs filter patterns",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newPatternCheckCmd(stdio), newPatternMatchCmd(stdio))
+	return cmd
+}
+
+func newPatternCheckCmd(stdio IO) *cobra.Command {
+	var control, format string
+	cmd := &cobra.Command{
+		Use:   "check [--control 4.1] [--format text|json] PATTERN",
+		Short: "Does a metric filter pattern satisfy a CIS control?",
+		Long: `Judges a metric filter pattern by evaluating it over generated CloudTrail events: it must
+match every event the control requires and must not fire on successful API calls.
+PATTERN "-" reads the pattern from standard input. Put "--" before a pattern that
+starts with "-".
+
+Exit status: 0 the pattern satisfies the control, 1 it does not (an example event is
+shown), 2 it does not parse (the character offset is shown) or the input is bad.`,
+		Example: `  cisbot pattern check '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+  cisbot pattern check --format json - < pattern.txt`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return &exitError{code: ExitError, err: fmt.Errorf("--format %q: use text or json", format)}
+			}
+			ctl, err := cis.Lookup(control)
+			if err != nil {
+				return &exitError{code: ExitError, err: fmt.Errorf("--control: %w", err)}
+			}
+			text, err := patternArg(args[0], stdio.In)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			return runCheck(stdio, ctl, text, format)
+		},
+	}
+	cmd.Flags().StringVar(&control, "control", "4.1", "the control to check against (4.1, or its number in another benchmark: 3.1, 5.1, CloudWatch.2)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// patternArg returns the pattern argument, or standard input for "-".
+func patternArg(arg string, in io.Reader) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(in, 64*1024))
+	if err != nil {
+		return "", fmt.Errorf("read pattern from standard input: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// checkJSON is the --format json document of pattern check.
+type checkJSON struct {
+	Verdict string `json:"verdict"` // pass, fail, invalid
+	*cis.PatternVerdict
+	Error *parseErrorJSON `json:"error,omitempty"`
+}
+
+type parseErrorJSON struct {
+	Offset  int    `json:"offset"`
+	Message string `json:"message"`
+}
+
+func runCheck(stdio IO, ctl *cis.Control, text, format string) error {
+	v, err := cis.CheckPattern(ctl, text)
+	var pe *filterpattern.ParseError
+	if errors.As(err, &pe) {
+		if format == "json" {
+			doc := checkJSON{Verdict: "invalid", PatternVerdict: &cis.PatternVerdict{Control: ctl.ID, Pattern: text},
+				Error: &parseErrorJSON{Offset: pe.Offset, Message: pe.Msg}}
+			if err := writeJSON(stdio.Out, doc); err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			return &exitError{code: ExitError}
+		}
+		return &exitError{code: ExitError, err: fmt.Errorf("%v\n%s", pe, caret(text, pe.Offset))}
+	}
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	if format == "json" {
+		doc := checkJSON{Verdict: "pass", PatternVerdict: &v}
+		if !v.Satisfies {
+			doc.Verdict = "fail"
+		}
+		if err := writeJSON(stdio.Out, doc); err != nil {
+			return &exitError{code: ExitError, err: err}
+		}
+	} else {
+		writeVerdict(stdio.Out, ctl, v)
+	}
+	if !v.Satisfies {
+		return &exitError{code: ExitFail}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// caret shows the pattern with a marker under the character at offset.
+func caret(text string, offset int) string {
+	runes := []rune(text)
+	// Show one line of the pattern: the one holding the offset.
+	start, end := offset, offset
+	for start > 0 && start <= len(runes) && runes[start-1] != '\n' {
+		start--
+	}
+	for end < len(runes) && runes[end] != '\n' {
+		end++
+	}
+	if start > len(runes) {
+		start = len(runes)
+	}
+	line := string(runes[start:end])
+	pad := strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return '\t'
+		}
+		return ' '
+	}, string(runes[start:min(offset, len(runes))]))
+	return "  " + line + "\n  " + pad + "^"
+}
+
+func writeVerdict(w io.Writer, ctl *cis.Control, v cis.PatternVerdict) {
+	status := "PASS"
+	if !v.Satisfies {
+		status = "FAIL"
+	}
+	fmt.Fprintf(w, "%s  control %s: %s\n", status, ctl.ID, ctl.Title)
+	fmt.Fprintf(w, "  also: %s\n", refsLine(ctl))
+	fmt.Fprintf(w, "  pattern:   %s\n", v.Pattern)
+	if v.Canonical != "" && v.Canonical != v.Pattern {
+		fmt.Fprintf(w, "  read as:   %s\n", v.Canonical)
+	}
+	fmt.Fprintf(w, "  verdict:   %s\n", v.Reason)
+	if v.SecurityHubExact {
+		fmt.Fprintln(w, "  Security Hub CloudWatch.2: accepts this exact text")
+	} else {
+		fmt.Fprintln(w, "  Security Hub CloudWatch.2: does not accept this exact text (it compares strings; the securityhub pattern satisfies both)")
+	}
+	fmt.Fprintf(w, "  checked:   %d generated cases\n", v.Cases)
+	if ce := v.Counterexample; ce != nil {
+		what := "does not match"
+		if ce.PatternMatches {
+			what = "matches"
+		}
+		fmt.Fprintf(w, "  example event (the pattern %s it):\n    %s\n", what, ce.Event)
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "  note:      the pattern %s, e.g. %s\n", n.Problem, fieldsText(n.Fields))
+	}
+}
+
+func refsLine(ctl *cis.Control) string {
+	parts := make([]string, 0, len(ctl.Refs))
+	for _, r := range ctl.Refs {
+		s := r.Benchmark + " " + r.ID
+		if r.Versions != "" {
+			s = fmt.Sprintf("CIS %s %s", r.Versions, r.ID)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func fieldsText(fs []cis.FieldValue) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = strings.TrimPrefix(f.Path, "$.") + "=" + f.Value
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newPatternMatchCmd(stdio IO) *cobra.Command {
+	return &cobra.Command{
+		Use:   "match PATTERN [FILE]",
+		Short: "Print the log lines a filter pattern matches",
+		Long: `Reads log events, one per line, from FILE or standard input and prints each line the
+pattern matches, unchanged, as the CloudWatch console's "Test pattern" does. Lines that are
+not JSON are simply not matched by JSON patterns. Put "--" before a pattern that starts
+with "-".
+
+Exit status: 0 (also when nothing matches), 2 when the pattern does not parse or the
+input cannot be read.`,
+		Example: `  cisbot pattern match '{ $.errorCode = "AccessDenied*" }' events.jsonl
+  aws logs filter-log-events ... | jq -c '.events[].message | fromjson' | cisbot pattern match '{ $.errorCode = * }'`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			pat, err := filterpattern.Parse(args[0])
+			if err != nil {
+				var pe *filterpattern.ParseError
+				if errors.As(err, &pe) {
+					err = fmt.Errorf("%v\n%s", pe, caret(args[0], pe.Offset))
+				}
+				return &exitError{code: ExitError, err: err}
+			}
+			in := stdio.In
+			if len(args) == 2 && args[1] != "-" {
+				f, err := os.Open(args[1])
+				if err != nil {
+					return &exitError{code: ExitError, err: fmt.Errorf("open events file: %w", err)}
+				}
+				defer f.Close()
+				in = f
+			}
+			if err := matchLines(pat, in, stdio.Out); err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			return nil
+		},
+	}
+}
+
+// matchLines copies the lines of in that pat matches to out, byte for byte.
+func matchLines(pat *filterpattern.Pattern, in io.Reader, out io.Writer) error {
+	r := bufio.NewReaderSize(in, 256*1024)
+	w := bufio.NewWriterSize(out, 64*1024)
+	for {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: gather it whole.
+			full := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = r.ReadSlice('\n')
+				full = append(full, line...)
+			}
+			line = full
+		}
+		if len(line) > 0 {
+			msg := bytes.TrimRight(line, "\r\n")
+			if pat.MatchBytes(msg) {
+				if _, werr := w.Write(line); werr != nil {
+					return fmt.Errorf("write output: %w", werr)
+				}
+				if line[len(line)-1] != '\n' {
+					w.WriteByte('\n')
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
