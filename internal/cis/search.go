@@ -458,8 +458,23 @@ func (s *search) dfs(i int) bool {
 		s.assigned[i] = false
 		return false
 	}
+	// Values that leave the same formula to decide lead to the same subtree: explore it once.
+	// (Only for JSON candidates: a non-JSON one is judged on the whole event's text.)
+	dedupe := s.cand.Form() == fp.FormJSON
+	hasChildren := s.hasChildren(i)
+	seen := map[string]bool{}
 	for _, v := range s.fields[i].domain {
 		s.assigned[i], s.value[i] = true, v
+		if dedupe {
+			key := s.residualKey()
+			if hasChildren {
+				key += "\x00" + v.Kind.String()
+			}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+		}
 		if s.dfs(i + 1) {
 			return true
 		}
@@ -657,4 +672,82 @@ func (s *search) decides(i int) bool {
 		}
 	}
 	return false
+}
+
+func (s *search) hasChildren(i int) bool {
+	for j := range s.fields {
+		for _, p := range s.fields[j].parents {
+			if p == i {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// residualKey identifies what remains to be decided under the current partial assignment: the
+// patterns with their decided parts folded away.
+func (s *search) residualKey() string {
+	var b strings.Builder
+	for _, group := range [][]*fp.Pattern{s.include, s.exclude, {s.cand}} {
+		for _, p := range group {
+			if p.Form() == fp.FormJSON {
+				s.residual(&b, p.Expr())
+			}
+			b.WriteByte(';')
+		}
+	}
+	return b.String()
+}
+
+// residual writes e with its decided parts folded away and returns e's value.
+func (s *search) residual(b *strings.Builder, e fp.Expr) tri {
+	switch n := e.(type) {
+	case *fp.Or, *fp.And:
+		var terms []fp.Expr
+		absorbing, sep := triTrue, " | "
+		if a, ok := n.(*fp.And); ok {
+			terms, absorbing, sep = a.Terms, triFalse, " & "
+		} else {
+			terms = n.(*fp.Or).Terms
+		}
+		var sub strings.Builder
+		open := 0
+		for _, t := range terms {
+			var tb strings.Builder
+			switch s.residual(&tb, t) {
+			case absorbing:
+				b.WriteString(map[tri]string{triTrue: "T", triFalse: "F"}[absorbing])
+				return absorbing
+			case triUnknown:
+				if open > 0 {
+					sub.WriteString(sep)
+				}
+				sub.WriteString(tb.String())
+				open++
+			}
+		}
+		if open == 0 {
+			v := not(absorbing)
+			b.WriteString(map[tri]string{triTrue: "T", triFalse: "F"}[v])
+			return v
+		}
+		b.WriteByte('(')
+		b.WriteString(sub.String())
+		b.WriteByte(')')
+		return triUnknown
+	case *fp.Cond:
+		v, ok := s.node(n.Sel)
+		if !ok {
+			fmt.Fprintf(b, "%p", n)
+			return triUnknown
+		}
+		if n.Test(v) {
+			b.WriteByte('T')
+			return triTrue
+		}
+		b.WriteByte('F')
+		return triFalse
+	}
+	return triFalse
 }

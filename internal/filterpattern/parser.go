@@ -40,6 +40,17 @@ func Parse(text string) (*Pattern, error) {
 	if n := utf8.RuneCountInString(text); n > MaxLength {
 		return nil, &ParseError{Offset: MaxLength, Msg: "the pattern is longer than 1024 characters, the most CloudWatch Logs accepts"}
 	}
+	if !utf8.ValidString(text) {
+		bad := 0
+		for bad < len(text) {
+			r, size := utf8.DecodeRuneInString(text[bad:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			bad += size
+		}
+		return nil, &ParseError{Offset: utf8.RuneCountInString(text[:bad]), Msg: "the pattern is not valid UTF-8"}
+	}
 	p := &Pattern{text: text}
 	trimmed := strings.TrimLeft(text, " \t\r\n\f\v")
 	if trimmed == "" {
