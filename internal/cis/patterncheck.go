@@ -35,6 +35,8 @@ type Counterexample struct {
 	PatternMatches bool `json:"pattern_matches"`
 	// Fields are the fields of Event that make it a counterexample (all others are ordinary).
 	Fields []FieldValue `json:"fields"`
+	// Branch is the top-level || branch of the pattern that matches the event, when one does.
+	Branch string `json:"branch,omitempty"`
 	// Event is the whole record, one line of JSON as CloudWatch Logs stores it.
 	Event json.RawMessage `json:"event"`
 }
@@ -92,6 +94,9 @@ func CheckPattern(c *Control, text string) (PatternVerdict, error) {
 		}
 		v.Counterexample = found
 		v.Reason = "the pattern " + probe.Problem + ": " + describe(found.Fields)
+		if found.Branch != "" {
+			v.Reason += ", through its branch " + found.Branch
+		}
 		return v, nil
 	}
 	v.Satisfies = true

@@ -619,6 +619,14 @@ func (s *search) counterexample() (*Counterexample, error) {
 		return nil, fmt.Errorf("internal error: generated counterexample does not reproduce on its JSON text: %s", ev)
 	}
 	ce := &Counterexample{Probe: s.probe.Name, Problem: s.probe.Problem, PatternMatches: matches, Event: json.RawMessage(ev)}
+	if or, ok := s.cand.Expr().(*fp.Or); ok && matches {
+		for _, t := range or.Terms {
+			if fp.EvalJSON(t, ev) {
+				ce.Branch = t.String()
+				break
+			}
+		}
+	}
 	for i, f := range s.fields {
 		n, _ := s.effective(i)
 		if n == f.def && !s.inInclude(f.key) && !s.decides(i) {

@@ -37,3 +37,13 @@ func LookupJSON(msg []byte, sel Selector) Node {
 	}
 	return lookup(gjson.ParseBytes(msg), sel)
 }
+
+// EvalJSON evaluates one expression of a JSON pattern (a branch of it, say) on a JSON message.
+func EvalJSON(e Expr, msg []byte) bool {
+	msg = bytes.TrimSpace(msg)
+	if len(msg) == 0 || msg[0] != '{' || !gjson.ValidBytes(msg) {
+		return false
+	}
+	doc := gjson.ParseBytes(msg)
+	return eval(e, func(c *Cond) Node { return lookup(doc, c.Sel) })
+}
