@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -120,6 +121,14 @@ func (c *Cond) String() string {
 func (v Value) canonical() string {
 	switch v.Kind {
 	case ValueNumber:
+		// A number too large for a float64 is ±Inf, which FormatFloat spells "+Inf": a word,
+		// not a number, when parsed back. Spell it as a number that overflows alike.
+		if math.IsInf(v.Num, 0) {
+			if v.Num < 0 {
+				return "-1e999"
+			}
+			return "1e999"
+		}
 		return strconv.FormatFloat(v.Num, 'g', -1, 64)
 	case ValueAny:
 		return "*"

@@ -3,6 +3,7 @@ package filterpattern
 import (
 	"bytes"
 	"strconv"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -54,7 +55,9 @@ func (p *Pattern) matchJSON(msg []byte) bool {
 	if len(msg) == 0 || msg[0] != '{' || !gjson.ValidBytes(msg) {
 		return false
 	}
-	doc := gjson.ParseBytes(msg)
+	// gjson.ParseBytes would copy the message into a string; alias it instead. Nothing derived
+	// from doc outlives this call.
+	doc := gjson.Parse(unsafe.String(unsafe.SliceData(msg), len(msg)))
 	// Each selector is looked up at most once per event; most patterns have few.
 	var small [8]Node
 	var smallDone [8]bool

@@ -40,9 +40,7 @@ func loadCloudTrailSample(tb testing.TB) cloudTrailSample {
 		tb.Fatal(err)
 	}
 	var s cloudTrailSample
-	for _, l := range bytes.Split(bytes.TrimRight(raw, "\n"), []byte("\n")) {
-		s.lines = append(s.lines, l)
-	}
+	s.lines = bytes.Split(bytes.TrimRight(raw, "\n"), []byte("\n"))
 	f, err := os.Open(filepath.Join("testdata", "cloudtrail-sample.expected.tsv"))
 	if err != nil {
 		tb.Fatal(err)

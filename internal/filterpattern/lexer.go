@@ -197,7 +197,10 @@ func (l *lexer) selector() (token, error) {
 			for l.pos < len(l.src) && isDigit(l.src[l.pos]) {
 				l.pos++
 			}
-			if l.pos == ns || l.pos-ns > 9 {
+			if l.pos-ns > 9 {
+				return token{}, l.errorf(ns, "array index too large: at most 9 digits")
+			}
+			if l.pos == ns {
 				if l.pos < len(l.src) && l.src[l.pos] == '*' {
 					return token{}, l.errorf(ns, "wildcard array indexes ([*]) are not supported: name the index")
 				}

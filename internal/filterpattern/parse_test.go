@@ -64,6 +64,8 @@ func TestParseJSONCanonical(t *testing.T) {
 		{"explicit plus", `{ $.n = +1000 }`, `{ $.n = 1000 }`},
 		{"signed exponent upper case", `{ $.n < -2.5E+2 }`, `{ $.n < -250 }`},
 		{"large exponent", `{ $.n > 1e21 }`, `{ $.n > 1e+21 }`},
+		{"overflow", `{ $.n = 10e1000 }`, `{ $.n = 1e999 }`},
+		{"negative overflow", `{ $.n > -1e400 }`, `{ $.n > -1e999 }`},
 		{"not quite a number", `{ $.n = 1e }`, `{ $.n = "1e" }`},
 		{"dotted but not a number", `{ $.n = 1.2.3 }`, `{ $.n = "1.2.3" }`},
 
@@ -270,6 +272,7 @@ func TestParseErrors(t *testing.T) {
 		{"wildcard name", `{ $.a.* = 1 }`, 6, "wildcard selectors"},
 		{"wildcard index", `{ $.a[*] = 1 }`, 6, "wildcard array indexes"},
 		{"non-digit index", `{ $.a[x] = 1 }`, 6, "expected an array index"},
+		{"index of ten digits", `{ $.a[1234567890] = 1 }`, 6, "array index too large"},
 		{"unclosed index", `{ $.a[0 = 1 }`, 7, "expected ']' after the array index"},
 		{"space before index", `{ $.a [0] = 1 }`, 6, `unexpected '['`},
 		// Operators and values.
@@ -320,6 +323,9 @@ func TestParseErrors(t *testing.T) {
 		{"regex then text", `%abc% x`, 6, "expected the end of the pattern after the regular expression"},
 		{"regex invalid", `%[a%`, 1, "bad regular expression"},
 		{"regex after blanks", `  %a(b)%`, 3, "parentheses are not supported"},
+		// Invalid UTF-8: the offset is that of the first bad byte, in characters.
+		{"invalid UTF-8", "{ $.a = \"\xff\" }", 9, "not valid UTF-8"},
+		{"invalid UTF-8 after non-ASCII", "é\xc3", 1, "not valid UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
