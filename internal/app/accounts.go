@@ -1,0 +1,230 @@
+// Package app wires the domain to its real parts: configured accounts to AWS sessions and audit
+// targets. The command line and the Slack bot share it, so an account means the same in both.
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/config"
+)
+
+// Accounts resolves account names to AWS sessions.
+type Accounts struct {
+	cfg     *config.Config
+	factory *awsenv.Factory
+
+	mu  sync.Mutex
+	ids map[string]string // account name -> id, learned from GetCallerIdentity
+}
+
+// NewAccounts binds a configuration to a session factory.
+func NewAccounts(cfg *config.Config, f *awsenv.Factory) *Accounts {
+	return &Accounts{cfg: cfg, factory: f, ids: map[string]string{}}
+}
+
+// API adapts a session to what the audit reads.
+func API(s *awsenv.Session) *cis.AccountAPI {
+	return &cis.AccountAPI{
+		CloudTrail: func(region string) cis.TrailAPI { return s.CloudTrail(region) },
+		Logs:       func(region string) cis.LogsAPI { return s.Logs(region) },
+		CloudWatch: func(region string) cis.AlarmsAPI { return s.CloudWatch(region) },
+		SNS:        func(region string) cis.TopicsAPI { return s.SNS(region) },
+		AccountID:  s.AccountID,
+	}
+}
+
+func (a *Accounts) session(acc *config.Account) *awsenv.Session {
+	return a.factory.Session(awsenv.Target{Name: acc.Name, RoleARN: acc.RoleARN, ExternalID: acc.ExternalID})
+}
+
+// Collector returns a collector that follows log groups and topics into other configured
+// accounts, and into any organization account when an organization role is configured.
+func (a *Accounts) Collector() *cis.Collector {
+	return &cis.Collector{Region: a.factory.Region(), Other: a.other}
+}
+
+func (a *Accounts) other(ctx context.Context, accountID string) (*cis.AccountAPI, bool) {
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		if roleAccount(acc.RoleARN) == accountID {
+			return API(a.session(acc)), true
+		}
+	}
+	// Accounts on the base credentials: their id is known only by asking.
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		if acc.RoleARN != "" {
+			continue
+		}
+		if id, err := a.accountID(ctx, acc); err == nil && id == accountID {
+			return API(a.session(acc)), true
+		}
+	}
+	if org := a.cfg.Organization; org != nil {
+		s := a.factory.Session(awsenv.Target{Name: accountID, RoleARN: a.orgRole(accountID), ExternalID: org.ExternalID})
+		return API(s), true
+	}
+	return nil, false
+}
+
+func (a *Accounts) accountID(ctx context.Context, acc *config.Account) (string, error) {
+	a.mu.Lock()
+	id, ok := a.ids[acc.Name]
+	a.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := a.session(acc).AccountID(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	a.ids[acc.Name] = id
+	a.mu.Unlock()
+	return id, nil
+}
+
+func (a *Accounts) orgRole(accountID string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(a.factory.Region()), accountID, a.cfg.Organization.RoleName)
+}
+
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
+}
+
+// roleAccount is the account id in a role ARN (arn:aws:iam::<id>:role/x), or "".
+func roleAccount(roleARN string) string {
+	parts := strings.Split(roleARN, ":")
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+// UnknownAccountError is a name that is not configured, with the closest configured one.
+type UnknownAccountError struct {
+	Name    string
+	Closest string
+	Known   []string
+}
+
+func (e *UnknownAccountError) Error() string {
+	msg := fmt.Sprintf("unknown account %q", e.Name)
+	if e.Closest != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", e.Closest)
+	}
+	if len(e.Known) == 0 {
+		return msg + ": no accounts are configured; add them under accounts: in the config file"
+	}
+	return msg + "; configured accounts: " + strings.Join(e.Known, ", ")
+}
+
+// Targets resolves names ("all" or configured names) into audit targets; all adds the
+// organization's ACTIVE accounts when an organization section is configured.
+func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis.Target, error) {
+	var out []cis.Target
+	seen := map[string]bool{}
+	add := func(acc *config.Account) {
+		if !seen[acc.Name] {
+			seen[acc.Name] = true
+			s := a.session(acc)
+			out = append(out, cis.Target{Name: acc.Name, Resolve: func(context.Context) (*cis.AccountAPI, error) { return API(s), nil }})
+		}
+	}
+	for _, n := range names {
+		if n == "all" {
+			all = true
+			continue
+		}
+		acc, ok := a.cfg.Account(n)
+		if !ok {
+			return nil, &UnknownAccountError{Name: n, Closest: closest(n, a.cfg.Names()), Known: a.cfg.Names()}
+		}
+		add(acc)
+	}
+	if !all {
+		if len(out) == 0 {
+			return nil, fmt.Errorf("name the accounts to audit (configured: %s), or use --all", strings.Join(a.cfg.Names(), ", "))
+		}
+		return out, nil
+	}
+	for i := range a.cfg.Accounts {
+		add(&a.cfg.Accounts[i])
+	}
+	if a.cfg.Organization == nil {
+		return out, nil
+	}
+	orgAccounts, err := a.factory.OrganizationAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the organization's accounts (organization: in the config): %w", err)
+	}
+	covered := map[string]bool{}
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		if id := roleAccount(acc.RoleARN); id != "" {
+			covered[id] = true
+		} else if id, err := a.accountID(ctx, acc); err == nil {
+			covered[id] = true
+		}
+	}
+	sort.Slice(orgAccounts, func(i, j int) bool { return orgAccounts[i].ID < orgAccounts[j].ID })
+	for _, oa := range orgAccounts {
+		if covered[oa.ID] {
+			continue
+		}
+		name := oa.Name
+		if name == "" || seen[name] {
+			name = oa.ID
+		}
+		seen[name] = true
+		s := a.factory.Session(awsenv.Target{Name: name, RoleARN: a.orgRole(oa.ID), ExternalID: a.cfg.Organization.ExternalID})
+		out = append(out, cis.Target{Name: name, Resolve: func(context.Context) (*cis.AccountAPI, error) { return API(s), nil }})
+	}
+	return out, nil
+}
+
+// closest returns the known name nearest to n by edit distance, if it is near enough to be a typo.
+func closest(n string, known []string) string {
+	best, bestD := "", len(n)/2+2
+	for _, k := range known {
+		if d := distance(strings.ToLower(n), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = slices.Min([]int{prev[j] + 1, cur[j-1] + 1, prev[j-1] + cost})
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,239 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
+	"github.com/cisbot/cisbot/internal/testutil/awsproxy"
+	"github.com/cisbot/cisbot/internal/testutil/moto"
+)
+
+var (
+	srv *moto.Server
+	// proxy stands in front of moto: it adds latency for the fan-out benchmark and shows one
+	// subscription as pending, a state moto cannot hold (it confirms every subscription).
+	proxy *awsproxy.Proxy
+)
+
+func TestMain(m *testing.M) {
+	// The tests reach AWS only through moto, with dummy credentials set here.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k)
+		}
+	}
+	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	moto.Main(m, &srv)
+}
+
+var proxyOnce sync.Once
+
+// factory builds the bot's real session factory, aimed at the proxy in front of moto.
+func factory(t testing.TB) *awsenv.Factory {
+	t.Helper()
+	proxyOnce.Do(func() {
+		var err error
+		if proxy, err = awsproxy.New(srv.URL); err != nil {
+			panic(err)
+		}
+	})
+	f, err := awsenv.New(context.Background(), awsenv.Options{
+		Region: "us-east-1",
+		ConfigOptions: []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithBaseEndpoint(proxy.URL),
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func parseConfig(t testing.TB, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, yaml)
+	}
+	return cfg
+}
+
+func TestAuditScenarios(t *testing.T) {
+	exact := `{ ($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied") }`
+	type want struct {
+		status cis.Status
+		step   cis.Step
+		reason string
+	}
+	type sc = awsaccount.Scenario
+	scenarios := map[string]struct {
+		sc   sc
+		want want
+	}{
+		"passing":                              {sc{}, want{cis.StatusPass, "", ""}},
+		"single-region trail":                  {sc{SingleRegion: true}, want{cis.StatusFail, cis.StepTrail, "single-region"}},
+		"trail not logging":                    {sc{NotLogging: true}, want{cis.StatusFail, cis.StepLogging, "not logging"}},
+		"write-only selectors":                 {sc{WriteOnly: true}, want{cis.StatusFail, cis.StepManagementEvents, "write management events only"}},
+		"advanced selectors":                   {sc{Advanced: true}, want{cis.StatusPass, "", ""}},
+		"CIS v3 pattern":                       {sc{Pattern: cis.PatternCISv3}, want{cis.StatusPass, "", ""}},
+		"exact-code pattern":                   {sc{Pattern: exact}, want{cis.StatusFail, cis.StepMetricFilter, "AccessDeniedException"}},
+		"alarm in the wrong namespace":         {sc{AlarmNamespace: "LogMetrics"}, want{cis.StatusFail, cis.StepAlarm, "namespace"}},
+		"2-of-3 alarm":                         {sc{Datapoints: 2}, want{cis.StatusFail, cis.StepAlarm, "2 breaching datapoints out of 3"}},
+		"alarm without actions":                {sc{NoActions: true}, want{cis.StatusFail, cis.StepAlarmAction, "no actions"}},
+		"pending subscription only":            {sc{PendingOnly: true}, want{cis.StatusFail, cis.StepSubscriber, "pending confirmation"}},
+		"no subscription":                      {sc{NoSubscription: true}, want{cis.StatusFail, cis.StepSubscriber, "no confirmed subscription"}},
+		"log group in an unconfigured account": {sc{LogGroupAccount: "999999999999"}, want{cis.StatusError, cis.StepMetricFilter, "999999999999, which is not configured"}},
+	}
+	f := factory(t)
+	var yaml strings.Builder
+	yaml.WriteString("aws:\n  region: us-east-1\naccounts:\n")
+	ids := map[string]string{}
+	var names []string
+	i := 0
+	for name, s := range scenarios {
+		id := awsaccount.NewID()
+		ids[name] = id
+		awsaccount.Build(t, f, id, s.sc, proxy)
+		acc := fmt.Sprintf("s%02d", i)
+		i++
+		names = append(names, acc)
+		fmt.Fprintf(&yaml, "  - name: %s\n    role_arn: %s\n", acc, awsaccount.RoleARN(id))
+		ids[acc] = name
+	}
+	cfg := parseConfig(t, yaml.String())
+	accounts := NewAccounts(cfg, f)
+	targets, err := accounts.Targets(context.Background(), names, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, _ := cis.Lookup("4.1")
+	runner := &cis.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 4}
+	var progress atomic.Int64
+	runner.Progress = func(done, total int, _ cis.Result) { progress.Store(int64(done)) }
+	results := runner.Run(context.Background(), targets)
+	if len(results) != len(scenarios) || progress.Load() != int64(len(scenarios)) {
+		t.Fatalf("%d results, progress %d, for %d scenarios", len(results), progress.Load(), len(scenarios))
+	}
+	for k, r := range results {
+		name := ids[names[k]]
+		w := scenarios[name].want
+		t.Run(name, func(t *testing.T) {
+			if r.Account != names[k] {
+				t.Fatalf("result %d is for %s, want %s: results must keep the targets' order", k, r.Account, names[k])
+			}
+			if r.AccountID != ids[name] {
+				t.Errorf("account_id %q, want %q", r.AccountID, ids[name])
+			}
+			if r.Status != w.status {
+				t.Fatalf("status %s, want %s: %s\nchecks: %+v", r.Status, w.status, r.Reason, r.Checks)
+			}
+			if w.step != "" && (r.FailedStep == nil || *r.FailedStep != w.step) {
+				t.Errorf("failed_step %v, want %s (%s)", r.FailedStep, w.step, r.Reason)
+			}
+			if !strings.Contains(r.Reason, w.reason) {
+				t.Errorf("reason %q lacks %q", r.Reason, w.reason)
+			}
+			for _, c := range r.Checks {
+				if c.Detail == "" || (c.Status != cis.StatusError && c.Resource == "" && c.Step != cis.StepTrail) {
+					t.Errorf("check without evidence: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+// The organization: --all audits the configured accounts and every ACTIVE member account,
+// assuming organization.role_name in each; a member that is also configured is audited once.
+func TestAuditOrganization(t *testing.T) {
+	if err := srv.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	f := factory(t)
+	ctx := context.Background()
+	orgs := f.Session(awsenv.Target{}).Organizations()
+	if _, err := orgs.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var memberIDs []string
+	for _, n := range []string{"dev", "staging"} {
+		out, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(n), Email: aws.String(n + "@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		memberIDs = append(memberIDs, *out.CreateAccountStatus.AccountId)
+	}
+	// dev passes; staging has nothing; the management account (base credentials) is configured.
+	awsaccount.Build(t, f, memberIDs[0], awsaccount.Scenario{}, proxy)
+	cfg := parseConfig(t, fmt.Sprintf("accounts:\n  - name: mgmt\n  - name: dev-configured\n    role_arn: arn:aws:iam::%s:role/cisbot\norganization:\n  role_name: cisbot\n", memberIDs[0]))
+	accounts := NewAccounts(cfg, f)
+	targets, err := accounts.Targets(ctx, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range targets {
+		got = append(got, tg.Name)
+	}
+	want := []string{"mgmt", "dev-configured", "staging"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("targets %v, want %v (configured first, then members not already configured)", got, want)
+	}
+	ctl, _ := cis.Lookup("4.1")
+	results := (&cis.Runner{Control: ctl, Collector: accounts.Collector()}).Run(ctx, targets)
+	wantStatus := []cis.Status{cis.StatusFail, cis.StatusPass, cis.StatusFail}
+	for i, r := range results {
+		if r.Status != wantStatus[i] {
+			t.Errorf("%s: %s, want %s (%s)", r.Account, r.Status, wantStatus[i], r.Reason)
+		}
+	}
+	if results[2].AccountID != memberIDs[1] {
+		t.Errorf("staging audited in account %s, want %s", results[2].AccountID, memberIDs[1])
+	}
+}
+
+func TestTargetsUnknownAccount(t *testing.T) {
+	cfg := parseConfig(t, "accounts:\n  - name: prod\n  - name: staging\n")
+	_, err := NewAccounts(cfg, factory(t)).Targets(context.Background(), []string{"prdo"}, false)
+	if err == nil || !strings.Contains(err.Error(), `did you mean "prod"`) || !strings.Contains(err.Error(), "prod, staging") {
+		t.Fatalf("error %v; want the closest match and the configured names", err)
+	}
+}
+
+// A cancelled run still returns one result per account, each an ERROR saying so.
+func TestAuditCancelled(t *testing.T) {
+	cfg := parseConfig(t, "accounts:\n  - name: a\n  - name: b\n")
+	accounts := NewAccounts(cfg, factory(t))
+	targets, err := accounts.Targets(context.Background(), []string{"all"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctl, _ := cis.Lookup("4.1")
+	results := (&cis.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 1}).Run(ctx, targets)
+	if len(results) != 2 {
+		t.Fatalf("%d results", len(results))
+	}
+	for _, r := range results {
+		if r.Status != cis.StatusError || !strings.Contains(r.Reason, "cancelled") {
+			t.Errorf("%s: %s %q, want ERROR cancelled", r.Account, r.Status, r.Reason)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+// Package config loads cisbot's configuration file: which AWS accounts the bot may audit, how
+// it reaches them, and where their results go in Slack.
+//
+// Loading follows alertmanager's shape: the YAML is decoded strictly (an unknown key is an error,
+// because a misspelled role_arn silently auditing the wrong account is worse than refusing to
+// start), defaults are applied, and then every field is validated. All problems in a file are
+// reported together as Errors, each naming the field, its line and the fix. Credentials never
+// come from this file: values that look like AWS keys or Slack tokens are rejected.
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// EnvVar names the environment variable that points at the config file when no flag is given,
+// so a container can set it once instead of repeating a flag in every command.
+const EnvVar = "CISBOT_CONFIG"
+
+// maxFileSize bounds what Load reads and Parse accepts. A real config is a few kilobytes (256
+// KiB is over a thousand accounts; larger estates use the organization section). The bound
+// keeps a wrong path (a log file, a device) from being read whole, and keeps the YAML parser,
+// whose time grows faster than linearly on some inputs, well under a second.
+const maxFileSize = 256 << 10
+
+// Config is cisbot's configuration file.
+type Config struct {
+	// AWS holds settings shared by every account.
+	AWS AWS `yaml:"aws"`
+	// Accounts are the accounts users can name in /cis audit, in file order.
+	Accounts []Account `yaml:"accounts"`
+	// Organization, when set, makes every member account of the AWS Organization auditable
+	// through one role name, so a large organization does not need one entry per account.
+	Organization *Organization `yaml:"organization"`
+}
+
+// AWS holds settings that apply to every AWS call.
+type AWS struct {
+	// Region is where account-level calls go; empty means the region of the AWS config
+	// (AWS_REGION or the profile), which is what most deployments already set.
+	Region string `yaml:"region"`
+	// CloudWatchProtocol picks the wire protocol of CloudWatch calls: auto (the default, chosen
+	// after decoding when the field is empty), cbor or query. It exists for endpoints and
+	// proxies that speak only one of them.
+	CloudWatchProtocol string `yaml:"cloudwatch_protocol"`
+}
+
+// Account is one AWS account users can audit by name.
+type Account struct {
+	// Name is what users type: /cis audit prod.
+	Name string `yaml:"name"`
+	// RoleARN is the role assumed to audit the account; empty means the base credentials,
+	// which suits a bot running inside the audited account.
+	RoleARN string `yaml:"role_arn"`
+	// ExternalID is passed to AssumeRole when the role's trust policy requires one.
+	ExternalID string `yaml:"external_id"`
+	// Channel is the Slack channel id (C…, G… or D…) that receives this account's scheduled
+	// results; empty means the bot's default channel. An id, not a name, because names change.
+	Channel string `yaml:"channel"`
+}
+
+// Organization makes the member accounts of an AWS Organization auditable.
+type Organization struct {
+	// RoleName is the role assumed in each member account, as
+	// arn:<partition>:iam::<account id>:role/<role_name>; one name works across accounts
+	// because organizations deploy the same audit role everywhere (StackSets).
+	RoleName string `yaml:"role_name"`
+	// ExternalID is passed to AssumeRole in every member account, if their trust policy needs it.
+	ExternalID string `yaml:"external_id"`
+}
+
+// Default is the configuration used when no file is given: one account named "default" using
+// the base credentials, cloudwatch_protocol auto. It lets the bot audit the account it runs in
+// with no file at all. Each call returns a new value, so callers may modify it.
+func Default() *Config {
+	return &Config{
+		AWS:      AWS{CloudWatchProtocol: "auto"},
+		Accounts: []Account{{Name: "default"}},
+	}
+}
+
+// Resolve picks the config path: the flag value if non-empty, else $CISBOT_CONFIG, else ""
+// (meaning Default()). A flag beats the environment because it is the more specific request.
+// A nil getenv means an empty environment.
+func Resolve(flagValue string, getenv func(string) (string, bool)) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if getenv != nil {
+		if v, ok := getenv(EnvVar); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// Load reads and validates the file at path. getenv expands ${VAR} in values ($VAR is left
+// alone and "$${" writes a literal "${"), so per-deployment values such as role ARNs can come
+// from the environment; a reference to an unset variable is an error naming the field and the
+// variable. A nil getenv means an empty environment. Problems in the file are returned as
+// Errors.
+func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w (check the path given on the command line or in $%s, or give neither to use the built-in default)", err, EnvVar)
+	}
+	defer f.Close()
+	// One byte past the limit, so Parse can tell a file at the limit from a larger one.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(path, data, getenv)
+}
+
+// Account returns the account with that name (exact match: names were checked to be unique
+// ignoring case, so an exact match is the one the file spells).
+func (c *Config) Account(name string) (*Account, bool) {
+	for i := range c.Accounts {
+		if c.Accounts[i].Name == name {
+			return &c.Accounts[i], true
+		}
+	}
+	return nil, false
+}
+
+// Names returns the account names in file order, the order help and audits list them in.
+func (c *Config) Names() []string {
+	names := make([]string, len(c.Accounts))
+	for i, a := range c.Accounts {
+		names[i] = a.Name
+	}
+	return names
+}

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	// regionRE is the shape of every AWS region code: us-east-1, eu-central-2, us-gov-west-1,
+	// cn-north-1, us-isob-east-1, eusc-de-east-1. A shape, not a list, so new regions work.
+	regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?$`)
+	// zoneRE is an availability zone (us-east-1a), a common mistake for a region.
+	zoneRE = regexp.MustCompile(`^([a-z]{2,4}(-[a-z]+)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?)[a-z]$`)
+	// nameRE is what users can type after /cis audit without quoting.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	// roleARNRE is an IAM role ARN in a partition cisbot supports; the role may have a path.
+	roleARNRE = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	// externalIDRE is the character set STS accepts for ExternalId; the length is checked apart.
+	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	// roleNameRE is an IAM role name.
+	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	// channelRE is a Slack conversation id: public channel (C), private channel (G) or DM (D).
+	channelRE = regexp.MustCompile(`^[CGD][A-Z0-9]{8,}$`)
+	// dollarNameRE finds "$NAME", which is not expanded, to say so when a value fails.
+	dollarNameRE = regexp.MustCompile(`\$[A-Za-z_]`)
+)
+
+// reservedName is the account name /cis audit all uses for every account.
+const reservedName = "all"
+
+const (
+	minExternalID = 2
+	maxExternalID = 1224
+	maxRoleARN    = 2048 // the STS limit on RoleArn
+)
+
+// validator checks a decoded Config. With an empty meta it checks a Config built in code.
+type validator struct {
+	m    *meta
+	errs Errors
+}
+
+// validate returns every problem in c. Fields the walk already reported are left alone, so one
+// mistake gives one message.
+func validate(c *Config, m *meta) Errors {
+	v := &validator{m: m}
+	v.aws(&c.AWS)
+	for i := range c.Accounts {
+		v.account(i, &c.Accounts[i])
+	}
+	v.uniqueNames(c.Accounts)
+	if c.Organization != nil {
+		v.organization(c.Organization)
+	}
+	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
+		!m.suggested["accounts"] && !m.suggested["organization"] {
+		v.add("accounts", "at least one account is required, or an organization section",
+			`add an account such as "accounts: [{name: prod}]" (it uses the base credentials), or see example.yml`)
+	}
+	return v.errs
+}
+
+func (v *validator) add(field, msg, fix string) {
+	v.errs = append(v.errs, &FieldError{Field: field, Line: v.m.line(field), Msg: msg, Fix: fix})
+}
+
+// show is how a message refers to a field's value: quoted, or by its variable when the
+// variable's name says it holds a secret.
+func (v *validator) show(field, value string) string {
+	if name, ok := v.m.hidden[field]; ok {
+		return "the value of ${" + name + "}"
+	}
+	return quote(value)
+}
+
+// hidden reports whether the field's value must not be shown, nor hints derived from it.
+func (v *validator) hidden(field string) bool {
+	_, ok := v.m.hidden[field]
+	return ok
+}
+
+// dollarHint adds a note to fix when the value written in the file holds "$NAME", which is
+// not expanded.
+func (v *validator) dollarHint(field, value, fix string) string {
+	if !v.hidden(field) && dollarNameRE.MatchString(value) {
+		return fix + " (only ${NAME} is expanded from the environment, not $NAME)"
+	}
+	return fix
+}
+
+func (v *validator) aws(a *AWS) {
+	if f := "aws.region"; a.Region != "" && !v.m.skipped(f) && !regionRE.MatchString(a.Region) {
+		fix := "use a region code such as us-east-1, eu-central-2 or us-gov-west-1, or leave it empty for the AWS config's region"
+		msg := v.show(f, a.Region) + " is not an AWS region code"
+		zone, low := zoneRE.FindStringSubmatch(a.Region), strings.ToLower(a.Region)
+		switch {
+		case v.hidden(f): // no hints derived from a hidden value
+		case zone != nil:
+			msg = v.show(f, a.Region) + " is an availability zone, not a region"
+			fix = "use the region " + strconv.Quote(zone[1])
+		case low != a.Region && regionRE.MatchString(low):
+			fix = "region codes are lower case: " + strconv.Quote(low)
+		}
+		v.add(f, msg, v.dollarHint(f, a.Region, fix))
+	}
+	if f := "aws.cloudwatch_protocol"; !v.m.skipped(f) {
+		switch p := a.CloudWatchProtocol; p {
+		case "", "auto", "cbor", "query":
+		default:
+			fix := "use auto (the default), cbor or query"
+			if low := strings.ToLower(p); !v.hidden(f) && (low == "auto" || low == "cbor" || low == "query") {
+				fix = "write it in lower case: " + strconv.Quote(low)
+			}
+			v.add(f, v.show(f, p)+" is not a CloudWatch protocol", fix)
+		}
+	}
+}
+
+func (v *validator) account(i int, a *Account) {
+	p := "accounts[" + strconv.Itoa(i) + "]"
+	if v.m.skipped(p) {
+		return
+	}
+	if f := p + ".name"; !v.m.skipped(f) {
+		switch {
+		case a.Name == "":
+			if !v.m.suggested[f] {
+				v.add(f, "every account needs a name", "add name: <what users type after /cis audit>, e.g. name: prod")
+			}
+		case len(a.Name) > 64:
+			v.add(f, fmt.Sprintf("the name is %d characters long", len(a.Name)), "use at most 64 characters")
+		case !nameRE.MatchString(a.Name):
+			v.add(f, v.show(f, a.Name)+" is not a valid account name",
+				v.dollarHint(f, a.Name, "use letters, digits, '-', '_' and '.' only (users type it: /cis audit <name>)"))
+		case strings.EqualFold(a.Name, reservedName):
+			v.add(f, v.show(f, a.Name)+" is reserved: /cis audit all audits every account",
+				`choose another name, e.g. "main"`)
+		}
+	}
+	if f := p + ".role_arn"; a.RoleARN != "" && !v.m.skipped(f) {
+		v.roleARN(f, a.RoleARN)
+	}
+	if f := p + ".external_id"; a.ExternalID != "" && !v.m.skipped(f) {
+		v.externalID(f, a.ExternalID)
+		if rf := p + ".role_arn"; a.RoleARN == "" && !v.m.skipped(rf) && !v.m.suggested[rf] {
+			v.add(f, "external_id needs role_arn",
+				"add the role_arn of the role whose trust policy asks for this external id, or remove external_id: the base credentials do not use one")
+		}
+	}
+	if f := p + ".channel"; a.Channel != "" && !v.m.skipped(f) && !channelRE.MatchString(a.Channel) {
+		v.add(f, v.show(f, a.Channel)+" is not a Slack channel id",
+			v.dollarHint(f, a.Channel, "use the channel's id (C…, G… or D…, e.g. C0123ABCD), not its name: names like #security are not ids. "+
+				"In Slack, open the channel, click its name for the channel details, and copy the Channel ID at the bottom"))
+	}
+}
+
+// uniqueNames reports names used twice. Names are compared ignoring case because users type
+// them in Slack, where "Prod" and "prod" would be ambiguous.
+func (v *validator) uniqueNames(accounts []Account) {
+	first := map[string]int{}
+	for i, a := range accounts {
+		f := "accounts[" + strconv.Itoa(i) + "].name"
+		if a.Name == "" || v.m.skipped(f) {
+			continue
+		}
+		key := strings.ToLower(a.Name)
+		j, dup := first[key]
+		if !dup {
+			first[key] = i
+			continue
+		}
+		other := "accounts[" + strconv.Itoa(j) + "].name"
+		where := other
+		if l := v.m.line(other); l > 0 {
+			where += " (line " + strconv.Itoa(l) + ")"
+		}
+		msg := v.show(f, a.Name) + " is already the name of " + where
+		if a.Name != accounts[j].Name {
+			msg += "; names are compared ignoring case"
+		}
+		v.add(f, msg, "give each account its own name")
+	}
+}
+
+func (v *validator) organization(o *Organization) {
+	if v.m.skipped("organization") {
+		return
+	}
+	if f := "organization.role_name"; !v.m.skipped(f) {
+		r := o.RoleName
+		switch {
+		case r == "":
+			if !v.m.suggested[f] {
+				v.add(f, "role_name is required when organization is set",
+					"set it to the role cisbot assumes in every member account (e.g. cisbot-audit), or remove the organization section")
+			}
+		case strings.HasPrefix(r, "arn:"):
+			v.add(f, "role_name is a role ARN, not a name",
+				"give the name only: cisbot assumes arn:<partition>:iam::<account id>:role/<role_name> in each member account")
+		case !roleNameRE.MatchString(r):
+			fix := "an IAM role name is 1–64 letters, digits and + = , . @ _ -"
+			if strings.Contains(r, "/") {
+				fix += ", without a path"
+			}
+			v.add(f, v.show(f, r)+" is not an IAM role name", v.dollarHint(f, r, fix))
+		}
+	}
+	if f := "organization.external_id"; o.ExternalID != "" && !v.m.skipped(f) {
+		v.externalID(f, o.ExternalID)
+	}
+}
+
+// roleARN checks an IAM role ARN and, for the common mistakes, says which part is wrong.
+func (v *validator) roleARN(f, arn string) {
+	if roleARNRE.MatchString(arn) && len(arn) <= maxRoleARN {
+		return
+	}
+	msg := v.show(f, arn) + " is not an IAM role ARN"
+	fix := "use arn:aws:iam::<12-digit account id>:role/<name>"
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case v.hidden(f): // no hints derived from a hidden value
+	case len(parts) == 1 && len(arn) == 12 && strings.Trim(arn, "0123456789") == "":
+		fix = "that is an account id; " + fix
+	case len(parts) == 1 && roleNameRE.MatchString(arn):
+		fix = "that looks like a role name; " + fix
+	case len(parts) == 6 && parts[0] == "arn" && parts[1] != "aws" && parts[1] != "aws-us-gov" && parts[1] != "aws-cn":
+		fix = "the partition (after arn:) must be aws, aws-us-gov or aws-cn; " + fix
+	case len(parts) == 6 && parts[2] == "sts" && strings.HasPrefix(parts[5], "assumed-role/"):
+		fix = "that is the ARN of an assumed-role session; use the role's own ARN, arn:aws:iam::<12-digit account id>:role/<name>"
+	case len(parts) == 6 && parts[2] == "iam" && !strings.HasPrefix(parts[5], "role/"):
+		fix = "cisbot assumes roles, and that ARN names another kind of IAM resource; " + fix
+	}
+	v.add(f, msg, v.dollarHint(f, arn, fix))
+}
+
+// externalID checks the STS constraints on ExternalId.
+func (v *validator) externalID(f, id string) {
+	const rule = "an external id is 2–1224 characters: letters, digits and + = , . @ : / - _ (the STS limits)"
+	switch {
+	case len(id) < minExternalID:
+		v.add(f, "the external id is too short", rule)
+	case len(id) > maxExternalID:
+		v.add(f, fmt.Sprintf("the external id is %d characters long", len(id)), rule)
+	case !externalIDRE.MatchString(id):
+		msg := v.show(f, id) + " has characters STS does not accept"
+		if !v.hidden(f) {
+			bad := strings.IndexFunc(id, func(r rune) bool { return !externalIDRE.MatchString(string(r)) })
+			if bad >= 0 {
+				r := []rune(id[bad:])[0]
+				msg = v.show(f, id) + " has characters STS does not accept, such as " + strconv.QuoteRune(r)
+			}
+		}
+		v.add(f, msg, v.dollarHint(f, id, rule))
+	}
+}
