@@ -237,3 +237,27 @@ func TestAuditCancelled(t *testing.T) {
 		}
 	}
 }
+
+// A trail that delivers to a log group in another configured account (an organization trail's
+// usual shape) is followed there: filters, alarms and topic are read in that account.
+func TestAuditFollowsLogGroupIntoConfiguredAccount(t *testing.T) {
+	f := factory(t)
+	member, logging := awsaccount.NewID(), awsaccount.NewID()
+	awsaccount.Build(t, f, logging, awsaccount.Scenario{}, proxy)
+	awsaccount.Build(t, f, member, awsaccount.Scenario{LogGroupAccount: logging}, proxy)
+	cfg := parseConfig(t, fmt.Sprintf("accounts:\n  - name: member\n    role_arn: %s\n  - name: log-archive\n    role_arn: %s\n",
+		awsaccount.RoleARN(member), awsaccount.RoleARN(logging)))
+	accounts := NewAccounts(cfg, f)
+	targets, err := accounts.Targets(context.Background(), []string{"member"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, _ := cis.Lookup("4.1")
+	r := (&cis.Runner{Control: ctl, Collector: accounts.Collector()}).Run(context.Background(), targets)[0]
+	if r.Status != cis.StatusPass {
+		t.Fatalf("%s: %s", r.Status, r.Reason)
+	}
+	if r.AccountID != member || !strings.Contains(r.Checks[3].Resource, ":"+logging+":") {
+		t.Errorf("account %s, metric filter evidence %q: want the member audited through the log group in %s", r.AccountID, r.Checks[3].Resource, logging)
+	}
+}
