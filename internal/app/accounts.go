@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Accounts resolves account names to AWS sessions.
@@ -151,7 +151,7 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis
 		}
 		acc, ok := a.cfg.Account(n)
 		if !ok {
-			return nil, &UnknownAccountError{Name: n, Closest: closest(n, a.cfg.Names()), Known: a.cfg.Names()}
+			return nil, &UnknownAccountError{Name: n, Closest: suggest.Closest(n, a.cfg.Names()), Known: a.cfg.Names()}
 		}
 		add(acc)
 	}
@@ -196,35 +196,3 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis
 	return out, nil
 }
 
-// closest returns the known name nearest to n by edit distance, if it is near enough to be a typo.
-func closest(n string, known []string) string {
-	best, bestD := "", len(n)/2+2
-	for _, k := range known {
-		if d := distance(strings.ToLower(n), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = slices.Min([]int{prev[j] + 1, cur[j-1] + 1, prev[j-1] + cost})
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}

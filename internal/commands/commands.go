@@ -1,0 +1,320 @@
+// Package commands is the /cis command set: a declarative table of commands, a pure parser,
+// who may run what, and the handlers. It knows no transport: the Slack adapter and the terminal
+// console both turn their input into a Request and render the Replies.
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/suggest"
+)
+
+// Request is one invocation, whatever the transport.
+type Request struct {
+	Command   string // the slash command as typed ("/cis")
+	Text      string // what follows it
+	UserID    string
+	ChannelID string
+}
+
+// ActionRequest is a pressed button.
+type ActionRequest struct {
+	ActionID  string
+	Value     string
+	UserID    string
+	ChannelID string
+}
+
+// Def is one command of the table; /cis help and the Slack manifest test are generated from it.
+type Def struct {
+	Name        string
+	Aliases     []string
+	Args        string // usage after the name: "ACCOUNT… | all"
+	Description string
+	Examples    []string
+	// Auditor marks commands only slack.auditors may run.
+	Auditor bool
+	run     func(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error
+}
+
+// Usage is the command's usage line.
+func (d Def) Usage(command string) string {
+	u := command + " " + d.Name
+	if d.Args != "" {
+		u += " " + d.Args
+	}
+	return u
+}
+
+// Auditor runs audits for the bot.
+type Auditor interface {
+	// Audit audits the named accounts ("all" for every one) and reports progress per account.
+	Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error)
+}
+
+// Directory knows the configured accounts.
+type Directory interface {
+	Accounts() []AccountInfo
+	// OrganizationRole is the role assumed in organization accounts, "" without an organization.
+	OrganizationRole() string
+}
+
+// Options configure a Bot.
+type Options struct {
+	Command   string // "/cis"
+	Auditor   Auditor
+	Directory Directory
+	Policy    *Policy
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// ProgressEvery is the least time between two progress updates of one message: Slack
+	// allows five uses of a response_url, so updates are spaced and capped.
+	ProgressEvery time.Duration
+	// MaxProgressUpdates caps the updates before the final report.
+	MaxProgressUpdates int
+}
+
+// Bot runs commands.
+type Bot struct {
+	opts Options
+	defs []Def
+
+	mu      sync.Mutex
+	reports map[string]cis.Report // recent reports by id, for the evidence buttons
+	order   []string
+}
+
+// maxReports is how many recent reports keep their evidence available.
+const maxReports = 100
+
+// New builds a bot with the command table.
+func New(opts Options) *Bot {
+	if opts.Command == "" {
+		opts.Command = "/cis"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Policy == nil {
+		opts.Policy = &Policy{}
+	}
+	if opts.ProgressEvery == 0 {
+		opts.ProgressEvery = 2 * time.Second
+	}
+	if opts.MaxProgressUpdates == 0 {
+		opts.MaxProgressUpdates = 3
+	}
+	return &Bot{opts: opts, defs: Table(), reports: map[string]cis.Report{}}
+}
+
+// Table is the command set.
+func Table() []Def {
+	return []Def{
+		{Name: "help", Description: "Show these commands.", run: runHelp},
+		{Name: "audit", Args: "ACCOUNT… | all", Auditor: true,
+			Description: "Audit accounts against CIS 4.1 (unauthorized API calls are monitored): trail, metric filter, alarm, subscriber.",
+			Examples:    []string{"audit prod", "audit prod staging", "audit all"}, run: runAudit},
+		{Name: "accounts", Description: "List the accounts the bot can audit.", run: runAccounts},
+	}
+}
+
+// Commands is the bot's table.
+func (b *Bot) Commands() []Def { return b.defs }
+
+// Handle runs one request to the end, sending its replies through rep. Transports call it after
+// acknowledging the request, in a goroutine of its own.
+func (b *Bot) Handle(ctx context.Context, req Request, rep Replier) {
+	log := b.opts.Logger.With("user", req.UserID, "channel", req.ChannelID)
+	call, err := Parse(b.defs, req.Text)
+	if err != nil {
+		pe := err.(*ParseError)
+		p := Problem{Text: pe.Error() + ". Try " + b.opts.Command + " help."}
+		if pe.Suggestion != "" {
+			p.Suggestion = strings.TrimSpace(b.opts.Command + " " + pe.Suggestion + " " + strings.Join(strings.Fields(req.Text)[1:], " "))
+		}
+		b.post(ctx, log, rep, p)
+		return
+	}
+	def := b.def(call.Name)
+	if ok, why := b.opts.Policy.Allow(ctx, req.UserID, req.ChannelID, def.Auditor); !ok {
+		log.Info("request refused", "command", call.Name, "why", why)
+		b.post(ctx, log, rep, Problem{Text: why})
+		return
+	}
+	log.Info("command", "command", call.Name, "args", len(call.Args))
+	if err := def.run(ctx, b, req, call, rep); err != nil {
+		log.Error("command failed", "command", call.Name, "err", err)
+	}
+}
+
+func (b *Bot) def(name string) Def {
+	for _, d := range b.defs {
+		if d.Name == name {
+			return d
+		}
+	}
+	panic("commands: no definition for " + name) // Parse only returns defined names
+}
+
+func (b *Bot) post(ctx context.Context, log *slog.Logger, rep Replier, r Reply) Handle {
+	h, err := rep.Post(ctx, r)
+	if err != nil {
+		log.Error("reply failed", "err", err)
+	}
+	return h
+}
+
+func runHelp(ctx context.Context, b *Bot, _ Request, _ Call, rep Replier) error {
+	_, err := rep.Post(ctx, Help{Command: b.opts.Command, Commands: b.defs})
+	return err
+}
+
+func runAccounts(ctx context.Context, b *Bot, _ Request, _ Call, rep Replier) error {
+	_, err := rep.Post(ctx, Accounts{Accounts: b.opts.Directory.Accounts(), Organization: b.opts.Directory.OrganizationRole()})
+	return err
+}
+
+func runAudit(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error {
+	def := b.def("audit")
+	if len(call.Args) == 0 {
+		_, err := rep.Post(ctx, Problem{Text: "Name the accounts to audit, or all.", Usage: def.Usage(b.opts.Command), Suggestion: b.opts.Command + " audit all"})
+		return err
+	}
+	known := b.opts.Directory.Accounts()
+	names := make([]string, 0, len(known))
+	for _, a := range known {
+		names = append(names, a.Name)
+	}
+	for _, a := range call.Args {
+		if strings.EqualFold(a, "all") || contains(names, a) {
+			continue
+		}
+		p := Problem{Text: fmt.Sprintf("Unknown account %q. Configured accounts: %s.", a, strings.Join(names, ", ")), Usage: def.Usage(b.opts.Command)}
+		if s := suggest.Closest(a, names); s != "" {
+			p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", a, s)
+			p.Suggestion = b.opts.Command + " audit " + s
+		}
+		_, err := rep.Post(ctx, p)
+		return err
+	}
+	started := b.opts.Now()
+	progress := Progress{Accounts: call.Args, Total: len(call.Args), Started: started}
+	if contains(call.Args, "all") {
+		progress.Total = 0 // known once the organization is listed
+	}
+	h, err := rep.Post(ctx, progress)
+	if err != nil {
+		return fmt.Errorf("post progress: %w", err)
+	}
+	u := &updater{b: b, rep: rep, h: h, progress: progress, last: started}
+	report, err := b.opts.Auditor.Audit(ctx, call.Args, u.update)
+	if err != nil {
+		return rep.Update(ctx, h, Problem{Text: "The audit could not start: " + err.Error()})
+	}
+	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
+	for _, r := range report.Results {
+		if r.Status != cis.StatusPass {
+			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
+		}
+	}
+	b.remember(final.ID, report)
+	u.mu.Lock()
+	u.done = true
+	u.mu.Unlock()
+	return rep.Update(ctx, h, final)
+}
+
+// updater turns per-account progress into a few message updates.
+type updater struct {
+	b        *Bot
+	rep      Replier
+	h        Handle
+	mu       sync.Mutex
+	progress Progress
+	last     time.Time
+	sent     int
+	done     bool
+}
+
+func (u *updater) update(done, total int) {
+	u.mu.Lock()
+	u.progress.Done, u.progress.Total = done, total
+	now := u.b.opts.Now()
+	due := !u.done && done < total && u.sent < u.b.opts.MaxProgressUpdates && now.Sub(u.last) >= u.b.opts.ProgressEvery
+	if due {
+		u.sent++
+		u.last = now
+	}
+	p := u.progress
+	u.mu.Unlock()
+	if due {
+		if err := u.rep.Update(context.Background(), u.h, p); err != nil {
+			u.b.opts.Logger.Warn("progress update failed", "err", err)
+		}
+	}
+}
+
+func (b *Bot) remember(id string, r cis.Report) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reports[id] = r
+	b.order = append(b.order, id)
+	for len(b.order) > maxReports {
+		delete(b.reports, b.order[0])
+		b.order = b.order[1:]
+	}
+}
+
+// HandleAction answers a pressed button.
+func (b *Bot) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
+	log := b.opts.Logger.With("user", req.UserID, "channel", req.ChannelID, "action", req.ActionID)
+	switch req.ActionID {
+	case ActionEvidence:
+		if ok, why := b.opts.Policy.Allow(ctx, req.UserID, req.ChannelID, true); !ok {
+			b.post(ctx, log, rep, Problem{Text: why})
+			return
+		}
+		id, account, _ := strings.Cut(req.Value, "/")
+		b.mu.Lock()
+		report, ok := b.reports[id]
+		b.mu.Unlock()
+		if ok {
+			for _, r := range report.Results {
+				if r.Account == account {
+					b.post(ctx, log, rep, Evidence{Private: true, Result: r})
+					return
+				}
+			}
+		}
+		b.post(ctx, log, rep, Problem{Text: "That report is no longer held by the bot; run the audit again.", Suggestion: b.opts.Command + " audit " + account})
+	default:
+		log.Warn("unknown action")
+		b.post(ctx, log, rep, Problem{Text: "This button is not supported by this version of the bot."})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

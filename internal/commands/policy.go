@@ -1,0 +1,89 @@
+package commands
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Groups resolves a user group to its members (Slack: usergroups.users.list).
+type Groups interface {
+	Members(ctx context.Context, groupID string) ([]string, error)
+}
+
+// Policy says who may do what where. Empty lists allow everyone and every channel.
+type Policy struct {
+	// Channels are the channel ids commands may be used in (config slack.allowed_channels).
+	Channels []string
+	// Auditors are user ids (U…, W…) and user group ids (S…) who may run audits
+	// (config slack.auditors).
+	Auditors []string
+	Groups   Groups
+	// GroupTTL is how long a group's membership is trusted before it is asked again.
+	GroupTTL time.Duration
+
+	mu    sync.Mutex
+	cache map[string]groupEntry
+}
+
+type groupEntry struct {
+	members []string
+	at      time.Time
+}
+
+// Allow decides a request; why is the sentence to show when it is refused.
+func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) (ok bool, why string) {
+	if len(p.Channels) > 0 && !slices.Contains(p.Channels, channel) {
+		return false, "cisbot does not take commands in this channel. Use it in " + channelList(p.Channels) + ", or ask an admin to add this channel to slack.allowed_channels."
+	}
+	if !auditor || len(p.Auditors) == 0 || slices.Contains(p.Auditors, user) {
+		return true, ""
+	}
+	for _, id := range p.Auditors {
+		if !strings.HasPrefix(id, "S") || p.Groups == nil {
+			continue
+		}
+		members, err := p.members(ctx, id)
+		if err != nil {
+			return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
+		}
+		if slices.Contains(members, user) {
+			return true, ""
+		}
+	}
+	return false, "You are not allowed to run audits: ask an admin to add you (or one of your user groups) to slack.auditors."
+}
+
+func (p *Policy) members(ctx context.Context, group string) ([]string, error) {
+	ttl := p.GroupTTL
+	if ttl == 0 {
+		ttl = 5 * time.Minute
+	}
+	p.mu.Lock()
+	e, ok := p.cache[group]
+	p.mu.Unlock()
+	if ok && time.Since(e.at) < ttl {
+		return e.members, nil
+	}
+	m, err := p.Groups.Members(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.cache == nil {
+		p.cache = map[string]groupEntry{}
+	}
+	p.cache[group] = groupEntry{members: m, at: time.Now()}
+	p.mu.Unlock()
+	return m, nil
+}
+
+func channelList(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "<#" + id + ">"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
+)
+
+// Reply is what a command answers, as meaning rather than layout: each transport renders it (the
+// Slack adapter as Block Kit, the console as text).
+type Reply interface{ isReply() }
+
+// Text is a plain answer.
+type Text struct {
+	Private bool // only the requester sees it
+	Text    string
+}
+
+// Problem is a request that cannot be carried out as asked: an unknown command or account, a
+// refusal, bad arguments. It is always private and says what to do instead.
+type Problem struct {
+	Text string
+	// Suggestion is the closest valid input, when there is one ("/cis audit prod").
+	Suggestion string
+	// Usage is the command's usage line.
+	Usage string
+}
+
+// Help lists the commands, generated from the table.
+type Help struct {
+	Command  string // "/cis"
+	Commands []Def
+}
+
+// Accounts lists the configured accounts.
+type Accounts struct {
+	Accounts []AccountInfo
+	// Organization is the role assumed in organization accounts, when configured.
+	Organization string
+}
+
+// Progress is an audit under way.
+type Progress struct {
+	Accounts []string // the names asked for ("all" expanded when known)
+	Done     int
+	Total    int
+	Started  time.Time
+}
+
+// Report is a finished audit. ID names it for the evidence buttons.
+type Report struct {
+	ID       string
+	Report   cis.Report
+	Started  time.Time
+	Finished time.Time
+	// Actions are the buttons offered with it: evidence per account that did not pass.
+	Actions []Action
+}
+
+// Evidence is one account's checks in full, asked for with a button.
+type Evidence struct {
+	Private bool
+	Result  cis.Result
+}
+
+// Action is a button. Transports return ID and Value in an ActionRequest when it is pressed.
+type Action struct {
+	ID    string // ActionEvidence, …
+	Label string
+	Value string
+	Style string // "", "primary" or "danger"
+}
+
+// ActionEvidence is the button that shows one account's evidence.
+const ActionEvidence = "cis_evidence"
+
+func (Text) isReply()     {}
+func (Problem) isReply()  {}
+func (Help) isReply()     {}
+func (Accounts) isReply() {}
+func (Progress) isReply() {}
+func (Report) isReply()   {}
+func (Evidence) isReply() {}
+
+// Handle names a posted reply so that it can be updated.
+type Handle string
+
+// Replier delivers one request's replies. Slack implements it with the command's response_url,
+// which reaches the user in channels the bot has not joined and in DMs; the console prints.
+type Replier interface {
+	// Post sends a reply and returns a handle to update it (private replies may return "").
+	Post(ctx context.Context, r Reply) (Handle, error)
+	// Update replaces a reply posted before.
+	Update(ctx context.Context, h Handle, r Reply) error
+}
+
+// AccountInfo is one configured account as users see it.
+type AccountInfo struct {
+	Name    string
+	RoleARN string // empty: the bot's own credentials
+	Channel string
+}
