@@ -195,4 +195,3 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis
 	}
 	return out, nil
 }
-

@@ -76,4 +76,3 @@ func unmark(s string) string {
 	}
 	return s
 }
-
