@@ -33,6 +33,18 @@ type Config struct {
 	// Organization, when set, makes every member account of the AWS Organization auditable
 	// through one role name, so a large organization does not need one entry per account.
 	Organization *Organization `yaml:"organization"`
+	// Slack says where commands are taken and who may run audits.
+	Slack Slack `yaml:"slack"`
+}
+
+// Slack restricts the bot's use in Slack. Empty lists restrict nothing.
+type Slack struct {
+	// AllowedChannels are the channel ids where commands are taken; empty means any channel,
+	// DMs included.
+	AllowedChannels []string `yaml:"allowed_channels"`
+	// Auditors are the user ids (U…, W…) and user group ids (S…) who may run audits; empty
+	// means anyone in the workspace.
+	Auditors []string `yaml:"auditors"`
 }
 
 // AWS holds settings that apply to every AWS call.

@@ -62,6 +62,11 @@ var validFixtures = map[string]*Config{
 		},
 		Organization: &Organization{RoleName: "cisbot-audit"},
 	},
+	"slack.yml": {
+		AWS:      AWS{CloudWatchProtocol: "auto"},
+		Accounts: []Account{{Name: "prod"}},
+		Slack:    Slack{AllowedChannels: []string{"C0123ABCDE", "G0456FGHIJ"}, Auditors: []string{"U0123ABCDE", "W0123ABCDE", "S0456FGHIJ"}},
+	},
 	"organization_only.yml": {
 		AWS:          AWS{CloudWatchProtocol: "auto"},
 		Organization: &Organization{RoleName: "cisbot-audit"},
@@ -101,12 +106,18 @@ var invalidFixtures = map[string][]wantErr{
 	"duplicate_key.yml":      {{"", 3, []string{`"name" already defined`, "once in a section"}}},
 	"tab_indent.yml":         {{"", 2, []string{`'\t'`, "spaces, not tabs"}}},
 	"multiple_documents.yml": {{"", 3, []string{"more than one YAML document", `"---"`}}},
-	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization"}}},
+	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization, slack"}}},
 	"anchor_alias.yml": {
 		{"accounts[0]", 2, []string{"anchors", "write the value out"}},
 		{"accounts[1]", 4, []string{"aliases", "write the value out"}},
 	},
 	"merge_key.yml": {{"accounts[0].<<", 3, []string{"merge keys"}}},
+	// slack.
+	"slack_channel_name.yml": {{"slack.allowed_channels[1]", 6, []string{`"#security" is not a Slack channel id`, "Channel ID"}}},
+	"slack_auditor_handle.yml": {
+		{"slack.auditors[1]", 7, []string{`"@bob" is not a Slack user or user group id`, "Copy member ID"}},
+	},
+	"slack_not_a_list.yml": {{"slack.auditors", 4, []string{"must be a list", "[C0123ABCDE"}}},
 	"tag.yml":       {{"accounts[0].name", 2, []string{"tags"}}},
 
 	// Unknown keys: named, with the section's valid keys.

@@ -257,6 +257,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[AWS]():          "aws",
 	reflect.TypeFor[Account]():      "an account",
 	reflect.TypeFor[Organization](): "organization",
+	reflect.TypeFor[Slack]():        "slack",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct
@@ -368,7 +369,7 @@ func (w *walker) walkStruct(node ast.Node, t reflect.Type, path string) ast.Node
 	return w.wrongShape(node, path, "must be a mapping, not "+describe(node), "write its keys indented under it: "+keys)
 }
 
-// walkList checks a sequence whose items decode into struct elem.
+// walkList checks a sequence whose items decode into elem: structs (accounts) or strings (ids).
 func (w *walker) walkList(node ast.Node, elem reflect.Type, path string) ast.Node {
 	switch n := node.(type) {
 	case nil, *ast.NullNode:
@@ -377,12 +378,15 @@ func (w *walker) walkList(node ast.Node, elem reflect.Type, path string) ast.Nod
 		for i, item := range n.Values {
 			ip := path + "[" + strconv.Itoa(i) + "]"
 			w.m.lines[ip] = lineOf(item)
-			n.Values[i] = w.walkStruct(item, elem, ip)
+			n.Values[i] = w.walkValue(item, elem, ip)
 		}
 		return n
 	}
 	if msg := unsupported(node); msg != "" {
 		return w.wrongShape(node, path, msg, unsupportedFix)
+	}
+	if elem.Kind() == reflect.String {
+		return w.wrongShape(node, path, "must be a list, not "+describe(node), "write the ids as a list: [C0123ABCDE, C0456FGHIJ]")
 	}
 	return w.wrongShape(node, path, "must be a list, not "+describe(node),
 		`write one "- name: …" item per entry, as in example.yml`)

@@ -23,6 +23,8 @@ var (
 	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	// channelRE is a Slack conversation id: public channel (C), private channel (G) or DM (D).
 	channelRE = regexp.MustCompile(`^[CGD][A-Z0-9]{8,}$`)
+	// principalRE is a Slack user (U, W for Enterprise Grid) or user group (S) id.
+	principalRE = regexp.MustCompile(`^[UWS][A-Z0-9]{8,}$`)
 	// dollarNameRE finds "$NAME", which is not expanded, to say so when a value fails.
 	dollarNameRE = regexp.MustCompile(`\$[A-Za-z_]`)
 )
@@ -54,6 +56,7 @@ func validate(c *Config, m *meta) Errors {
 	if c.Organization != nil {
 		v.organization(c.Organization)
 	}
+	v.slack(&c.Slack)
 	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
 		!m.suggested["accounts"] && !m.suggested["organization"] {
 		v.add("accounts", "at least one account is required, or an organization section",
@@ -254,5 +257,20 @@ func (v *validator) externalID(f, id string) {
 			}
 		}
 		v.add(f, msg, v.dollarHint(f, id, rule))
+	}
+}
+
+func (v *validator) slack(s *Slack) {
+	for i, c := range s.AllowedChannels {
+		if f := "slack.allowed_channels[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !channelRE.MatchString(c) {
+			v.add(f, v.show(f, c)+" is not a Slack channel id",
+				"use the channel's id (C…, G… or D…), not its name: in Slack, open the channel, click its name, and copy the Channel ID at the bottom")
+		}
+	}
+	for i, p := range s.Auditors {
+		if f := "slack.auditors[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !principalRE.MatchString(p) {
+			v.add(f, v.show(f, p)+" is not a Slack user or user group id",
+				"use a member id (U… or W…: in Slack, open the profile, More, Copy member ID) or a user group id (S…), not a name or an @handle")
+		}
 	}
 }
