@@ -118,7 +118,7 @@ var invalidFixtures = map[string][]wantErr{
 		{"slack.auditors[1]", 7, []string{`"@bob" is not a Slack user or user group id`, "Copy member ID"}},
 	},
 	"slack_not_a_list.yml": {{"slack.auditors", 4, []string{"must be a list", "[C0123ABCDE"}}},
-	"tag.yml":       {{"accounts[0].name", 2, []string{"tags"}}},
+	"tag.yml":              {{"accounts[0].name", 2, []string{"tags"}}},
 
 	// Unknown keys: named, with the section's valid keys.
 	"unknown_key_top.yml":          {{"acounts", 1, []string{`unknown key "acounts"`, `did you mean "accounts"?`, "aws, accounts, organization"}}},
