@@ -265,8 +265,14 @@ func coverage(read, write bool, kind string) (bool, string) {
 	return false, "records no management events (" + kind + " event selectors)"
 }
 
-// verdicts caches pattern verdicts: accounts share a handful of patterns.
-var verdicts sync.Map // control id + "\x00" + pattern -> verdictEntry
+// verdicts caches pattern verdicts: accounts share a handful of patterns. Past maxVerdicts
+// distinct patterns (an estate of hand-written filters) new ones are judged but not kept.
+var verdicts = struct {
+	sync.Mutex
+	m map[string]verdictEntry
+}{m: map[string]verdictEntry{}}
+
+const maxVerdicts = 4096
 
 type verdictEntry struct {
 	v   PatternVerdict
@@ -275,11 +281,18 @@ type verdictEntry struct {
 
 func cachedCheck(ctl *Control, pattern string) (PatternVerdict, error) {
 	key := ctl.ID + "\x00" + pattern
-	if e, ok := verdicts.Load(key); ok {
-		return e.(verdictEntry).v, e.(verdictEntry).err
+	verdicts.Lock()
+	e, ok := verdicts.m[key]
+	verdicts.Unlock()
+	if ok {
+		return e.v, e.err
 	}
 	v, err := CheckPattern(ctl, pattern)
-	verdicts.Store(key, verdictEntry{v, err})
+	verdicts.Lock()
+	if len(verdicts.m) < maxVerdicts {
+		verdicts.m[key] = verdictEntry{v, err}
+	}
+	verdicts.Unlock()
 	return v, err
 }
 
