@@ -38,7 +38,8 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
 
-## demo: the bot on built-in data, no Slack or AWS credentials needed.
+## demo: the bot on built-in data, no Slack or AWS credentials needed: AWS runs locally in
+## moto_server (pip install "moto[server]"). In a terminal it is interactive; piped, a tour.
 demo: build
 	./$(BIN) demo
 

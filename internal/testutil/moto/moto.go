@@ -1,8 +1,9 @@
-// Package moto runs a moto_server (the AWS emulator) on a loopback port for tests, so that
-// real aws-sdk-go-v2 clients can be tested without an AWS account or the network.
+// Package moto runs a moto_server (the AWS emulator) on a loopback port, so that real
+// aws-sdk-go-v2 clients can run without an AWS account or the network: for tests, and for
+// cisbot demo (internal/demo), which is why it does not import package testing.
 //
-// One server per test binary is the intended use: call Main from TestMain, isolate tests
-// with Reset or with distinct account ids, and build clients from Env or URL.
+// In tests, one server per test binary is the intended use: call Main from TestMain, isolate
+// tests with Reset or with distinct account ids, and build clients from Env or URL.
 package moto
 
 import (
@@ -151,6 +152,14 @@ func (s *Server) Stop() {
 		_ = kill(s.cmd.Process)
 		<-s.exited
 	})
+}
+
+// PID is the moto_server process id (also its process group id on Unix).
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Reset clears all state in the server (POST /moto-api/reset).

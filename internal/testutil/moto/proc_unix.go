@@ -20,3 +20,12 @@ func terminate(p *os.Process) error { return syscall.Kill(-p.Pid, syscall.SIGTER
 
 // kill ends moto_server's process group.
 func kill(p *os.Process) error { return syscall.Kill(-p.Pid, syscall.SIGKILL) }
+
+// Running reports whether process pid, or any process of the group it led, still exists:
+// after Stop, neither moto_server nor anything it started may be left.
+func Running(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == nil || syscall.Kill(-pid, 0) == nil
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
+	"github.com/cisbot/cisbot/internal/testutil/moto"
+)
+
+// cisbot demo with stdin not a terminal plays the scripted tour against its own moto_server,
+// which is gone when it returns.
+func TestDemo(t *testing.T) {
+	code, out, errOut := run(t, "", "demo")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\nstderr: %s\nstdout: %s", code, errOut, out)
+	}
+	for _, want := range []string{
+		`(?m)^  FAIL  the all-\|\| reprint`,
+		`(?m)^  FAIL  exact codes, no wildcards .*\n +the pattern misses an unauthorized API call: an event with errorCode="AccessDeniedException"`,
+		`(?m)^cis> /cis help\nCommands`,
+		`(?m)^cis> /cis accounts\n2 accounts:\n  prod  role arn:aws:iam::111111111111:role/cisbot\n  dev   role arn:aws:iam::222222222222:role/cisbot`,
+		`(?m)^cis> /cis audit prod dev\nAuditing prod, dev… 0 of 2 done`,
+		`(?m)^PASS +prod +111111111111 +every step of the CIS chain passes`,
+		`(?m)^FAIL +dev +222222222222 +metric_filter: .*errorCode="AccessDeniedException"`,
+		`(?m)^Control 4\.1: 2 accounts audited in .*: 1 pass, 1 fail, 0 error\.\n\[1\] Evidence: dev`,
+		`(?m)^cis> 1\nEvidence for dev \(222222222222\): FAIL at metric_filter\n(  PASS .*\n){3}  FAIL   metric_filter .*AccessDeniedException`,
+		`(?m)^# moto_server stopped\.`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+
+	m := regexp.MustCompile(`moto_server, the AWS emulator, at (http://127\.0\.0\.1:\d+) \(pid (\d+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("the demo did not say where moto_server ran")
+	}
+	pid, _ := strconv.Atoi(m[2])
+	if pid == srv.PID() {
+		t.Fatal("the demo used the tests' moto_server")
+	}
+	if moto.Running(pid) {
+		t.Errorf("moto_server (pid %d) or a process it started is still running after the demo", pid)
+	}
+	if resp, err := http.Get(m[1] + "/moto-api/"); err == nil {
+		resp.Body.Close()
+		t.Errorf("%s still answers after the demo", m[1])
+	}
+}
+
+func TestConsoleCommand(t *testing.T) {
+	f, err := awsenv.New(context.Background(), awsenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := awsaccount.NewID(), awsaccount.NewID()
+	awsaccount.Build(t, f, good, awsaccount.Scenario{}, nil)
+	awsaccount.Build(t, f, bad, awsaccount.Scenario{Datapoints: 2}, nil)
+	cfg := writeConfig(t, fmt.Sprintf("accounts:\n  - name: prod\n    role_arn: %s\n  - name: dev\n    role_arn: %s\n",
+		awsaccount.RoleARN(good), awsaccount.RoleARN(bad)))
+
+	code, out, errOut := runConsole(t, "accounts\n/cis audit prod dev\n1\nquit\n", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstderr: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"cis> accounts\n2 accounts:",
+		"cis> /cis audit prod dev\n",
+		"PASS   prod  " + good,
+		"FAIL   dev   " + bad + "  alarm: ",
+		"[1] Evidence: dev",
+		"cis> 1\nEvidence for dev (" + bad + "): FAIL at alarm",
+		"cis> quit\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s\nstderr:\n%s", out, errOut)
+	}
+
+	bad2 := writeConfig(t, "accounts:\n  - name: prod\n    rolearn: x\n")
+	if code, _, errOut := runConsole(t, "", "--config", bad2); code != ExitError || !strings.Contains(errOut, "rolearn") {
+		t.Errorf("bad config: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// runConsole runs the console command by itself, as Run would run cisbot console.
+func runConsole(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := newConsoleCmd(IO{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.err != nil {
+			fmt.Fprintf(&errb, "cisbot: %v\n", ee.err)
+		}
+	default:
+		t.Fatalf("console: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestDemoWithoutMoto(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	code, _, errOut := run(t, "", "demo")
+	if code != ExitError || !strings.Contains(errOut, `pip install "moto[server]"`) {
+		t.Errorf("exit %d, stderr %q; want 2 and the install command", code, errOut)
+	}
+}

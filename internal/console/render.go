@@ -1,0 +1,182 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/commands"
+)
+
+// render turns a reply into plain text ending in a newline: no markup and no terminal escape
+// codes, so it reads the same in a terminal, a pipe or a file.
+func render(r commands.Reply) string {
+	var b strings.Builder
+	switch r := r.(type) {
+	case commands.Text:
+		b.WriteString(r.Text + "\n")
+	case commands.Problem:
+		renderProblem(&b, r)
+	case commands.Help:
+		renderHelp(&b, r)
+	case commands.Accounts:
+		renderAccounts(&b, r)
+	case commands.Progress:
+		b.WriteString(progressLine(r) + "\n")
+	case commands.Report:
+		renderReport(&b, r)
+	case commands.Evidence:
+		renderEvidence(&b, r.Result)
+	default:
+		fmt.Fprintf(&b, "(this console cannot show a %T reply)\n", r)
+	}
+	return b.String()
+}
+
+func renderProblem(b *strings.Builder, p commands.Problem) {
+	b.WriteString(p.Text + "\n")
+	if p.Suggestion != "" {
+		b.WriteString("Try: " + p.Suggestion + "\n")
+	}
+	if p.Usage != "" {
+		b.WriteString("Usage: " + p.Usage + "\n")
+	}
+}
+
+func renderHelp(b *strings.Builder, h commands.Help) {
+	fmt.Fprintf(b, "Commands (type them with or without %s):\n", h.Command)
+	width := 0
+	for _, d := range h.Commands {
+		width = max(width, len([]rune(d.Usage(h.Command))))
+	}
+	for _, d := range h.Commands {
+		fmt.Fprintf(b, "  %s  %s\n", pad(d.Usage(h.Command), width), d.Description)
+		if len(d.Examples) > 0 {
+			ex := make([]string, len(d.Examples))
+			for i, e := range d.Examples {
+				ex[i] = h.Command + " " + e
+			}
+			fmt.Fprintf(b, "  %s  e.g. %s\n", pad("", width), strings.Join(ex, ", "))
+		}
+	}
+	b.WriteString("Type a button's number to press it; an empty line, quit or exit ends the session.\n")
+}
+
+func renderAccounts(b *strings.Builder, a commands.Accounts) {
+	switch len(a.Accounts) {
+	case 0:
+		b.WriteString("No accounts are configured: add them under accounts: in the config file.\n")
+	case 1:
+		b.WriteString("1 account:\n")
+	default:
+		fmt.Fprintf(b, "%d accounts:\n", len(a.Accounts))
+	}
+	width := 0
+	for _, acc := range a.Accounts {
+		width = max(width, len([]rune(acc.Name)))
+	}
+	for _, acc := range a.Accounts {
+		how := "the bot's own credentials"
+		if acc.RoleARN != "" {
+			how = "role " + acc.RoleARN
+		}
+		if acc.Channel != "" {
+			how += ", results to channel " + acc.Channel
+		}
+		fmt.Fprintf(b, "  %s  %s\n", pad(acc.Name, width), how)
+	}
+	if a.Organization != "" {
+		fmt.Fprintf(b, "Organization: audit all also covers every active member account, through role %s.\n", a.Organization)
+	}
+}
+
+// progressLine is an audit under way in one line: "Auditing prod, dev… 1 of 2 done".
+func progressLine(p commands.Progress) string {
+	line := "Auditing " + strings.Join(p.Accounts, ", ") + "…"
+	if p.Total > 0 {
+		line += fmt.Sprintf(" %d of %d done", p.Done, p.Total)
+	}
+	return line
+}
+
+func renderReport(b *strings.Builder, r commands.Report) {
+	res := r.Report.Results
+	nameW := 0
+	for _, x := range res {
+		nameW = max(nameW, len([]rune(x.Account)))
+	}
+	const indent = "       "
+	for _, x := range res {
+		id := x.AccountID
+		if id == "" {
+			id = "?"
+		}
+		fmt.Fprintf(b, "%-5s  %s  %-12s  %s\n", x.Status, pad(x.Account, nameW), id, firstLine(x.Reason))
+		if x.Status != cis.StatusPass && x.Fix != "" {
+			b.WriteString(indent + "fix: " + x.Fix + "\n")
+		}
+		for _, w := range x.Warnings {
+			b.WriteString(indent + "warning: " + w + "\n")
+		}
+	}
+	s := r.Report.Summary
+	fmt.Fprintf(b, "Control %s: %s audited%s: %d pass, %d fail, %d error.\n", r.Report.Control, plural(len(res), "account"), took(r.Started, r.Finished), s.Pass, s.Fail, s.Error)
+	for i, a := range r.Actions {
+		fmt.Fprintf(b, "[%d] %s\n", i+1, a.Label)
+	}
+	if len(r.Actions) > 0 {
+		b.WriteString("Type a number to press its button.\n")
+	}
+}
+
+func renderEvidence(b *strings.Builder, r cis.Result) {
+	fmt.Fprintf(b, "Evidence for %s (%s): %s", r.Account, r.AccountID, r.Status)
+	if r.FailedStep != nil {
+		fmt.Fprintf(b, " at %s", *r.FailedStep)
+	}
+	b.WriteString("\n")
+	stepW := 0
+	for _, c := range r.Checks {
+		stepW = max(stepW, len(c.Step))
+	}
+	for _, c := range r.Checks {
+		line := fmt.Sprintf("  %-5s  %s  %s", c.Status, pad(string(c.Step), stepW), firstLine(c.Detail))
+		if c.Resource != "" && !strings.Contains(c.Detail, c.Resource) {
+			line += " [" + c.Resource + "]"
+		}
+		b.WriteString(line + "\n")
+	}
+	if r.Status != cis.StatusPass && r.Fix != "" {
+		b.WriteString("  fix: " + r.Fix + "\n")
+	}
+}
+
+func pad(s string, width int) string {
+	if n := len([]rune(s)); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+// firstLine keeps a text to its first line: a report shows one sentence per account.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func took(start, end time.Time) string {
+	if start.IsZero() || end.IsZero() || end.Before(start) {
+		return ""
+	}
+	return " in " + end.Sub(start).Round(100*time.Millisecond).String()
+}

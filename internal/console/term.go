@@ -1,0 +1,10 @@
+package console
+
+import "os"
+
+// IsTerminal reports whether r is a terminal: an *os.File open on a tty. A pipe, a file and
+// /dev/null are not, so scripts and CI get the non-interactive behaviour.
+func IsTerminal(r any) bool {
+	f, ok := r.(*os.File)
+	return ok && f != nil && isTerminal(f)
+}
