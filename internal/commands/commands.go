@@ -78,7 +78,8 @@ type Options struct {
 	// ProgressEvery is the least time between two progress updates of one message: Slack
 	// allows five uses of a response_url, so updates are spaced and capped.
 	ProgressEvery time.Duration
-	// MaxProgressUpdates caps the updates before the final report.
+	// MaxProgressUpdates caps the updates before the final report (Slack allows five uses of a
+	// response_url: the first reply, these updates, the report, and marking progress finished).
 	MaxProgressUpdates int
 }
 
@@ -113,7 +114,7 @@ func New(opts Options) *Bot {
 		opts.ProgressEvery = 2 * time.Second
 	}
 	if opts.MaxProgressUpdates == 0 {
-		opts.MaxProgressUpdates = 3
+		opts.MaxProgressUpdates = 2
 	}
 	return &Bot{opts: opts, defs: Table(), reports: map[string]cis.Report{}}
 }
@@ -231,8 +232,19 @@ func runAudit(ctx context.Context, b *Bot, req Request, call Call, rep Replier) 
 	b.remember(final.ID, report)
 	u.mu.Lock()
 	u.done = true
+	done := u.progress
 	u.mu.Unlock()
-	return rep.Update(ctx, h, final)
+	// The report is a message of its own: replacing a slash command's first reply through its
+	// response_url is not reliable in Slack, and the report must never be lost. The progress
+	// message is then marked finished, best effort.
+	if _, err := rep.Post(ctx, final); err != nil {
+		return fmt.Errorf("post report: %w", err)
+	}
+	done.Done, done.Total, done.Finished = len(report.Results), len(report.Results), true
+	if err := rep.Update(ctx, h, done); err != nil {
+		b.opts.Logger.Warn("could not mark the progress message finished", "err", err)
+	}
+	return nil
 }
 
 // updater turns per-account progress into a few message updates.

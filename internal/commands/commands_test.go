@@ -180,7 +180,13 @@ func TestHandle(t *testing.T) {
 			}
 		}},
 		{"audit", "audit prod dev", nil, "U1", &fakeAuditor{report: report(cis.StatusPass, cis.StatusFail)},
-			[]string{"post commands.Progress", "update commands.Report"}, func(t *testing.T, r Reply) {
+			[]string{"post commands.Progress", "post commands.Report", "update commands.Progress"}, func(t *testing.T, r Reply) {
+				if p := r.(Progress); !p.Finished || p.Done != 2 {
+					t.Errorf("progress not marked finished: %+v", p)
+				}
+			}},
+		{"audit report", "audit prod dev", nil, "U1", &fakeAuditor{report: report(cis.StatusPass, cis.StatusFail)},
+			[]string{"post commands.Progress", "post commands.Report", "update commands.Progress"}, func(t *testing.T, r Reply) {
 				rep := r.(Report)
 				if rep.Report.Summary.Pass != 1 || len(rep.Actions) != 1 || rep.Actions[0].Value != rep.ID+"/dev" {
 					t.Errorf("%+v", rep)
@@ -200,7 +206,7 @@ func TestHandle(t *testing.T) {
 		}},
 		{"non-auditors may still list accounts", "accounts", &Policy{Auditors: []string{"U0BOSS"}}, "U1", nil, []string{"post commands.Accounts"}, nil},
 		{"auditor through a group", "audit prod", &Policy{Auditors: []string{"S0GROUP"}, Groups: groups{"S0GROUP": {"U1"}}}, "U1",
-			&fakeAuditor{report: report(cis.StatusPass)}, []string{"post commands.Progress", "update commands.Report"}, nil},
+			&fakeAuditor{report: report(cis.StatusPass)}, []string{"post commands.Progress", "post commands.Report", "update commands.Progress"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,7 +221,11 @@ func TestHandle(t *testing.T) {
 				t.Fatalf("events %v, want %v", rec.events, tc.events)
 			}
 			if tc.check != nil {
-				tc.check(t, rec.last["1"])
+				last := rec.last["1"]
+				if tc.name == "audit report" {
+					last = rec.last["2"]
+				}
+				tc.check(t, last)
 			}
 		})
 	}
@@ -249,8 +259,8 @@ func TestAuditProgressIsThrottled(t *testing.T) {
 			updates++
 		}
 	}
-	if updates != 2 || len(rec.events) != 4 || rec.events[3] != "update commands.Report" {
-		t.Errorf("events %v: want one post, two progress updates at most, then the report", rec.events)
+	if updates != 3 || len(rec.events) != 5 || rec.events[3] != "post commands.Report" {
+		t.Errorf("events %v: want one post, two progress updates at most, the report, then progress marked finished", rec.events)
 	}
 }
 
@@ -259,7 +269,7 @@ func TestEvidenceAction(t *testing.T) {
 	b := New(Options{Auditor: aud, Directory: fakeDirectory{}})
 	rec := &recorder{}
 	b.Handle(context.Background(), Request{Text: "audit prod dev"}, rec)
-	rep := rec.last["1"].(Report)
+	rep := rec.last["2"].(Report)
 	ev := &recorder{}
 	b.HandleAction(context.Background(), ActionRequest{ActionID: rep.Actions[0].ID, Value: rep.Actions[0].Value}, ev)
 	if e, ok := ev.last["1"].(Evidence); !ok || e.Result.Account != "dev" || !e.Private {

@@ -46,6 +46,8 @@ type Progress struct {
 	Done     int
 	Total    int
 	Started  time.Time
+	// Finished marks the progress message once the report has been posted after it.
+	Finished bool
 }
 
 // Report is a finished audit. ID names it for the evidence buttons.

@@ -186,7 +186,11 @@ func (c *Console) Post(_ context.Context, r commands.Reply) (commands.Handle, er
 func (c *Console) Update(_ context.Context, h commands.Handle, r commands.Reply) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := r.(commands.Progress); ok {
+	if p, ok := r.(commands.Progress); ok {
+		if p.Finished {
+			delete(c.progress, h) // the report is already printed below it
+			return nil
+		}
 		if last, under := c.progress[h]; !under || last == render(r) {
 			return nil
 		}

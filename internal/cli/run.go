@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cisbot/cisbot/internal/app"
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/slackbot"
+)
+
+func newRunCmd(stdio IO) *cobra.Command {
+	var cfgPath, logLevel string
+	cmd := &cobra.Command{
+		Use:   "run [--config FILE]",
+		Short: "Run the Slack bot (Socket Mode) until SIGTERM or SIGINT",
+		Long: `Connects to Slack in Socket Mode and answers /cis commands. Needs SLACK_APP_TOKEN
+(xapp-…, an app-level token with connections:write) and SLACK_BOT_TOKEN (xoxb-…) in the
+environment; SLACK_API_URL points at another Slack API base URL when set. AWS access uses
+the standard credential chain. Create the Slack app from manifest.yml.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return &exitError{code: ExitError, err: fmt.Errorf("--log-level %q: use debug, info, warn or error", logLevel)}
+			}
+			logger := slog.New(slog.NewJSONHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
+			cfg, path, err := loadConfig(cfgPath)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			scfg, err := slackbot.ConfigFromEnv(os.Getenv)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			ctx := cmd.Context()
+			factory, err := awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			accounts := app.NewAccounts(cfg, factory)
+			bot := commands.New(commands.Options{
+				Command:   scfg.Command,
+				Auditor:   &app.Auditor{Accounts: accounts, Concurrency: cis.DefaultConcurrency, Logger: logger},
+				Directory: accounts,
+				Policy:    policy(cfg, slackbot.NewGroups(scfg)),
+				Logger:    logger,
+			})
+			sb, err := slackbot.New(scfg, bot, logger)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			logger.Info("cisbot starting", "version", version(), "config", path, "accounts", len(cfg.Accounts), "region", factory.Region())
+			if err := sb.Run(ctx); err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			logger.Info("cisbot stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// policy is who may do what, from the config's slack section.
+func policy(cfg *config.Config, groups commands.Groups) *commands.Policy {
+	return &commands.Policy{Channels: cfg.Slack.AllowedChannels, Auditors: cfg.Slack.Auditors, Groups: groups}
+}

@@ -1,0 +1,299 @@
+// Package slackbot is the Slack adapter of cisbot, and the only package that imports
+// github.com/slack-go/slack. It runs Socket Mode, acknowledges every envelope at once, turns
+// slash commands and button presses into requests for internal/commands, and sends the replies,
+// laid out as Block Kit, through each request's response_url.
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Handler runs requests; *commands.Bot is one. It is called after the request is acknowledged,
+// in a goroutine of its own, and sends its replies through rep.
+type Handler interface {
+	Handle(ctx context.Context, req commands.Request, rep commands.Replier)
+	HandleAction(ctx context.Context, req commands.ActionRequest, rep commands.Replier)
+}
+
+var _ Handler = (*commands.Bot)(nil)
+
+// Option configures a Bot.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	shutdown   time.Duration
+	now        func() time.Time
+}
+
+// WithHTTPClient sets the client that posts replies to response_urls (default: a 15 s timeout,
+// at most 16 connections per host).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithShutdownTimeout bounds how long Run waits for requests under way once its context is
+// done (default 10 s).
+func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.shutdown = d } }
+
+// Bot is the Slack side of cisbot.
+type Bot struct {
+	cfg  Config
+	h    Handler
+	log  *slog.Logger
+	api  *slack.Client
+	opts options
+
+	inflight atomic.Int64
+	seen     recent
+}
+
+// New builds a bot for a configuration (see ConfigFromEnv) and a handler (a *commands.Bot).
+func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) (*Bot, error) {
+	if cfg.Command == "" {
+		cfg.Command = DefaultCommand
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("slackbot: no handler")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// Replies of many requests at once share a few connections to Slack's hooks host.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxConnsPerHost, transport.MaxIdleConnsPerHost = 16, 16
+	o := options{
+		httpClient: &http.Client{Timeout: 15 * time.Second, Transport: transport},
+		shutdown:   10 * time.Second,
+		now:        time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Bot{cfg: cfg, h: h, log: logger, api: newAPI(cfg), opts: o}, nil
+}
+
+// Run connects with Socket Mode and serves until ctx is done, then waits (bounded) for the
+// requests under way and returns nil. The socketmode client reconnects by itself when the
+// WebSocket drops, when Slack asks it to (disconnect), or when Slack stops sending pings; Run
+// returns an error only when Slack refuses the app-level token.
+func (b *Bot) Run(ctx context.Context) error {
+	client := socketmode.New(b.api, socketmode.OptionLog(debugLog{b.log}))
+	runErr := make(chan error, 1)
+	go func() { runErr <- client.RunContext(ctx) }()
+	var wg sync.WaitGroup
+	b.log.Info("connecting to Slack with Socket Mode", "command", b.cfg.Command)
+	for {
+		select {
+		case evt := <-client.Events:
+			b.dispatch(ctx, client, evt, &wg)
+		case <-ctx.Done():
+			b.drain(&wg, runErr)
+			b.log.Info("disconnected from Slack")
+			return nil
+		case err := <-runErr:
+			b.drain(&wg, nil)
+			if ctx.Err() != nil || err == nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w: check SLACK_APP_TOKEN (an app-level token with connections:write, of an app with Socket Mode on)", err)
+		}
+	}
+}
+
+// drain waits for the requests under way, and for the socketmode client when runErr is given,
+// both within the shutdown timeout.
+func (b *Bot) drain(wg *sync.WaitGroup, runErr <-chan error) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		if runErr != nil {
+			<-runErr
+		}
+		close(done)
+	}()
+	t := time.NewTimer(b.opts.shutdown)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("stopped waiting for requests under way", "requests", b.inflight.Load(), "waited", b.opts.shutdown)
+	}
+}
+
+func (b *Bot) dispatch(ctx context.Context, client *socketmode.Client, evt socketmode.Event, wg *sync.WaitGroup) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Debug("connecting to Slack")
+	case socketmode.EventTypeConnected:
+		n := 0
+		if c, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
+			n = c.ConnectionCount
+		}
+		b.log.Info("connected to Slack", "connection", n+1)
+	case socketmode.EventTypeHello:
+		b.log.Debug("Slack said hello")
+	case socketmode.EventTypeConnectionError:
+		attrs := []any{}
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			attrs = append(attrs, "err", e.ErrorObj, "attempt", e.Attempt, "retry_in", e.Backoff)
+		}
+		b.log.Warn("cannot connect to Slack; retrying", attrs...)
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("Slack refused the app-level token: check SLACK_APP_TOKEN")
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		b.log.Warn("Socket Mode error", "type", string(evt.Type), "err", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeSlashCommand:
+		b.ack(ctx, client, evt.Request)
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if ok && b.first(evt.Request) {
+			b.command(ctx, cmd, wg)
+		}
+	case socketmode.EventTypeInteractive:
+		b.ack(ctx, client, evt.Request)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if ok && b.first(evt.Request) {
+			b.interaction(ctx, cb, wg)
+		}
+	default:
+		// events_api and anything newer: the app subscribes to no events; acknowledge so that
+		// Slack does not send them again.
+		b.ack(ctx, client, evt.Request)
+		b.log.Debug("ignored Socket Mode event", "type", string(evt.Type))
+	}
+}
+
+// ack acknowledges an envelope, with no payload: Slack wants it within 3 seconds, so it is
+// queued before any work starts (the socketmode client writes it).
+func (b *Bot) ack(ctx context.Context, client *socketmode.Client, req *socketmode.Request) {
+	if req == nil || req.EnvelopeID == "" {
+		return
+	}
+	if err := client.AckCtx(ctx, req.EnvelopeID, nil); err != nil && ctx.Err() == nil {
+		b.log.Warn("cannot acknowledge a Socket Mode envelope", "err", err)
+	}
+}
+
+// first is false for an envelope delivered again (a retry after a lost acknowledgement).
+func (b *Bot) first(req *socketmode.Request) bool {
+	if req == nil || req.EnvelopeID == "" {
+		return true
+	}
+	if !b.seen.add(req.EnvelopeID) {
+		b.log.Info("ignored an envelope delivered twice", "retry_attempt", req.RetryAttempt)
+		return false
+	}
+	return true
+}
+
+func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand, wg *sync.WaitGroup) {
+	log := b.log.With("user", cmd.UserID, "channel", cmd.ChannelID, "command", cmd.Command)
+	if cmd.Command != b.cfg.Command {
+		log.Info("ignored a slash command that is not the bot's", "want", b.cfg.Command)
+		return
+	}
+	rep, err := b.replier(cmd.ResponseURL, log)
+	if err != nil {
+		log.Error("cannot answer the command", "err", err)
+		return
+	}
+	req := commands.Request{Command: cmd.Command, Text: cmd.Text, UserID: cmd.UserID, ChannelID: cmd.ChannelID}
+	b.spawn(wg, log, func() { b.h.Handle(ctx, req, rep) })
+}
+
+func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback, wg *sync.WaitGroup) {
+	channelID := cb.Channel.ID
+	if channelID == "" {
+		channelID = cb.Container.ChannelID
+	}
+	log := b.log.With("user", cb.User.ID, "channel", channelID)
+	if cb.Type != slack.InteractionTypeBlockActions {
+		log.Debug("ignored an interaction", "type", string(cb.Type))
+		return
+	}
+	// The actions of one payload share its response_url, and so its five uses.
+	rep, err := b.replier(cb.ResponseURL, log)
+	if err != nil {
+		log.Error("cannot answer the button", "err", err)
+		return
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		req := commands.ActionRequest{ActionID: actionID(a.ActionID), Value: a.Value, UserID: cb.User.ID, ChannelID: channelID}
+		b.spawn(wg, log.With("action", req.ActionID), func() { b.h.HandleAction(ctx, req, rep) })
+	}
+}
+
+func (b *Bot) replier(responseURL string, log *slog.Logger) (*replier, error) {
+	target, err := newResponseURL(responseURL, b.opts.now())
+	if err != nil {
+		return nil, err
+	}
+	return &replier{target: target, client: b.opts.httpClient, log: log.With("response_host", target.host), now: b.opts.now}, nil
+}
+
+// spawn runs one request in a goroutine of its own that Run waits for; a panic is logged, not
+// fatal.
+func (b *Bot) spawn(wg *sync.WaitGroup, log *slog.Logger, work func()) {
+	wg.Add(1)
+	b.inflight.Add(1)
+	go func() {
+		defer wg.Done()
+		defer b.inflight.Add(-1)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("request handler panicked", "panic", fmt.Sprint(p))
+			}
+		}()
+		work()
+	}()
+}
+
+// recent remembers the last envelope ids, to drop a delivery made again.
+type recent struct {
+	mu    sync.Mutex
+	ids   map[string]bool
+	order []string
+}
+
+// recentSize is how many envelope ids are remembered: Slack redelivers within minutes.
+const recentSize = 4096
+
+// add records id; it is false when id is among the last ones seen.
+func (r *recent) add(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids[id] {
+		return false
+	}
+	if r.ids == nil {
+		r.ids = make(map[string]bool, recentSize)
+	}
+	r.ids[id] = true
+	r.order = append(r.order, id)
+	if len(r.order) > recentSize {
+		delete(r.ids, r.order[0])
+		r.order = r.order[1:]
+	}
+	return true
+}
+
+// debugLog passes the socketmode client's own lines to slog at debug level.
+type debugLog struct{ log *slog.Logger }
+
+func (d debugLog) Output(_ int, s string) error {
+	d.log.Debug(strings.TrimSpace(s), "component", "socketmode")
+	return nil
+}

@@ -1,0 +1,24 @@
+package slackbot
+
+// RequiredScopes are the bot token scopes the adapter needs, exactly: manifest.yml declares
+// these, and a test checks both against webAPICalls and the code.
+//   - commands: the slash command (a feature, no Web API call).
+//   - usergroups:read: usergroups.users.list, for auditors named by user group.
+//
+// Replies go through response_url, which needs no scope (no chat:write), and the app-level
+// token's connections:write is granted when the token is created, not in the manifest.
+var RequiredScopes = []string{"commands", "usergroups:read"}
+
+// featureScopes are the scopes of features that make no Web API call.
+var featureScopes = []string{"commands"}
+
+// webAPICalls lists every slack-go *slack.Client method the package calls, the Web API method
+// behind it and the scope it needs (token "bot" or "app"). A test fails when the code calls a
+// method missing here.
+var webAPICalls = []struct {
+	Call, Method, Token, Scope string
+}{
+	{Call: "GetUserGroupMembersContext", Method: "usergroups.users.list", Token: "bot", Scope: "usergroups:read"},
+	// Made by socketmode.Client.RunContext on our behalf.
+	{Call: "StartSocketModeContext", Method: "apps.connections.open", Token: "app", Scope: "connections:write"},
+}
