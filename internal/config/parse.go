@@ -10,6 +10,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/cisbot/cisbot/internal/suggest"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -476,7 +478,7 @@ func closestKey(key string, keys []string) string {
 	}
 	best, bestDist := "", 3
 	for _, k := range keys {
-		if d := editDistance(nk, norm(k)); d < bestDist {
+		if d := suggest.Distance(nk, norm(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -489,30 +491,6 @@ func closestKey(key string, keys []string) string {
 		}
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b, for short keys.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // fieldByTag finds the field of struct t whose yaml tag is key. Keys are case-sensitive, as
