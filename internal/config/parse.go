@@ -10,9 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cisbot/cisbot/internal/suggest"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Parse is Load for bytes already read; name is used in messages (the file path).
