@@ -1,0 +1,29 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// The store drivers, as named by the config key store.driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Open opens the store that config names: driver is store.driver and dsn is store.path for
+// SQLite (a file path).
+func Open(ctx context.Context, driver, dsn string) (Store, error) {
+	switch driver {
+	case DriverSQLite:
+		s, err := OpenSQLite(ctx, dsn)
+		if err != nil {
+			return nil, err // not a typed nil *SQLite inside the interface
+		}
+		return s, nil
+	case DriverPostgres:
+		return nil, fmt.Errorf("store driver %q: not implemented yet: use %s", driver, DriverSQLite)
+	default:
+		return nil, fmt.Errorf("unknown store driver %q: valid drivers are %q (postgres is not implemented yet)", driver, DriverSQLite)
+	}
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// migrationCount is the number of files in migrations/sqlite.
+func migrationCount(t *testing.T) int {
+	t.Helper()
+	files, err := sqliteMigrations.ReadDir("migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(files)
+}
+
+// schemaState is what migrations have left in the file: goose's applied rows and the tables.
+func schemaState(t *testing.T, s *SQLite) (versionRows, maxVersion int, tables string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.r.QueryRowContext(ctx,
+		`SELECT count(*), max(version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&versionRows, &maxVersion); err != nil {
+		t.Fatalf("read goose_db_version: %v", err)
+	}
+	if err := s.r.QueryRowContext(ctx,
+		`SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)`).Scan(&tables); err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	return versionRows, maxVersion, tables
+}
+
+func TestMigrationsFromEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "dir", "cisbot.db") // the directory is created too
+	s := openTestSQLite(t, path)
+	rows, maxV, tables := schemaState(t, s)
+	if n := migrationCount(t); rows != n || maxV != n {
+		t.Errorf("goose_db_version: %d rows up to version %d, want %d", rows, maxV, n)
+	}
+	if want := "goose_db_version request_events requests"; tables != want {
+		t.Errorf("tables = %q, want %q", tables, want)
+	}
+
+	// The writer connection carries the pragmas the store relies on.
+	ctx := context.Background()
+	pragmas := []struct {
+		name, want string
+	}{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"synchronous", "1"}, // NORMAL
+		{"busy_timeout", "5000"},
+	}
+	for _, p := range pragmas {
+		var got string
+		if err := s.w.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", p.name, err)
+		}
+		if got != p.want {
+			t.Errorf("PRAGMA %s = %q, want %q", p.name, got, p.want)
+		}
+	}
+	// The read pool cannot write.
+	if _, err := s.r.ExecContext(ctx, `DELETE FROM requests`); err == nil {
+		t.Error("a write through the read pool succeeded, want it refused")
+	}
+}
+
+// TestRestartKeepsPendingRequest: close and reopen the file; migrations are not applied twice,
+// the data is kept, and a pending request can still be approved (a button clicked after a
+// restart still works).
+func TestRestartKeepsPendingRequest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cisbot.db")
+	ctx := context.Background()
+
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, newRequest("r1", "111111111111", base))
+	rows1, max1, tables1 := schemaState(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 2 {
+		s = openTestSQLite(t, path)
+		if rows, maxV, tables := schemaState(t, s); rows != rows1 || maxV != max1 || tables != tables1 {
+			t.Errorf("reopen %d: schema (%d rows, v%d, %q), want (%d rows, v%d, %q)", i+1, rows, maxV, tables, rows1, max1, tables1)
+		}
+		if got := mustGet(t, s, "r1"); got.State != StatePending {
+			t.Fatalf("reopen %d: state %q, want pending", i+1, got.State)
+		}
+		if i == 0 {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ok, err := s.Transition(ctx, "r1", StatePending, StateApplying, "U_APP", EventApproved, "", base.Add(time.Minute))
+	if err != nil || !ok {
+		t.Fatalf("Transition after restart = %v, %v; want true, nil", ok, err)
+	}
+}
+
+// TestConcurrentOpen: two processes (here, handles) opening a new file at once both end up
+// with the full schema, applied once.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cisbot.db")
+	const n = 4
+	var (
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+		stores [n]*SQLite
+		errs   [n]error
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = OpenSQLite(context.Background(), path)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("open %d: %v", i, errs[i])
+			continue
+		}
+		t.Cleanup(func() { _ = stores[i].Close() })
+	}
+	if t.Failed() {
+		return
+	}
+	if rows, maxV, _ := schemaState(t, stores[0]); rows != migrationCount(t) || maxV != migrationCount(t) {
+		t.Errorf("goose_db_version: %d rows up to version %d, want each migration once", rows, maxV)
+	}
+}
+
+func TestOpenSQLiteBadPath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"empty", "", "store.path"},
+		{"memory", ":memory:", "plain file path"},
+		{"uri", "file:cisbot.db?mode=ro", "plain file path"},
+		{"directory is a file", filepath.Join(file, "cisbot.db"), "create directory"},
+		{"not a database", file, "migrate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenSQLite(context.Background(), tt.path)
+			if err == nil {
+				_ = s.Close()
+				t.Fatalf("OpenSQLite(%q) = nil error, want one", tt.path)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("OpenSQLite(%q) error = %q, want it to mention %q", tt.path, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathWithSpecialCharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dir with space?#%", "cisbot.db")
+	s := openTestSQLite(t, path)
+	mustCreate(t, s, newRequest("r1", "111111111111", base))
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not at %q: %v", path, err)
+	}
+}
