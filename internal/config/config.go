@@ -35,6 +35,20 @@ type Config struct {
 	Organization *Organization `yaml:"organization"`
 	// Slack says where commands are taken and who may run audits.
 	Slack Slack `yaml:"slack"`
+	// Remediation says what cisbot fix creates.
+	Remediation Remediation `yaml:"remediation"`
+}
+
+// Remediation configures what a fix creates.
+type Remediation struct {
+	// Pattern is the metric filter pattern a new filter gets: securityhub (the default, which
+	// Security Hub's exact check also accepts) or cis-v3 (with the CIS v1.4+ exclusions).
+	Pattern string `yaml:"pattern"`
+	// TopicName is the SNS topic created when no usable one exists; empty means cis-alarms.
+	TopicName string `yaml:"topic_name"`
+	// Subscribe are the endpoints subscribed to a topic without a confirmed subscriber:
+	// https URLs and e-mail addresses.
+	Subscribe []string `yaml:"subscribe"`
 }
 
 // Slack restricts the bot's use in Slack. Empty lists restrict nothing.

@@ -260,6 +260,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Account]():      "an account",
 	reflect.TypeFor[Organization](): "organization",
 	reflect.TypeFor[Slack]():        "slack",
+	reflect.TypeFor[Remediation]():  "remediation",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

@@ -57,6 +57,7 @@ func validate(c *Config, m *meta) Errors {
 		v.organization(c.Organization)
 	}
 	v.slack(&c.Slack)
+	v.remediation(&c.Remediation)
 	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
 		!m.suggested["accounts"] && !m.suggested["organization"] {
 		v.add("accounts", "at least one account is required, or an organization section",
@@ -272,5 +273,27 @@ func (v *validator) slack(s *Slack) {
 			v.add(f, v.show(f, p)+" is not a Slack user or user group id",
 				"use a member id (U… or W…: in Slack, open the profile, More, Copy member ID) or a user group id (S…), not a name or an @handle")
 		}
+	}
+}
+
+var (
+	topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+func (v *validator) remediation(r *Remediation) {
+	if f := "remediation.pattern"; r.Pattern != "" && r.Pattern != "securityhub" && r.Pattern != "cis-v3" && !v.m.skipped(f) {
+		v.add(f, v.show(f, r.Pattern)+" is not a known pattern",
+			"use securityhub (the default: CIS v1.2, accepted by Security Hub's exact check) or cis-v3 (with the CIS v1.4+ exclusions)")
+	}
+	if f := "remediation.topic_name"; r.TopicName != "" && !topicNameRE.MatchString(r.TopicName) && !v.m.skipped(f) {
+		v.add(f, v.show(f, r.TopicName)+" is not a valid SNS topic name", "use 1-256 letters, digits, - and _ (no .fifo topics: CloudWatch alarms cannot publish to them)")
+	}
+	for i, e := range r.Subscribe {
+		f := "remediation.subscribe[" + strconv.Itoa(i) + "]"
+		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") {
+			continue
+		}
+		v.add(f, v.show(f, e)+" is neither an https URL nor an e-mail address", "use https://… (SNS delivers to https only over TLS) or name@example.com")
 	}
 }

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/suggest"
+)
+
+// Writers adapts a session to what remediation changes; the audit never gets these.
+func Writers(s *awsenv.Session) cis.Writers {
+	return cis.Writers{
+		Logs:       func(region string) cis.LogsWriter { return s.Logs(region) },
+		CloudWatch: func(region string) cis.AlarmsWriter { return s.CloudWatch(region) },
+		SNS:        func(region string) cis.TopicsWriter { return s.SNS(region) },
+		CloudTrail: func(region string) cis.TrailWriter { return s.CloudTrail(region) },
+	}
+}
+
+// Remediator audits one configured account, plans its fix and applies a plan.
+type Remediator struct {
+	Accounts *Accounts
+	Options  cis.PlanOptions
+	Now      func() time.Time
+}
+
+// Session is the AWS session of a configured account.
+func (a *Accounts) Session(name string) (*awsenv.Session, error) {
+	acc, ok := a.cfg.Account(name)
+	if !ok {
+		return nil, &UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
+	}
+	return a.session(acc), nil
+}
+
+// Plan audits the account and plans what would make it pass.
+func (r *Remediator) Plan(ctx context.Context, name string) (cis.Plan, cis.Result, error) {
+	ctl, err := cis.Lookup("4.1")
+	if err != nil {
+		return cis.Plan{}, cis.Result{}, err
+	}
+	s, err := r.Accounts.Session(name)
+	if err != nil {
+		return cis.Plan{}, cis.Result{}, err
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	snap := r.Accounts.Collector().Collect(ctx, name, API(s))
+	res := cis.Evaluate(ctl, snap, now())
+	return cis.NewPlan(ctl, snap, res, r.Options), res, nil
+}
+
+// Apply executes a plan in the account, reporting each step as it ends.
+func (r *Remediator) Apply(ctx context.Context, name string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error) {
+	s, err := r.Accounts.Session(name)
+	if err != nil {
+		return cis.ApplyResult{}, err
+	}
+	return cis.Apply(ctx, Writers(s), p, record), nil
+}
+
+// PlanOptions are the remediation settings of a config.
+func PlanOptions(cfg *config.Config) cis.PlanOptions {
+	return cis.PlanOptions{Pattern: cfg.Remediation.Pattern, TopicName: cfg.Remediation.TopicName, Subscribe: cfg.Remediation.Subscribe}
+}

@@ -1,0 +1,661 @@
+package cis
+
+// The remediation planner: from one account's audit (its snapshot and verdict), the shortest list
+// of creations that makes the account pass, reusing what exists. It is pure, like Evaluate, so
+// every plan shape is table-tested on plain snapshots; apply.go executes a plan.
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// PlanOptions are the remediation settings (remediation.* in the config).
+type PlanOptions struct {
+	// Pattern names which of the control's Patterns a new metric filter gets: "securityhub"
+	// or "cis-v3"; empty means the control's DefaultPattern.
+	Pattern string
+	// TopicName is the SNS topic created when no usable one exists; empty means the control's
+	// default (cis-alarms).
+	TopicName string
+	// Subscribe are the endpoints subscribed to a topic that has no confirmed subscriber:
+	// https URLs and e-mail addresses.
+	Subscribe []string
+	// RequestID is tagged on what is created (tag cisbot-request).
+	RequestID string
+}
+
+// Plan is what remediation would do in one account. Its JSON form is shown by cisbot fix
+// --format json and kept with the request in the store.
+type Plan struct {
+	Account   string `json:"account"`
+	AccountID string `json:"account_id"`
+	// Passes is true when the account already passes: there is nothing to do.
+	Passes bool `json:"passes"`
+	// Steps are the changes, in order of execution.
+	Steps []PlanStep `json:"steps"`
+	// Manual are prerequisites the bot does not create (a multi-region trail, CloudWatch Logs
+	// delivery, the event selectors, a subscriber when none is configured), each with the exact
+	// step for a person to take. The account passes only once they are done too.
+	Manual []string `json:"manual"`
+	// Hash identifies what Steps would execute, so that an approval given for one plan is
+	// never used to apply another (see PlanHash).
+	Hash string `json:"hash"`
+}
+
+// PlanStep is one change.
+type PlanStep struct {
+	Kind     string `json:"kind"` // one of the Kind* constants
+	Region   string `json:"region"`
+	Resource string `json:"resource"` // the ARN (or, for a metric filter, the name) it creates or changes
+	Detail   string `json:"detail"`   // one sentence for people
+	// Params are what the applier needs (the Param* keys); keys starting with TagPrefix are the
+	// tags of the created resource.
+	Params map[string]string `json:"params"`
+}
+
+// The kinds of step, in the order a plan executes them.
+const (
+	KindStartLogging     = "start_logging"
+	KindPutMetricFilter  = "put_metric_filter"
+	KindCreateTopic      = "create_topic"
+	KindMergeTopicPolicy = "merge_topic_policy"
+	KindSubscribe        = "subscribe"
+	KindPutMetricAlarm   = "put_metric_alarm"
+)
+
+var kindOrder = []string{KindStartLogging, KindPutMetricFilter, KindCreateTopic, KindMergeTopicPolicy, KindSubscribe, KindPutMetricAlarm}
+
+// Keys of PlanStep.Params.
+const (
+	ParamTrailARN           = "TrailARN"
+	ParamTrailName          = "TrailName"
+	ParamLogGroupName       = "LogGroupName"
+	ParamFilterName         = "FilterName"
+	ParamPattern            = "Pattern"
+	ParamMetricName         = "MetricName"
+	ParamNamespace          = "Namespace"
+	ParamMetricValue        = "MetricValue"
+	ParamDefaultValue       = "DefaultValue"
+	ParamTopicName          = "TopicName"
+	ParamTopicARN           = "TopicARN"
+	ParamProtocol           = "Protocol"
+	ParamEndpoint           = "Endpoint"
+	ParamAlarmName          = "AlarmName"
+	ParamStatistic          = "Statistic"
+	ParamPeriod             = "Period"
+	ParamEvaluationPeriods  = "EvaluationPeriods"
+	ParamDatapointsToAlarm  = "DatapointsToAlarm"
+	ParamThreshold          = "Threshold"
+	ParamComparisonOperator = "ComparisonOperator"
+	ParamTreatMissingData   = "TreatMissingData"
+	ParamSid                = "Sid"
+	ParamSourceAccount      = "SourceAccount"
+	ParamSourceArn          = "SourceArn"
+)
+
+// Tags put on what remediation creates, where the API takes tags at creation (SNS topics and
+// CloudWatch alarms; metric filters and subscriptions have no tags).
+const (
+	TagPrefix    = "tag:" // Params key prefix: "tag:managed-by" is the tag managed-by
+	TagManagedBy = "managed-by"
+	TagRequest   = "cisbot-request"
+	ManagedBy    = "cisbot"
+)
+
+// NameSuffix is added to a default name that something else already holds: an existing filter
+// or alarm of that name is never overwritten.
+const NameSuffix = "-cisbot"
+
+// PolicySid is the Sid of the statement merged into a topic policy so that CloudWatch alarms
+// may publish to it.
+const PolicySid = "cisbot-cloudwatch-alarms"
+
+// NewPlan plans the remediation of one account from its audit. (It cannot be called Plan: that
+// is the type it returns.) It never calls AWS: everything comes from the snapshot, so what it
+// reuses and which names are free is what the audit saw; the approval flow audits again and
+// re-plans before applying, and the applier checks again before each creation.
+//
+// An account that passes gets Passes and no steps. An audit that ended in ERROR gets no steps
+// either, only the manual step of fixing the audit: without the missing evidence a plan could
+// create a second copy of something that exists.
+func NewPlan(ctl *Control, snap *Snapshot, res Result, opts PlanOptions) Plan {
+	p := Plan{Account: snap.Account, AccountID: snap.AccountID, Steps: []PlanStep{}, Manual: []string{}}
+	switch res.Status {
+	case StatusPass:
+		p.Passes = true
+		return seal(p)
+	case StatusError:
+		p.Manual = append(p.Manual, fmt.Sprintf("The audit could not decide (%s), so nothing is planned: %s Then run the fix again.", res.Reason, res.Fix))
+		return seal(p)
+	}
+	pl, problems := newPlanner(ctl, snap, opts)
+	p.Manual = append(p.Manual, problems...)
+	if pl == nil {
+		return seal(p)
+	}
+	o := pl.best()
+	p.Steps = append(p.Steps, o.steps...)
+	p.Manual = append(p.Manual, o.manual...)
+	slices.SortStableFunc(p.Steps, func(a, b PlanStep) int {
+		return cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind))
+	})
+	if len(p.Steps) == 0 && len(p.Manual) == 0 {
+		p.Manual = append(p.Manual, fmt.Sprintf("The audit fails (%s), but the planner finds nothing to create; please report this with the audit's evidence (cisbot audit --format json).", res.Reason))
+	}
+	return seal(p)
+}
+
+func seal(p Plan) Plan {
+	p.Hash = PlanHash(p.Steps)
+	return p
+}
+
+// PlanHash is a hash of what the steps execute: their kind, region, resource and parameters
+// (not the sentences for people, which may be reworded between versions).
+func PlanHash(steps []PlanStep) string {
+	type hashed struct {
+		Kind, Region, Resource string
+		Params                 map[string]string // encoding/json sorts the keys
+	}
+	hs := make([]hashed, len(steps))
+	for i, s := range steps {
+		hs[i] = hashed{s.Kind, s.Region, s.Resource, s.Params}
+	}
+	b, err := json.Marshal(hs)
+	if err != nil {
+		panic(fmt.Sprintf("cis: marshal plan steps: %v", err)) // only strings
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+type endpoint struct{ protocol, address string }
+
+type planner struct {
+	ctl       *Control
+	snap      *Snapshot
+	pattern   string
+	patName   string
+	topicName string
+	endpoints []endpoint
+	tags      map[string]string // as Params entries
+}
+
+// newPlanner checks the options; a nil planner means nothing can be planned (the problems say
+// why). Problems with a planner are notes: the plan goes on without the rejected endpoints.
+func newPlanner(ctl *Control, snap *Snapshot, opts PlanOptions) (*planner, []string) {
+	pl := &planner{ctl: ctl, snap: snap, patName: cmp.Or(opts.Pattern, ctl.DefaultPattern), topicName: cmp.Or(opts.TopicName, ctl.Defaults.TopicName)}
+	var ok bool
+	if pl.pattern, ok = ctl.Patterns[pl.patName]; !ok {
+		names := slices.Sorted(maps.Keys(ctl.Patterns))
+		return nil, []string{fmt.Sprintf("remediation.pattern %q is not one of %s: set one of them in the config, then run the fix again.", pl.patName, strings.Join(names, ", "))}
+	}
+	var problems []string
+	for _, s := range opts.Subscribe {
+		e, problem := parseEndpoint(s)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		if !slices.ContainsFunc(pl.endpoints, func(x endpoint) bool { return sameEndpoint(x, e.protocol, e.address) }) {
+			pl.endpoints = append(pl.endpoints, e)
+		}
+	}
+	pl.tags = map[string]string{TagPrefix + TagManagedBy: ManagedBy}
+	if opts.RequestID != "" {
+		pl.tags[TagPrefix+TagRequest] = opts.RequestID
+	}
+	return pl, problems
+}
+
+// parseEndpoint accepts an https URL or a bare e-mail address.
+func parseEndpoint(s string) (endpoint, string) {
+	s = strings.TrimSpace(s)
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		switch {
+		case u.Scheme == "https" && u.Host != "":
+			return endpoint{"https", s}, ""
+		case u.Scheme == "http":
+			return endpoint{}, fmt.Sprintf("remediation.subscribe: %s is not subscribed: SNS would deliver alarms to it unencrypted; use an https URL.", redactEndpoint("http", s))
+		}
+	}
+	if a, err := mail.ParseAddress(s); err == nil && a.Address == s {
+		return endpoint{"email", s}, ""
+	}
+	return endpoint{}, fmt.Sprintf("remediation.subscribe: %q is neither an https URL nor an e-mail address, so it is not subscribed.", s)
+}
+
+func sameEndpoint(e endpoint, protocol, address string) bool {
+	if e.protocol != protocol {
+		return false
+	}
+	if protocol == "email" {
+		return strings.EqualFold(e.address, address)
+	}
+	return e.address == address
+}
+
+// option is one way to make the chain pass: what it creates and what is left to people.
+type option struct {
+	steps  []PlanStep
+	manual []string
+}
+
+// better prefers fewer manual steps (the bot cannot finish those), then fewer changes.
+func (o option) better(p option) bool {
+	if len(o.manual) != len(p.manual) {
+		return len(o.manual) < len(p.manual)
+	}
+	return len(o.steps) < len(p.steps)
+}
+
+func (o option) plus(p option) option {
+	return option{steps: append(slices.Clip(o.steps), p.steps...), manual: append(slices.Clip(o.manual), p.manual...)}
+}
+
+func pick(opts []option) option {
+	best := opts[0]
+	for _, o := range opts[1:] {
+		if o.better(best) {
+			best = o
+		}
+	}
+	return best
+}
+
+// best plans on every candidate trail (multi-region, delivering to CloudWatch Logs) and keeps
+// the shortest plan; ties go to the first trail by ARN, as in Evaluate.
+func (pl *planner) best() option {
+	var cands []Trail
+	for _, t := range pl.snap.Trails {
+		if t.MultiRegion && t.LogGroupARN != "" {
+			cands = append(cands, t)
+		}
+	}
+	if len(cands) == 0 {
+		return option{manual: pl.noTrail()}
+	}
+	slices.SortFunc(cands, func(a, b Trail) int { return strings.Compare(a.ARN, b.ARN) })
+	var opts []option
+	var skipped []string
+	for _, t := range cands {
+		o, why := pl.trail(t)
+		if why != "" {
+			skipped = append(skipped, why)
+			continue
+		}
+		opts = append(opts, o)
+	}
+	if len(opts) == 0 {
+		return option{manual: []string{"No trail can be planned on, because part of the audit's evidence is missing (" + strings.Join(skipped, "; ") + "): fix the access, audit again, then run the fix again."}}
+	}
+	return pick(opts)
+}
+
+// trail plans the chain on one candidate trail; why is set when the audit lacks what the plan
+// needs (a failed read).
+func (pl *planner) trail(t Trail) (o option, why string) {
+	switch {
+	case t.StatusErr != nil:
+		return o, t.StatusErr.Error()
+	case t.Status == nil:
+		return o, "the status of trail " + t.Name + " was not read"
+	case t.SelectorsErr != nil:
+		return o, t.SelectorsErr.Error()
+	}
+	lg := pl.snap.LogGroups[t.LogGroupARN]
+	switch {
+	case lg == nil:
+		return o, "the metric filters of " + t.LogGroupARN + " were not read"
+	case lg.Err != nil:
+		return o, lg.Err.Error()
+	}
+	owner := arnField(t.ARN, 4)
+	if !t.Status.IsLogging {
+		if owner == pl.snap.AccountID {
+			o.steps = append(o.steps, pl.startLogging(t))
+		} else {
+			o.manual = append(o.manual, fmt.Sprintf("Trail %s belongs to account %s (an organization trail): start logging there: aws cloudtrail start-logging --region %s --name %s", t.Name, owner, t.HomeRegion, t.ARN))
+		}
+	}
+	if ok, detail, _ := managementEvents(t.Selectors); !ok {
+		o.manual = append(o.manual, selectorsManual(t, detail))
+	}
+	if lg.Account != pl.snap.AccountID {
+		o.manual = append(o.manual, fmt.Sprintf("Trail %s delivers to log group %s in account %s, so the metric filter, alarm and topic belong in that account, which this account's credentials cannot change: configure account %s under accounts: and fix it there.", t.Name, lg.Name, lg.Account, lg.Account))
+		return o, ""
+	}
+	set := pl.snap.Alarms[lg.Account+"/"+lg.Region]
+	switch {
+	case set == nil:
+		return o, "the alarms of " + lg.Account + "/" + lg.Region + " were not read"
+	case set.Err != nil:
+		return o, set.Err.Error()
+	}
+	return o.plus(pl.filter(lg, set)), ""
+}
+
+// selectorsManual is the manual step for a trail that does not record every management event.
+// The bot does not change event selectors: they decide what the trail records and so what it
+// costs (management events beyond the first copy in an account, and any data events, are
+// billed), and put-event-selectors replaces all of a trail's selectors at once.
+func selectorsManual(t Trail, detail string) string {
+	cmd := fmt.Sprintf(`aws cloudtrail put-event-selectors --region %s --trail-name %s --event-selectors '[{"ReadWriteType":"All","IncludeManagementEvents":true}]'`, t.HomeRegion, t.ARN)
+	if t.Selectors != nil && len(t.Selectors.Advanced) > 0 {
+		cmd = fmt.Sprintf(`aws cloudtrail put-event-selectors --region %s --trail-name %s --advanced-event-selectors '[{"Name":"Management events","FieldSelectors":[{"Field":"eventCategory","Equals":["Management"]}]}]'`, t.HomeRegion, t.ARN)
+	}
+	return fmt.Sprintf("Trail %s: %s. Record all management events, read and write: %s. The command replaces all of the trail's selectors, so add the ones it has now (aws cloudtrail get-event-selectors --region %s --trail-name %s) to the list. cisbot does not change selectors itself: they decide what the trail records and what it costs.",
+		t.Name, detail, cmd, t.HomeRegion, t.ARN)
+}
+
+// noTrail is the manual step when no trail is multi-region with CloudWatch Logs delivery: the
+// bot does not create or reconfigure trails (a trail needs an S3 bucket with a policy for
+// CloudTrail, a log group, an IAM role CloudTrail assumes to write to it, and it costs money).
+func (pl *planner) noTrail() []string {
+	then := "Then run the fix again: the metric filter, alarm and topic need the trail's log group."
+	var own []Trail
+	for _, t := range pl.snap.Trails {
+		if arnField(t.ARN, 4) == pl.snap.AccountID {
+			own = append(own, t)
+		}
+	}
+	if len(own) == 0 {
+		return []string{fmt.Sprintf("The account has no trail of its own that is multi-region and delivers to CloudWatch Logs (CIS 3.x). Create one, in the region that is to be its home: aws logs create-log-group --region <region> --log-group-name %s; "+
+			"aws cloudtrail create-trail --region <region> --name cis-trail --s3-bucket-name <bucket whose policy lets cloudtrail.amazonaws.com write> --is-multi-region-trail --cloud-watch-logs-log-group-arn arn:aws:logs:<region>:%s:log-group:%s:* --cloud-watch-logs-role-arn <ARN of a role cloudtrail.amazonaws.com assumes, allowed logs:CreateLogStream and logs:PutLogEvents on the group>; "+
+			"aws cloudtrail start-logging --region <region> --name cis-trail. %s", lgNameFor(pl.snap.AccountID), pl.snap.AccountID, lgNameFor(pl.snap.AccountID), then)}
+	}
+	// One trail is enough: prefer one that already delivers to CloudWatch Logs (a flag away).
+	slices.SortStableFunc(own, func(a, b Trail) int {
+		return cmp.Or(cmp.Compare(boolInt(a.LogGroupARN == ""), boolInt(b.LogGroupARN == "")), strings.Compare(a.ARN, b.ARN))
+	})
+	t := own[0]
+	var args []string
+	var why []string
+	if !t.MultiRegion {
+		args = append(args, "--is-multi-region-trail")
+		why = append(why, "is single-region")
+	}
+	var prep string
+	if t.LogGroupARN == "" {
+		part := cmp.Or(arnField(t.ARN, 1), "aws")
+		lg := lgNameFor(pl.snap.AccountID)
+		prep = fmt.Sprintf("aws logs create-log-group --region %s --log-group-name %s; ", t.HomeRegion, lg)
+		args = append(args, fmt.Sprintf("--cloud-watch-logs-log-group-arn arn:%s:logs:%s:%s:log-group:%s:* --cloud-watch-logs-role-arn <ARN of a role cloudtrail.amazonaws.com assumes, allowed logs:CreateLogStream and logs:PutLogEvents on the group>", part, t.HomeRegion, pl.snap.AccountID, lg))
+		why = append(why, "does not deliver to CloudWatch Logs")
+	}
+	return []string{fmt.Sprintf("Trail %s %s; fix it: %saws cloudtrail update-trail --region %s --name %s %s. %s", t.Name, strings.Join(why, " and "), prep, t.HomeRegion, t.ARN, strings.Join(args, " "), then)}
+}
+
+func lgNameFor(account string) string { return "aws-cloudtrail-logs-" + account }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// filter plans on the trail's log group: reuse an equivalent filter (one that satisfies the
+// control per the audit, on a metric an alarm can watch), else create one.
+func (pl *planner) filter(lg *LogGroup, set *AlarmSet) option {
+	var opts []option
+	for _, f := range lg.Filters {
+		if v, err := cachedCheck(pl.ctl, f.Pattern); err != nil || !v.Satisfies {
+			continue
+		}
+		if ok, _ := alarmFires(f, pl.newAlarm(f, "")); !ok {
+			continue // e.g. it publishes dimensions: no alarm sees every event
+		}
+		opts = append(opts, pl.alarm(lg, set, f))
+	}
+	if len(opts) > 0 {
+		return pick(opts)
+	}
+	nf := pl.newFilter(lg)
+	return option{steps: []PlanStep{pl.putFilter(lg, nf)}}.plus(pl.alarm(lg, set, nf))
+}
+
+// newFilter names the filter to create so that it overwrites nothing: the default name unless a
+// filter on the group holds it, and the default metric unless a filter the audit read in the
+// account and region publishes it (two filters on one metric would mix their counts).
+func (pl *planner) newFilter(lg *LogGroup) MetricFilter {
+	d := pl.ctl.Defaults
+	name := freeName(d.FilterName, func(n string) bool {
+		return slices.ContainsFunc(lg.Filters, func(f MetricFilter) bool { return f.Name == n })
+	})
+	metric := freeName(d.MetricName, func(n string) bool {
+		for _, g := range pl.snap.LogGroups {
+			if g.Account != lg.Account || g.Region != lg.Region {
+				continue
+			}
+			if slices.ContainsFunc(g.Filters, func(f MetricFilter) bool { return f.Namespace == d.MetricNamespace && f.MetricName == n }) {
+				return true
+			}
+		}
+		return false
+	})
+	zero := 0.0
+	return MetricFilter{Name: name, Pattern: pl.pattern, MetricName: metric, Namespace: d.MetricNamespace, MetricValue: "1", DefaultValue: &zero}
+}
+
+// freeName is base, or base-cisbot, base-cisbot-2, … : the first name not taken.
+func freeName(base string, taken func(string) bool) string {
+	if !taken(base) {
+		return base
+	}
+	for i := 1; ; i++ {
+		n := base + NameSuffix
+		if i > 1 {
+			n += "-" + strconv.Itoa(i)
+		}
+		if !taken(n) {
+			return n
+		}
+	}
+}
+
+// alarm plans the rest of the chain on filter f's metric: reuse an alarm that fires on one
+// event and notifies a topic; else create one (existing alarms are never changed, even to add
+// an action), to a usable existing topic or to a new one.
+func (pl *planner) alarm(lg *LogGroup, set *AlarmSet, f MetricFilter) option {
+	var opts []option
+	for _, a := range set.Alarms {
+		if a.Namespace != f.Namespace || a.MetricName != f.MetricName {
+			continue
+		}
+		if ok, _ := alarmFires(f, a); !ok {
+			continue
+		}
+		for _, arn := range a.AlarmActions {
+			if o, ok := pl.existingTopic(arn, lg); ok {
+				opts = append(opts, o)
+			}
+		}
+	}
+	name := freeName(pl.ctl.Defaults.AlarmName, func(n string) bool {
+		return slices.ContainsFunc(set.Alarms, func(a Alarm) bool { return a.Name == n })
+	})
+	// Usable topics are those the audit read for this log group's alarms (so already used for
+	// them) in the account and region of the new alarm: an alarm publishes only to a topic in
+	// its region, and the bot can change only this account.
+	var usable []*Topic
+	for _, t := range pl.snap.Topics {
+		if t.Err == nil && arnField(t.ARN, 4) == lg.Account && arnField(t.ARN, 3) == lg.Region {
+			usable = append(usable, t)
+		}
+	}
+	slices.SortFunc(usable, func(a, b *Topic) int {
+		return cmp.Or(cmp.Compare(boolInt(!confirmed(a)), boolInt(!confirmed(b))),
+			cmp.Compare(boolInt(arnField(a.ARN, 5) != pl.topicName), boolInt(arnField(b.ARN, 5) != pl.topicName)),
+			strings.Compare(a.ARN, b.ARN))
+	})
+	for _, t := range usable {
+		// The audit does not read topic policies, and this alarm is new: make sure it may
+		// publish (the step changes the policy only if nothing in it allows that already).
+		o := option{steps: []PlanStep{pl.mergePolicy(lg, t.ARN)}}
+		if !confirmed(t) {
+			o = o.plus(pl.subscribers(lg, t.ARN, t.Subscriptions))
+		}
+		opts = append(opts, o.plus(option{steps: []PlanStep{pl.putAlarm(lg, f, name, t.ARN)}}))
+	}
+	topicARN := fmt.Sprintf("arn:%s:sns:%s:%s:%s", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account, pl.topicName)
+	if !slices.ContainsFunc(usable, func(t *Topic) bool { return t.ARN == topicARN }) {
+		// A topic created in the alarm's own account needs no policy change: its default policy
+		// lets every principal of the owner account publish (AWS:SourceOwner), which covers the
+		// account's CloudWatch alarms. (If a topic of that name exists already, unseen by the
+		// audit, the create step uses it and merges the statement only if its policy lacks it.)
+		o := option{steps: []PlanStep{pl.createTopic(lg, topicARN)}}.
+			plus(pl.subscribers(lg, topicARN, nil)).
+			plus(option{steps: []PlanStep{pl.putAlarm(lg, f, name, topicARN)}})
+		opts = append(opts, o)
+	}
+	return pick(opts)
+}
+
+// existingTopic is the option of relying on an existing alarm's topic: nothing to do if it has
+// a confirmed subscriber, subscriptions if it is in this account and region.
+//
+// The audit reads the topics of alarms on the metrics its filters publish, so the topic of an
+// alarm on a metric no filter publishes yet (the filter is what this plan creates) was not
+// read: its subscribers are unknown. Rather than a second alarm on the same metric, which would
+// notify twice, the configured endpoints are subscribed to it; the subscribe step leaves an
+// endpoint that is subscribed already as it is.
+func (pl *planner) existingTopic(arn string, lg *LogGroup) (option, bool) {
+	if !strings.HasPrefix(arn, "arn:") || arnField(arn, 2) != "sns" {
+		return option{}, false
+	}
+	t := pl.snap.Topics[arn]
+	switch {
+	case t != nil && t.Err != nil:
+		return option{}, false
+	case t != nil && confirmed(t):
+		return option{}, true
+	case arnField(arn, 4) != lg.Account || arnField(arn, 3) != lg.Region:
+		return option{}, false
+	case t == nil:
+		return pl.subscribers(lg, arn, nil), true
+	}
+	return pl.subscribers(lg, arn, t.Subscriptions), true
+}
+
+func confirmed(t *Topic) bool {
+	return slices.ContainsFunc(t.Subscriptions, func(s Subscription) bool { return strings.HasPrefix(s.ARN, "arn:") })
+}
+
+// subscribers subscribes the configured endpoints a topic without a confirmed subscriber lacks;
+// when there is none to subscribe, a person must subscribe or confirm one.
+func (pl *planner) subscribers(lg *LogGroup, topicARN string, subs []Subscription) option {
+	var o option
+	var pending []string
+	for _, e := range pl.endpoints {
+		i := slices.IndexFunc(subs, func(s Subscription) bool { return sameEndpoint(e, s.Protocol, s.Endpoint) })
+		if i < 0 {
+			o.steps = append(o.steps, pl.subscribe(lg, topicARN, e))
+		} else if !strings.HasPrefix(subs[i].ARN, "arn:") {
+			pending = append(pending, redactEndpoint(e.protocol, e.address))
+		}
+	}
+	switch {
+	case len(o.steps) > 0:
+	case len(pending) > 0:
+		o.manual = append(o.manual, fmt.Sprintf("Confirm the subscription of %s to %s (the link in the confirmation e-mail, or the endpoint's answer to SubscriptionConfirmation): until one subscription is confirmed nobody receives the alarm.", strings.Join(pending, ", "), topicARN))
+	default:
+		o.manual = append(o.manual, fmt.Sprintf("Nobody would receive the alarm: topic %s has no confirmed subscriber and no endpoint is configured (remediation.subscribe). Subscribe one and confirm it: aws sns subscribe --region %s --topic-arn %s --protocol email --notification-endpoint <address>", topicARN, lg.Region, topicARN))
+	}
+	return o
+}
+
+func (pl *planner) withTags(params map[string]string) map[string]string {
+	for k, v := range pl.tags {
+		params[k] = v
+	}
+	return params
+}
+
+func (pl *planner) startLogging(t Trail) PlanStep {
+	return PlanStep{Kind: KindStartLogging, Region: t.HomeRegion, Resource: t.ARN,
+		Detail: fmt.Sprintf("Start logging on trail %s (home region %s): while it is stopped it records nothing.", t.Name, t.HomeRegion),
+		Params: map[string]string{ParamTrailARN: t.ARN, ParamTrailName: t.Name}}
+}
+
+func (pl *planner) putFilter(lg *LogGroup, f MetricFilter) PlanStep {
+	return PlanStep{Kind: KindPutMetricFilter, Region: lg.Region, Resource: f.Name,
+		Detail: fmt.Sprintf("Create metric filter %s on log group %s with the %s pattern, counting each matching event as 1 in metric %s/%s (0 when none match).", f.Name, lg.Name, pl.patName, f.Namespace, f.MetricName),
+		Params: map[string]string{ParamLogGroupName: lg.Name, ParamFilterName: f.Name, ParamPattern: f.Pattern,
+			ParamMetricName: f.MetricName, ParamNamespace: f.Namespace, ParamMetricValue: f.MetricValue, ParamDefaultValue: "0"}}
+}
+
+func (pl *planner) createTopic(lg *LogGroup, arn string) PlanStep {
+	return PlanStep{Kind: KindCreateTopic, Region: lg.Region, Resource: arn,
+		Detail: fmt.Sprintf("Create SNS topic %s, tagged %s=%s, for the alarm (a topic of that name that exists already is used as it is).", arnField(arn, 5), TagManagedBy, ManagedBy),
+		Params: pl.withTags(map[string]string{ParamTopicName: arnField(arn, 5), ParamTopicARN: arn, ParamSourceAccount: lg.Account,
+			ParamSourceArn: alarmARNPattern(lg), ParamSid: PolicySid})}
+}
+
+func (pl *planner) mergePolicy(lg *LogGroup, arn string) PlanStep {
+	return PlanStep{Kind: KindMergeTopicPolicy, Region: lg.Region, Resource: arn,
+		Detail: fmt.Sprintf("Make sure CloudWatch alarms of account %s may publish to topic %s: statement %s is added to its access policy only if no statement allows that already; nothing else in the policy changes.", lg.Account, arnField(arn, 5), PolicySid),
+		Params: map[string]string{ParamTopicARN: arn, ParamSid: PolicySid, ParamSourceAccount: lg.Account, ParamSourceArn: alarmARNPattern(lg)}}
+}
+
+// alarmARNPattern matches the ARN of every alarm in the log group's account and region.
+func alarmARNPattern(lg *LogGroup) string {
+	return fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account)
+}
+
+func (pl *planner) subscribe(lg *LogGroup, topicARN string, e endpoint) PlanStep {
+	return PlanStep{Kind: KindSubscribe, Region: lg.Region, Resource: topicARN,
+		Detail: fmt.Sprintf("Subscribe %s (%s) to topic %s; AWS holds the subscription as pending until it is confirmed (the link in the e-mail, or the endpoint's answer), and the audit passes once one subscription is confirmed.", redactEndpoint(e.protocol, e.address), e.protocol, arnField(topicARN, 5)),
+		Params: map[string]string{ParamTopicARN: topicARN, ParamProtocol: e.protocol, ParamEndpoint: e.address}}
+}
+
+// newAlarm is the alarm remediation creates on f's metric: the control's alarm (Sum over 300 s
+// ≥ 1, one datapoint), missing data not breaching so that a quiet period settles to OK rather
+// than INSUFFICIENT_DATA.
+func (pl *planner) newAlarm(f MetricFilter, name string) Alarm {
+	s := pl.ctl.Alarm
+	return Alarm{Name: name, Namespace: f.Namespace, MetricName: f.MetricName, Statistic: s.Statistic, Period: s.Period,
+		EvaluationPeriods: s.EvaluationPeriods, DatapointsToAlarm: s.EvaluationPeriods, Threshold: s.Threshold,
+		ComparisonOperator: s.ComparisonOperator, TreatMissingData: "notBreaching", ActionsEnabled: true}
+}
+
+func (pl *planner) putAlarm(lg *LogGroup, f MetricFilter, name, topicARN string) PlanStep {
+	a := pl.newAlarm(f, name)
+	arn := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account, name)
+	return PlanStep{Kind: KindPutMetricAlarm, Region: lg.Region, Resource: arn,
+		Detail: fmt.Sprintf("Create alarm %s on %s/%s: %s over %d s %s %g in %d of %d datapoints, notifying topic %s on ALARM and on OK; missing data counts as not breaching, so a quiet period settles to OK.",
+			name, f.Namespace, f.MetricName, a.Statistic, a.Period, opSymbol(a.ComparisonOperator), a.Threshold, a.DatapointsToAlarm, a.EvaluationPeriods, arnField(topicARN, 5)),
+		Params: pl.withTags(map[string]string{ParamAlarmName: name, ParamNamespace: f.Namespace, ParamMetricName: f.MetricName,
+			ParamStatistic: a.Statistic, ParamPeriod: strconv.Itoa(int(a.Period)), ParamEvaluationPeriods: strconv.Itoa(int(a.EvaluationPeriods)),
+			ParamDatapointsToAlarm: strconv.Itoa(int(a.DatapointsToAlarm)), ParamThreshold: strconv.FormatFloat(a.Threshold, 'g', -1, 64),
+			ParamComparisonOperator: a.ComparisonOperator, ParamTreatMissingData: a.TreatMissingData, ParamTopicARN: topicARN})}
+}
+
+func opSymbol(op string) string {
+	switch op {
+	case "GreaterThanOrEqualToThreshold":
+		return "≥"
+	case "GreaterThanThreshold":
+		return ">"
+	}
+	return op
+}
+
+// arnField is the i-th ":"-separated field of an ARN (1 partition, 2 service, 3 region,
+// 4 account, 5 resource), "" when it has fewer.
+func arnField(arn string, i int) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if i >= len(parts) {
+		return ""
+	}
+	return parts[i]
+}
