@@ -103,3 +103,54 @@ type AccountInfo struct {
 	RoleARN string // empty: the bot's own credentials
 	Channel string
 }
+
+// FixPlan is a remediation request waiting for a decision: what would be created, and the
+// Approve and Reject buttons.
+type FixPlan struct {
+	RequestID   string
+	Plan        cis.Plan
+	RequestedBy string // user id
+	Expires     time.Time
+	// Superseded is the request this one replaces because the account changed before approval.
+	Superseded string
+	Actions    []Action
+}
+
+// FixDecided is a request after its decision: rejected, expired, or applied with each step's
+// outcome, who approved, and the audit that followed.
+type FixDecided struct {
+	RequestID string
+	Account   string
+	State     string // "rejected", "expired", "applied", "failed"
+	DecidedBy string
+	Plan      cis.Plan
+	Applied   *cis.ApplyResult
+	After     *cis.Result
+}
+
+// History is the recent remediation requests of an account.
+type History struct {
+	Account string
+	Entries []HistoryEntry
+}
+
+// HistoryEntry is one request in History.
+type HistoryEntry struct {
+	RequestID   string
+	State       string
+	RequestedBy string
+	DecidedBy   string
+	Created     time.Time
+	Steps       int
+}
+
+// The buttons of a fix request.
+const (
+	ActionApprove = "cis_fix_approve"
+	ActionReject  = "cis_fix_reject"
+	ActionFix     = "cis_fix_start" // on a report: start /cis fix for the account
+)
+
+func (FixPlan) isReply()    {}
+func (FixDecided) isReply() {}
+func (History) isReply()    {}
