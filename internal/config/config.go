@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // EnvVar names the environment variable that points at the config file when no flag is given,
@@ -35,8 +36,10 @@ type Config struct {
 	Organization *Organization `yaml:"organization"`
 	// Slack says where commands are taken and who may run audits.
 	Slack Slack `yaml:"slack"`
-	// Remediation says what cisbot fix creates.
+	// Remediation says what cisbot fix creates and who approves it.
 	Remediation Remediation `yaml:"remediation"`
+	// Store is where requests and history are kept.
+	Store Store `yaml:"store"`
 }
 
 // Remediation configures what a fix creates.
@@ -49,6 +52,35 @@ type Remediation struct {
 	// Subscribe are the endpoints subscribed to a topic without a confirmed subscriber:
 	// https URLs and e-mail addresses.
 	Subscribe []string `yaml:"subscribe"`
+	// Approvers are the user ids (U…, W…) and user group ids (S…) who may approve a fix;
+	// empty means nobody can, so /cis fix only shows plans.
+	Approvers []string `yaml:"approvers"`
+	// RequireSecondPerson ("true", the default, or "false") forbids approving one's own request.
+	// It is kept as written and read through SecondPerson, so "yes"-style mistakes are caught.
+	RequireSecondPerson string `yaml:"require_second_person"`
+	// RequestTTL is how long a fix request can be approved, as a Go duration ("1h", "30m");
+	// empty means 1h.
+	RequestTTL string `yaml:"request_ttl"`
+}
+
+// SecondPerson reports whether a requester may not approve their own request (default true).
+func (r Remediation) SecondPerson() bool { return r.RequireSecondPerson != "false" }
+
+// TTL is RequestTTL parsed, 1h when empty.
+func (r Remediation) TTL() time.Duration {
+	d, err := time.ParseDuration(r.RequestTTL)
+	if err != nil || d <= 0 {
+		return time.Hour
+	}
+	return d
+}
+
+// Store is where the bot keeps requests, decisions and history.
+type Store struct {
+	// Driver is sqlite (the default; PostgreSQL for several replicas comes later).
+	Driver string `yaml:"driver"`
+	// Path is the SQLite file; empty means cisbot.db in the working directory.
+	Path string `yaml:"path"`
 }
 
 // Slack restricts the bot's use in Slack. Empty lists restrict nothing.

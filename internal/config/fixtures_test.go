@@ -106,7 +106,7 @@ var invalidFixtures = map[string][]wantErr{
 	"duplicate_key.yml":      {{"", 3, []string{`"name" already defined`, "once in a section"}}},
 	"tab_indent.yml":         {{"", 2, []string{`'\t'`, "spaces, not tabs"}}},
 	"multiple_documents.yml": {{"", 3, []string{"more than one YAML document", `"---"`}}},
-	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization, slack, remediation"}}},
+	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization, slack, remediation, store"}}},
 	"anchor_alias.yml": {
 		{"accounts[0]", 2, []string{"anchors", "write the value out"}},
 		{"accounts[1]", 4, []string{"aliases", "write the value out"}},
@@ -116,6 +116,10 @@ var invalidFixtures = map[string][]wantErr{
 		{"remediation.pattern", 4, []string{`"cis-v4" is not a known pattern`, "securityhub"}},
 		{"remediation.topic_name", 5, []string{"not a valid SNS topic name", ".fifo"}},
 		{"remediation.subscribe[0]", 7, []string{"neither an https URL nor an e-mail address"}},
+		{"remediation.approvers[0]", 9, []string{`"@alice" is not a Slack user`}},
+		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
+		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},
+		{"store.driver", 13, []string{`"postgres" is not a store driver`, "not implemented yet"}},
 	},
 	// slack.
 	"slack_channel_name.yml": {{"slack.allowed_channels[1]", 6, []string{`"#security" is not a Slack channel id`, "Channel ID"}}},

@@ -261,6 +261,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Organization](): "organization",
 	reflect.TypeFor[Slack]():        "slack",
 	reflect.TypeFor[Remediation]():  "remediation",
+	reflect.TypeFor[Store]():        "store",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

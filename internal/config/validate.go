@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -58,6 +59,7 @@ func validate(c *Config, m *meta) Errors {
 	}
 	v.slack(&c.Slack)
 	v.remediation(&c.Remediation)
+	v.store(&c.Store)
 	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
 		!m.suggested["accounts"] && !m.suggested["organization"] {
 		v.add("accounts", "at least one account is required, or an organization section",
@@ -289,11 +291,35 @@ func (v *validator) remediation(r *Remediation) {
 	if f := "remediation.topic_name"; r.TopicName != "" && !topicNameRE.MatchString(r.TopicName) && !v.m.skipped(f) {
 		v.add(f, v.show(f, r.TopicName)+" is not a valid SNS topic name", "use 1-256 letters, digits, - and _ (no .fifo topics: CloudWatch alarms cannot publish to them)")
 	}
+	for i, p := range r.Approvers {
+		if f := "remediation.approvers[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !principalRE.MatchString(p) {
+			v.add(f, v.show(f, p)+" is not a Slack user or user group id",
+				"use a member id (U… or W…) or a user group id (S…), not a name or an @handle")
+		}
+	}
+	if f := "remediation.require_second_person"; r.RequireSecondPerson != "" && r.RequireSecondPerson != "true" && r.RequireSecondPerson != "false" && !v.m.skipped(f) {
+		v.add(f, v.show(f, r.RequireSecondPerson)+" is not true or false", "write true (the default: requesters cannot approve their own fix) or false")
+	}
+	if f := "remediation.request_ttl"; r.RequestTTL != "" && !v.m.skipped(f) {
+		if d, err := time.ParseDuration(r.RequestTTL); err != nil || d <= 0 {
+			v.add(f, v.show(f, r.RequestTTL)+" is not a duration", "write a positive duration such as 1h, 30m or 2h30m")
+		}
+	}
 	for i, e := range r.Subscribe {
 		f := "remediation.subscribe[" + strconv.Itoa(i) + "]"
 		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") {
 			continue
 		}
 		v.add(f, v.show(f, e)+" is neither an https URL nor an e-mail address", "use https://… (SNS delivers to https only over TLS) or name@example.com")
+	}
+}
+
+func (v *validator) store(s *Store) {
+	if f := "store.driver"; s.Driver != "" && s.Driver != "sqlite" && !v.m.skipped(f) {
+		fix := "use sqlite (the default)"
+		if s.Driver == "postgres" {
+			fix = "postgres is not implemented yet: use sqlite"
+		}
+		v.add(f, v.show(f, s.Driver)+" is not a store driver", fix)
 	}
 }
