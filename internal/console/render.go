@@ -28,6 +28,12 @@ func render(r commands.Reply) string {
 		renderReport(&b, r)
 	case commands.Evidence:
 		renderEvidence(&b, r.Result)
+	case commands.FixPlan:
+		renderFixPlan(&b, r)
+	case commands.FixDecided:
+		renderFixDecided(&b, r)
+	case commands.History:
+		renderHistory(&b, r)
 	default:
 		fmt.Fprintf(&b, "(this console cannot show a %T reply)\n", r)
 	}
@@ -122,10 +128,15 @@ func renderReport(b *strings.Builder, r commands.Report) {
 	}
 	s := r.Report.Summary
 	fmt.Fprintf(b, "Control %s: %s audited%s: %d pass, %d fail, %d error.\n", r.Report.Control, plural(len(res), "account"), took(r.Started, r.Finished), s.Pass, s.Fail, s.Error)
-	for i, a := range r.Actions {
+	renderActions(b, r.Actions)
+}
+
+// renderActions shows buttons as numbered choices.
+func renderActions(b *strings.Builder, actions []commands.Action) {
+	for i, a := range actions {
 		fmt.Fprintf(b, "[%d] %s\n", i+1, a.Label)
 	}
-	if len(r.Actions) > 0 {
+	if len(actions) > 0 {
 		b.WriteString("Type a number to press its button.\n")
 	}
 }

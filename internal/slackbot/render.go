@@ -39,6 +39,12 @@ func render(r commands.Reply) rendered {
 		return renderEvidence(r)
 	case commands.Text:
 		return renderText(r)
+	case commands.FixPlan:
+		return renderFixPlan(r)
+	case commands.FixDecided:
+		return renderFixDecided(r)
+	case commands.History:
+		return renderHistory(r)
 	default:
 		return rendered{Private: true, Text: fmt.Sprintf("cisbot cannot show a %T reply in Slack.", r)}
 	}

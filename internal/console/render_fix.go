@@ -1,0 +1,68 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/commands"
+)
+
+func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
+	if p.Superseded != "" {
+		fmt.Fprintf(b, "The account changed since request %s was made; this new plan replaces it.\n", p.Superseded)
+	}
+	fmt.Fprintf(b, "Fix %s (%s), requested by %s: %d change(s); nothing is deleted or overwritten.\n", p.Plan.Account, p.Plan.AccountID, p.RequestedBy, len(p.Plan.Steps))
+	for i, s := range p.Plan.Steps {
+		fmt.Fprintf(b, "  %d. %s\n", i+1, s.Detail)
+	}
+	if len(p.Plan.Manual) > 0 {
+		b.WriteString("To do by hand:\n")
+		for _, m := range p.Plan.Manual {
+			fmt.Fprintf(b, "  - %s\n", m)
+		}
+	}
+	if !p.Expires.IsZero() {
+		fmt.Fprintf(b, "Request %s can be approved until %s.\n", p.RequestID, p.Expires.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	renderActions(b, p.Actions)
+}
+
+func renderFixDecided(b *strings.Builder, d commands.FixDecided) {
+	fmt.Fprintf(b, "Fix of %s %s (request %s", d.Account, d.State, d.RequestID)
+	if d.DecidedBy != "" {
+		fmt.Fprintf(b, ", decided by %s", d.DecidedBy)
+	}
+	b.WriteString(").\n")
+	if d.Applied != nil {
+		for _, s := range d.Applied.Steps {
+			note := ""
+			if s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed {
+				note = " (already in place)"
+			}
+			if s.Outcome.Code != "" || s.Outcome.Message != "" {
+				note = ": " + strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message)
+			}
+			fmt.Fprintf(b, "  %-7s %s%s\n", s.Outcome.Outcome, s.Step.Detail, note)
+		}
+		fmt.Fprintf(b, "  %s\n", d.Applied.Summary())
+	}
+	if d.After != nil {
+		fmt.Fprintf(b, "Audit after the fix: %s  %s\n", d.After.Status, d.After.Reason)
+	}
+}
+
+func renderHistory(b *strings.Builder, h commands.History) {
+	if len(h.Entries) == 0 {
+		fmt.Fprintf(b, "%s has no fix requests yet.\n", h.Account)
+		return
+	}
+	fmt.Fprintf(b, "Fix history of %s (newest first):\n", h.Account)
+	for _, e := range h.Entries {
+		fmt.Fprintf(b, "  %s  %s  %-10s  %d step(s)  by %s", e.RequestID, e.Created.UTC().Format("2006-01-02 15:04"), e.State, e.Steps, e.RequestedBy)
+		if e.DecidedBy != "" {
+			fmt.Fprintf(b, ", decided by %s", e.DecidedBy)
+		}
+		b.WriteString("\n")
+	}
+}

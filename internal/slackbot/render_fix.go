@@ -1,0 +1,117 @@
+package slackbot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/commands"
+)
+
+// renderFixPlan shows what a fix would create, the manual prerequisites, and Approve/Reject.
+func renderFixPlan(p commands.FixPlan) rendered {
+	title := fmt.Sprintf("Fix %s: %d %s to approve", p.Plan.Account, len(p.Plan.Steps), plural(len(p.Plan.Steps), "change", "changes"))
+	blocks := []slack.Block{header(clip(title, maxHeaderText))}
+	intro := fmt.Sprintf("Requested by %s. Nothing is deleted or overwritten; after applying, the account is audited again.", user(p.RequestedBy))
+	if p.Superseded != "" {
+		intro = "The account changed since request " + esc(p.Superseded) + " was made, so this new plan replaces it. " + intro
+	}
+	blocks = append(blocks, section(intro))
+	var lines []string
+	for i, s := range p.Plan.Steps {
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(s.Detail)))
+	}
+	steps, hidden := pack(lines, 10, maxSectionText)
+	blocks = append(blocks, steps...)
+	if hidden > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s", hidden, plural(hidden, "step", "steps"))))
+	}
+	if len(p.Plan.Manual) > 0 {
+		blocks = append(blocks, section(escFit("*To do by hand:* "+strings.Join(p.Plan.Manual, " • "), maxSectionText)))
+	}
+	if buttons, _ := actionsBlock(p.Actions); buttons != nil {
+		blocks = append(blocks, buttons)
+	}
+	if !p.Expires.IsZero() {
+		blocks = append(blocks, contextBlock("Request "+esc(p.RequestID)+" · can be approved until "+date(p.Expires)))
+	}
+	return rendered{Text: fallback(title), Blocks: blocks}
+}
+
+// renderFixDecided shows a request's end: rejected, expired, or each applied step and the audit
+// that followed.
+func renderFixDecided(d commands.FixDecided) rendered {
+	var title, emoji string
+	switch d.State {
+	case "applied":
+		emoji, title = ":white_check_mark:", "Fix of "+d.Account+" applied"
+	case "failed":
+		emoji, title = ":x:", "Fix of "+d.Account+" failed"
+	case "rejected":
+		emoji, title = ":no_entry_sign:", "Fix of "+d.Account+" rejected"
+	default:
+		emoji, title = ":hourglass:", "Fix of "+d.Account+" "+d.State
+	}
+	blocks := []slack.Block{header(clip(title, maxHeaderText))}
+	who := "Request " + esc(d.RequestID)
+	if d.DecidedBy != "" {
+		who += ", decided by " + user(d.DecidedBy)
+	}
+	blocks = append(blocks, section(emoji+" "+who+"."))
+	if d.Applied != nil {
+		var lines []string
+		for _, s := range d.Applied.Steps {
+			mark := ":white_check_mark:"
+			switch s.Outcome.Outcome {
+			case cis.OutcomeFailed:
+				mark = ":x:"
+			case cis.OutcomeNotRun:
+				mark = ":white_circle:"
+			}
+			line := mark + " " + esc(s.Step.Detail)
+			if s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed {
+				line += " _(already in place)_"
+			}
+			if s.Outcome.Code != "" || s.Outcome.Message != "" {
+				line += ": " + esc(strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message))
+			}
+			lines = append(lines, line)
+		}
+		steps, _ := pack(lines, 10, maxSectionText)
+		blocks = append(blocks, steps...)
+		blocks = append(blocks, contextBlock(esc(d.Applied.Summary())))
+	}
+	if d.After != nil {
+		blocks = append(blocks, section(fmt.Sprintf("%s Audit after the fix: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))
+	}
+	return rendered{Text: fallback(title), Blocks: blocks}
+}
+
+// renderHistory lists an account's recent requests.
+func renderHistory(h commands.History) rendered {
+	title := "Fix history of " + h.Account
+	if len(h.Entries) == 0 {
+		return rendered{Text: fallback(title), Blocks: []slack.Block{section(esc(h.Account) + " has no fix requests yet.")}}
+	}
+	var lines []string
+	for _, e := range h.Entries {
+		line := fmt.Sprintf("`%s` %s · *%s* · %d %s · by %s", esc(e.RequestID), date(e.Created), esc(e.State), e.Steps, plural(e.Steps, "step", "steps"), user(e.RequestedBy))
+		if e.DecidedBy != "" {
+			line += ", decided by " + user(e.DecidedBy)
+		}
+		lines = append(lines, line)
+	}
+	blocks := []slack.Block{header(clip(title, maxHeaderText))}
+	list, _ := pack(lines, 10, maxSectionText)
+	return rendered{Text: fallback(title), Blocks: append(blocks, list...)}
+}
+
+// user mentions a Slack user id; anything else (cli, console) is shown escaped.
+func user(id string) string {
+	if len(id) > 1 && (id[0] == 'U' || id[0] == 'W') && strings.Trim(id[1:], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" {
+		return "<@" + id + ">"
+	}
+	return esc(id)
+}
