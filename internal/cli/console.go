@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -41,11 +43,25 @@ session reads as a transcript.`,
 			}
 			log := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			accounts := app.NewAccounts(cfg, factory)
-			bot := commands.New(commands.Options{
-				Auditor:   &app.Auditor{Accounts: accounts, Concurrency: consoleConcurrency, Logger: log},
-				Directory: accounts,
-				Logger:    log,
-			})
+			// Without store.path the console keeps fix requests in a temporary store, gone when
+			// it exits, rather than leaving a database file wherever it was started.
+			scfg := *cfg
+			if scfg.Store.Path == "" {
+				dir, err := os.MkdirTemp("", "cisbot-console-")
+				if err != nil {
+					return &exitError{code: ExitError, err: err}
+				}
+				defer os.RemoveAll(dir)
+				scfg.Store.Path = filepath.Join(dir, "cisbot.db")
+			}
+			st, err := app.OpenStore(ctx, &scfg)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			defer st.Close()
+			bopts := app.CommandOptions(cfg, accounts, st, nil, log)
+			bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: consoleConcurrency, Logger: log}
+			bot := commands.New(bopts)
 			opts := []console.Option{console.WithPrompt("cis> ")}
 			if console.IsTerminal(stdio.In) {
 				fmt.Fprintf(stdio.Out, "cisbot console: %d account(s): type help for the commands, an empty line or quit to leave.\n", len(cfg.Accounts))

@@ -31,8 +31,15 @@ func TestDemo(t *testing.T) {
 		`(?m)^cis> /cis audit prod dev\nAuditing prod, dev… 0 of 2 done`,
 		`(?m)^PASS +prod +111111111111 +every step of the CIS chain passes`,
 		`(?m)^FAIL +dev +222222222222 +metric_filter: .*errorCode="AccessDeniedException"`,
-		`(?m)^Control 4\.1: 2 accounts audited in .*: 1 pass, 1 fail, 0 error\.\n\[1\] Evidence: dev`,
+		`(?m)^Control 4\.1: 2 accounts audited in .*: 1 pass, 1 fail, 0 error\.\n\[1\] Evidence: dev\n\[2\] Fix: dev`,
 		`(?m)^cis> 1\nEvidence for dev \(222222222222\): FAIL at metric_filter\n(  PASS .*\n){3}  FAIL   metric_filter .*AccessDeniedException`,
+		`(?m)^cis> /cis fix dev\nFix dev \(222222222222\), requested by console: 3 change\(s\)`,
+		`(?m)^\[1\] Approve\n\[2\] Reject`,
+		`(?m)^Fix of dev applied \(request [0-9a-f]+, decided by console\)\.`,
+		`(?m)^Audit after the fix: PASS`,
+		`(?m)^PASS +dev +222222222222 +every step of the CIS chain passes`,
+		`(?m)^Control 4\.1: 2 accounts audited in .*: 2 pass, 0 fail, 0 error\.`,
+		`(?m)^  [0-9a-f]{12}  .*  applied +3 step\(s\)  by console, decided by console`,
 		`(?m)^# moto_server stopped\.`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {

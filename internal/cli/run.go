@@ -9,7 +9,6 @@ import (
 
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/awsenv"
-	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/slackbot"
@@ -45,13 +44,14 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				return &exitError{code: ExitError, err: err}
 			}
 			accounts := app.NewAccounts(cfg, factory)
-			bot := commands.New(commands.Options{
-				Command:   scfg.Command,
-				Auditor:   &app.Auditor{Accounts: accounts, Concurrency: cis.DefaultConcurrency, Logger: logger},
-				Directory: accounts,
-				Policy:    policy(cfg, slackbot.NewGroups(scfg)),
-				Logger:    logger,
-			})
+			st, err := app.OpenStore(ctx, cfg)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			defer st.Close()
+			opts := app.CommandOptions(cfg, accounts, st, slackbot.NewGroups(scfg), logger)
+			opts.Command = scfg.Command
+			bot := commands.New(opts)
 			sb, err := slackbot.New(scfg, bot, logger)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
@@ -67,9 +67,4 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
-}
-
-// policy is who may do what, from the config's slack section.
-func policy(cfg *config.Config, groups commands.Groups) *commands.Policy {
-	return &commands.Policy{Channels: cfg.Slack.AllowedChannels, Auditors: cfg.Slack.Auditors, Groups: groups}
 }

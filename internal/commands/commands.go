@@ -81,6 +81,13 @@ type Options struct {
 	// MaxProgressUpdates caps the updates before the final report (Slack allows five uses of a
 	// response_url: the first reply, these updates, the report, and marking progress finished).
 	MaxProgressUpdates int
+	// Remediator and Requests enable /cis fix and /cis history; without either the commands
+	// say remediation is not configured.
+	Remediator Remediator
+	Requests   Requests
+	// RequestTTL is how long a fix request waits for a decision (remediation.request_ttl,
+	// default 1h).
+	RequestTTL time.Duration
 }
 
 // Bot runs commands.
@@ -116,6 +123,9 @@ func New(opts Options) *Bot {
 	if opts.MaxProgressUpdates == 0 {
 		opts.MaxProgressUpdates = 2
 	}
+	if opts.RequestTTL == 0 {
+		opts.RequestTTL = defaultRequestTTL
+	}
 	return &Bot{opts: opts, defs: Table(), reports: map[string]cis.Report{}}
 }
 
@@ -127,6 +137,12 @@ func Table() []Def {
 			Description: "Audit accounts against CIS 4.1 (unauthorized API calls are monitored): trail, metric filter, alarm, subscriber.",
 			Examples:    []string{"audit prod", "audit prod staging", "audit all"}, run: runAudit},
 		{Name: "accounts", Description: "List the accounts the bot can audit.", run: runAccounts},
+		{Name: "fix", Args: "ACCOUNT", Auditor: true,
+			Description: "Plan what would make an account pass CIS 4.1 and post it for an approver to Approve or Reject.",
+			Examples:    []string{"fix prod"}, run: runFix},
+		{Name: "history", Args: "ACCOUNT",
+			Description: "Show an account's recent fix requests and their outcomes.",
+			Examples:    []string{"history prod"}, run: runHistory},
 	}
 }
 
@@ -229,6 +245,13 @@ func runAudit(ctx context.Context, b *Bot, req Request, call Call, rep Replier) 
 			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
 		}
 	}
+	if b.opts.Remediator != nil {
+		for _, r := range report.Results {
+			if r.Status == cis.StatusFail {
+				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
+			}
+		}
+	}
 	b.remember(final.ID, report)
 	u.mu.Lock()
 	u.done = true
@@ -310,6 +333,8 @@ func (b *Bot) HandleAction(ctx context.Context, req ActionRequest, rep Replier) 
 			}
 		}
 		b.post(ctx, log, rep, Problem{Text: "That report is no longer held by the bot; run the audit again.", Suggestion: b.opts.Command + " audit " + account})
+	case ActionApprove, ActionReject, ActionFix:
+		b.handleFixAction(ctx, log, req, rep)
 	default:
 		log.Warn("unknown action")
 		b.post(ctx, log, rep, Problem{Text: "This button is not supported by this version of the bot."})

@@ -20,7 +20,13 @@ type Policy struct {
 	// Auditors are user ids (U…, W…) and user group ids (S…) who may run audits
 	// (config slack.auditors).
 	Auditors []string
-	Groups   Groups
+	// Approvers are user ids and user group ids who may approve or reject fix requests
+	// (config remediation.approvers); empty, nobody may.
+	Approvers []string
+	// RequireSecondPerson refuses a requester's approval of their own fix request
+	// (config remediation.require_second_person).
+	RequireSecondPerson bool
+	Groups              Groups
 	// GroupTTL is how long a group's membership is trusted before it is asked again.
 	GroupTTL time.Duration
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -81,16 +83,28 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	accounts := app.NewAccounts(cfg, factory)
-	// The report store does not exist yet: when it does, open it here (in a temporary
-	// directory, removed on return) and pass it to commands.New, as cmd/bot will.
-	bot := commands.New(commands.Options{
-		Auditor:   &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log},
-		Directory: accounts,
-		Logger:    log,
-		// A terminal has no limit on updates, unlike a Slack response_url.
-		ProgressEvery:      100 * time.Millisecond,
-		MaxProgressUpdates: 10,
-	})
+	// The store lives in a temporary directory, removed on return.
+	dir, err := os.MkdirTemp("", "cisbot-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Store.Path = filepath.Join(dir, "cisbot.db")
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bopts := app.CommandOptions(cfg, accounts, st, nil, log)
+	bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}
+	// One person at a terminal both asks for the fix and approves it; in Slack the requester
+	// cannot approve their own request (remediation.require_second_person).
+	bopts.Policy.Approvers = []string{console.UserID}
+	bopts.Policy.RequireSecondPerson = false
+	// A terminal has no limit on updates, unlike a Slack response_url.
+	bopts.ProgressEvery = 100 * time.Millisecond
+	bopts.MaxProgressUpdates = 10
+	bot := commands.New(bopts)
 	say(w, "The bot's /cis commands now run in this terminal in place of Slack: the same command table,")
 	say(w, "the same audit, the replies rendered as text.")
 	fmt.Fprintln(w)
@@ -139,6 +153,28 @@ func tour(ctx context.Context, w io.Writer, c *console.Console) error {
 	}
 	say(w, "Press dev's evidence button to see every step and where the chain breaks:")
 	c.Type(ctx, strconv.Itoa(button))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	say(w, "Ask for a fix: the bot plans what would make dev pass, reusing what exists, and waits for an approver:")
+	c.Type(ctx, "/cis fix dev")
+	approve := 0
+	for i, a := range c.Actions() {
+		if a.ID == commands.ActionApprove {
+			approve = i + 1
+		}
+	}
+	if approve == 0 {
+		return fmt.Errorf("demo: the fix of dev offered no Approve button")
+	}
+	say(w, "Approve it (in Slack a second person must; here one person plays both): it is applied once, then dev is audited again:")
+	c.Type(ctx, strconv.Itoa(approve))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	say(w, "Audit both again, and see the record the store keeps:")
+	c.Type(ctx, "/cis audit prod dev")
+	c.Type(ctx, "/cis history dev")
 	return ctx.Err()
 }
 

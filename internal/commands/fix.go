@@ -1,0 +1,393 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/suggest"
+)
+
+// Remediator plans and applies the fix of one account (app.Remediator in the program).
+type Remediator interface {
+	// Plan audits the account and plans what would make it pass.
+	Plan(ctx context.Context, account string) (cis.Plan, cis.Result, error)
+	// Apply executes a plan in the account, reporting each step as it ends.
+	Apply(ctx context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error)
+}
+
+// Requests is the part of store.Store the approval workflow uses.
+type Requests interface {
+	CreateRequest(ctx context.Context, r store.Request) error
+	GetRequest(ctx context.Context, id string) (store.Request, error)
+	Transition(ctx context.Context, id string, from, to store.State, actor, eventKind, detail string, at time.Time) (bool, error)
+	AddEvent(ctx context.Context, e store.Event) error
+	History(ctx context.Context, account string, limit int) ([]store.Request, error)
+	SetMessageRef(ctx context.Context, id, ref string) error
+}
+
+// historyLimit is how many requests /cis history shows.
+const historyLimit = 10
+
+// defaultRequestTTL is how long a fix request waits for a decision when Options.RequestTTL is 0.
+const defaultRequestTTL = time.Hour
+
+var errNotConfigured = Problem{Text: "Remediation is not configured in this bot: set store.path (the store keeps fix requests) and the remediation settings in the config, then restart it."}
+
+func (b *Bot) remediation() bool {
+	return b.opts.Remediator != nil && b.opts.Requests != nil
+}
+
+// unknownAccount returns the Problem for an account that is not configured, and false when it
+// is configured (or the bot has no directory to check against).
+func (b *Bot) unknownAccount(command, account string) (Problem, bool) {
+	if b.opts.Directory == nil {
+		return Problem{}, false
+	}
+	known := b.opts.Directory.Accounts()
+	names := make([]string, 0, len(known))
+	for _, a := range known {
+		names = append(names, a.Name)
+	}
+	if contains(names, account) {
+		return Problem{}, false
+	}
+	def := b.def(command)
+	p := Problem{Text: fmt.Sprintf("Unknown account %q. Configured accounts: %s.", account, strings.Join(names, ", ")), Usage: def.Usage(b.opts.Command)}
+	if s := suggest.Closest(account, names); s != "" {
+		p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", account, s)
+		p.Suggestion = b.opts.Command + " " + command + " " + s
+	}
+	return p, true
+}
+
+func runFix(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error {
+	if !b.remediation() {
+		_, err := rep.Post(ctx, errNotConfigured)
+		return err
+	}
+	def := b.def("fix")
+	if len(call.Args) != 1 {
+		_, err := rep.Post(ctx, Problem{Text: "Name one account to fix.", Usage: def.Usage(b.opts.Command)})
+		return err
+	}
+	if p, bad := b.unknownAccount("fix", call.Args[0]); bad {
+		_, err := rep.Post(ctx, p)
+		return err
+	}
+	return b.startFix(ctx, call.Args[0], req.UserID, req.ChannelID, rep)
+}
+
+// startFix plans the account's fix and, when there is something to apply, posts it for approval.
+func (b *Bot) startFix(ctx context.Context, account, user, channel string, rep Replier) error {
+	plan, _, err := b.opts.Remediator.Plan(ctx, account)
+	if err != nil {
+		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s: %v", account, err)})
+		return errors.Join(fmt.Errorf("plan %s: %w", account, err), perr)
+	}
+	return b.offerPlan(ctx, account, user, channel, "", plan, rep)
+}
+
+// offerPlan posts a plan for approval as a new request, or says why there is nothing to approve.
+func (b *Bot) offerPlan(ctx context.Context, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
+	if plan.Passes {
+		_, err := rep.Post(ctx, Text{Text: account + " already passes control 4.1: nothing to fix."})
+		return err
+	}
+	if len(plan.Steps) == 0 {
+		text := account + " does not pass control 4.1, and nothing in it is for cisbot to create. These steps are for a person:"
+		for _, m := range plan.Manual {
+			text += "\n• " + m
+		}
+		_, err := rep.Post(ctx, Text{Text: text})
+		return err
+	}
+	data, err := json.Marshal(plan)
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	now := b.opts.Now()
+	r := store.Request{
+		ID: newID(), Account: account, Channel: channel, RequestedBy: user,
+		Plan: data, PlanHash: plan.Hash, State: store.StatePending,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(b.opts.RequestTTL),
+	}
+	if err := b.opts.Requests.CreateRequest(ctx, r); err != nil {
+		_, perr := rep.Post(ctx, Problem{Text: "cisbot could not record the fix request: " + err.Error()})
+		return errors.Join(fmt.Errorf("create request: %w", err), perr)
+	}
+	detail := "plan " + plan.Hash
+	if superseded != "" {
+		detail += ", superseding " + superseded
+	}
+	if err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: now, Actor: user, Kind: store.EventRequested, Detail: detail}); err != nil {
+		b.opts.Logger.Warn("could not record the request event", "request", r.ID, "err", err)
+	}
+	h, err := rep.Post(ctx, FixPlan{
+		RequestID: r.ID, Plan: plan, RequestedBy: user, Expires: r.ExpiresAt, Superseded: superseded,
+		Actions: []Action{
+			{ID: ActionApprove, Label: "Approve", Value: r.ID, Style: "primary"},
+			{ID: ActionReject, Label: "Reject", Value: r.ID, Style: "danger"},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("post plan: %w", err)
+	}
+	if h != "" {
+		if err := b.opts.Requests.SetMessageRef(ctx, r.ID, string(h)); err != nil {
+			b.opts.Logger.Warn("could not record the plan message", "request", r.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+func runHistory(ctx context.Context, b *Bot, _ Request, call Call, rep Replier) error {
+	if !b.remediation() {
+		_, err := rep.Post(ctx, errNotConfigured)
+		return err
+	}
+	def := b.def("history")
+	if len(call.Args) != 1 {
+		_, err := rep.Post(ctx, Problem{Text: "Name one account.", Usage: def.Usage(b.opts.Command)})
+		return err
+	}
+	account := call.Args[0]
+	if p, bad := b.unknownAccount("history", account); bad {
+		_, err := rep.Post(ctx, p)
+		return err
+	}
+	rs, err := b.opts.Requests.History(ctx, account, historyLimit)
+	if err != nil {
+		_, perr := rep.Post(ctx, Problem{Text: "cisbot could not read the history: " + err.Error()})
+		return errors.Join(err, perr)
+	}
+	h := History{Account: account}
+	for _, r := range rs {
+		h.Entries = append(h.Entries, HistoryEntry{
+			RequestID: r.ID, State: string(r.State), RequestedBy: r.RequestedBy, DecidedBy: r.DecidedBy,
+			Created: r.CreatedAt, Steps: len(decodePlan(r.Plan).Steps),
+		})
+	}
+	_, err = rep.Post(ctx, h)
+	return err
+}
+
+// decodePlan reads a stored plan; a plan that does not decode is empty.
+func decodePlan(data []byte) cis.Plan {
+	var p cis.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return cis.Plan{}
+	}
+	return p
+}
+
+// handleFixAction answers the Approve, Reject and Fix buttons.
+func (b *Bot) handleFixAction(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) {
+	if !b.remediation() {
+		b.post(ctx, log, rep, errNotConfigured)
+		return
+	}
+	var err error
+	switch req.ActionID {
+	case ActionFix:
+		if ok, why := b.opts.Policy.Allow(ctx, req.UserID, req.ChannelID, true); !ok {
+			b.post(ctx, log, rep, Problem{Text: why})
+			return
+		}
+		if p, bad := b.unknownAccount("fix", req.Value); bad {
+			b.post(ctx, log, rep, p)
+			return
+		}
+		err = b.startFix(ctx, req.Value, req.UserID, req.ChannelID, rep)
+	case ActionApprove:
+		err = b.approve(ctx, log, req, rep)
+	case ActionReject:
+		err = b.reject(ctx, log, req, rep)
+	}
+	if err != nil {
+		log.Error("fix action failed", "err", err)
+	}
+}
+
+// decider checks that the user may decide, and loads the request; ok is false when a reply
+// has been posted already.
+func (b *Bot) decider(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) (store.Request, bool) {
+	if ok, why := b.opts.Policy.AllowApprove(ctx, req.UserID); !ok {
+		log.Info("decision refused", "request", req.Value, "why", why)
+		b.refused(ctx, log, req, why)
+		b.post(ctx, log, rep, Problem{Text: why})
+		return store.Request{}, false
+	}
+	r, err := b.opts.Requests.GetRequest(ctx, req.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		b.post(ctx, log, rep, Problem{Text: "That is an unknown or expired request; start again with " + b.opts.Command + " fix ACCOUNT."})
+		return store.Request{}, false
+	}
+	if err != nil {
+		b.post(ctx, log, rep, Problem{Text: "cisbot could not read the request: " + err.Error()})
+		return store.Request{}, false
+	}
+	return r, true
+}
+
+// refused records a click that was not allowed; the request does not change.
+func (b *Bot) refused(ctx context.Context, log *slog.Logger, req ActionRequest, why string) {
+	err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: req.Value, At: b.opts.Now(), Actor: req.UserID, Kind: store.EventRefused, Detail: req.ActionID + ": " + why})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Warn("could not record the refusal", "err", err)
+	}
+}
+
+// alreadyDecided tells the clicker that someone else decided first.
+func (b *Bot) alreadyDecided(ctx context.Context, log *slog.Logger, id string, rep Replier) {
+	state := "decided"
+	if r, err := b.opts.Requests.GetRequest(ctx, id); err == nil {
+		state = string(r.State)
+	}
+	b.post(ctx, log, rep, Problem{Text: fmt.Sprintf("Request %s was already decided: it is %s. Nothing was changed by this click.", id, state)})
+}
+
+func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
+	r, ok := b.decider(ctx, log, req, rep)
+	if !ok {
+		return nil
+	}
+	if b.opts.Policy.RequireSecondPerson && req.UserID == r.RequestedBy {
+		why := "You requested this fix: a second person must approve it (remediation.require_second_person)."
+		b.refused(ctx, log, req, why)
+		b.post(ctx, log, rep, Problem{Text: why})
+		return nil
+	}
+	now := b.opts.Now()
+	if r.State == store.StatePending && now.After(r.ExpiresAt) {
+		ok, err := b.opts.Requests.Transition(ctx, r.ID, store.StatePending, store.StateExpired, store.ActorSystem, store.EventExpired, "approval by "+req.UserID+" after expiry", now)
+		if err != nil {
+			return fmt.Errorf("expire %s: %w", r.ID, err)
+		}
+		if !ok {
+			b.alreadyDecided(ctx, log, r.ID, rep)
+			return nil
+		}
+		_, err = rep.Post(ctx, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateExpired), Plan: decodePlan(r.Plan)})
+		return err
+	}
+	// The one atomic step that makes an approval count at most once, across goroutines and
+	// processes sharing the store.
+	ok, err := b.opts.Requests.Transition(ctx, r.ID, store.StatePending, store.StateApplying, req.UserID, store.EventApproved, "plan "+r.PlanHash, now)
+	if err != nil {
+		b.post(ctx, log, rep, Problem{Text: "cisbot could not record the approval: " + err.Error()})
+		return fmt.Errorf("approve %s: %w", r.ID, err)
+	}
+	if !ok {
+		b.alreadyDecided(ctx, log, r.ID, rep)
+		return nil
+	}
+	log.Info("fix approved", "request", r.ID, "account", r.Account)
+
+	// The account may have changed since the plan was made: audit again before changing it.
+	plan, _, err := b.opts.Remediator.Plan(ctx, r.Account)
+	if err != nil {
+		b.finish(ctx, log, r.ID, store.StateFailed, store.EventFailed, "re-audit before applying: "+err.Error())
+		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not audit %s again before applying, so nothing was changed: %v", r.Account, err)})
+		return errors.Join(err, perr)
+	}
+	if plan.Hash != r.PlanHash {
+		b.finish(ctx, log, r.ID, store.StateSuperseded, store.EventSuperseded, "the account changed: new plan "+plan.Hash)
+		return b.offerPlan(ctx, r.Account, r.RequestedBy, r.Channel, r.ID, plan, rep)
+	}
+
+	record := func(s cis.PlanStep, o cis.StepOutcome) {
+		err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: req.UserID, Kind: store.EventStep,
+			Detail: fmt.Sprintf("%s %s %s", s.Kind, o.Outcome, o.Detail)})
+		if err != nil {
+			log.Warn("could not record a step", "request", r.ID, "err", err)
+		}
+	}
+	result, err := b.opts.Remediator.Apply(ctx, r.Account, plan, record)
+	state, kind, detail := store.StateApplied, store.EventApplied, fmt.Sprintf("%d steps done", len(result.Done()))
+	if err != nil || !result.OK {
+		state, kind = store.StateFailed, store.EventFailed
+		switch {
+		case err != nil:
+			detail = err.Error()
+			if result.Error == "" {
+				result.Error = err.Error()
+			}
+		case result.Error != "":
+			detail = result.Error
+		default:
+			detail = fmt.Sprintf("%d steps done, %d not done", len(result.Done()), len(result.NotDone()))
+		}
+	}
+	b.finish(ctx, log, r.ID, state, kind, detail)
+
+	decided := FixDecided{RequestID: r.ID, Account: r.Account, State: string(state), DecidedBy: req.UserID, Plan: plan, Applied: &result}
+	if _, after, err := b.opts.Remediator.Plan(ctx, r.Account); err != nil {
+		log.Warn("re-audit after applying failed", "request", r.ID, "err", err)
+	} else {
+		decided.After = &after
+		verdict := string(after.Status)
+		if err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: verdict}); err != nil {
+			log.Warn("could not record the re-audit", "request", r.ID, "err", err)
+		}
+	}
+	_, err = rep.Post(ctx, decided)
+	return err
+}
+
+// finish ends an applying request; it was ours, so a lost transition is only logged.
+func (b *Bot) finish(ctx context.Context, log *slog.Logger, id string, to store.State, kind, detail string) {
+	ok, err := b.opts.Requests.Transition(ctx, id, store.StateApplying, to, store.ActorSystem, kind, detail, b.opts.Now())
+	if err != nil || !ok {
+		log.Error("could not record the end of a fix", "request", id, "state", to, "ok", ok, "err", err)
+	}
+}
+
+func (b *Bot) reject(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
+	r, ok := b.decider(ctx, log, req, rep)
+	if !ok {
+		return nil
+	}
+	ok, err := b.opts.Requests.Transition(ctx, r.ID, store.StatePending, store.StateRejected, req.UserID, store.EventRejected, "", b.opts.Now())
+	if err != nil {
+		b.post(ctx, log, rep, Problem{Text: "cisbot could not record the rejection: " + err.Error()})
+		return fmt.Errorf("reject %s: %w", r.ID, err)
+	}
+	if !ok {
+		b.alreadyDecided(ctx, log, r.ID, rep)
+		return nil
+	}
+	_, err = rep.Post(ctx, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateRejected), DecidedBy: req.UserID, Plan: decodePlan(r.Plan)})
+	return err
+}
+
+// AllowApprove decides whether user may approve or reject fix requests; why is the sentence to
+// show when not.
+func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why string) {
+	if len(p.Approvers) == 0 {
+		return false, "Nobody may approve fixes yet: ask an admin to list the approvers in remediation.approvers."
+	}
+	if slices.Contains(p.Approvers, user) {
+		return true, ""
+	}
+	for _, id := range p.Approvers {
+		if !strings.HasPrefix(id, "S") || p.Groups == nil {
+			continue
+		}
+		members, err := p.members(ctx, id)
+		if err != nil {
+			return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
+		}
+		if slices.Contains(members, user) {
+			return true, ""
+		}
+	}
+	return false, "You are not allowed to approve fixes: ask an admin to add you (or one of your user groups) to remediation.approvers."
+}
