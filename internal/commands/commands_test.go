@@ -134,6 +134,9 @@ func (r *recorder) Post(_ context.Context, rep Reply) (Handle, error) {
 func (r *recorder) Update(_ context.Context, h Handle, rep Reply) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[Handle]Reply{}
+	}
 	r.last[h] = rep
 	r.events = append(r.events, fmt.Sprintf("update %T", rep))
 	return nil

@@ -275,7 +275,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 			b.alreadyDecided(ctx, log, r.ID, rep)
 			return nil
 		}
-		_, err = rep.Post(ctx, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateExpired), Plan: decodePlan(r.Plan)})
+		err = decide(ctx, rep, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateExpired), Plan: decodePlan(r.Plan)})
 		return err
 	}
 	// The one atomic step that makes an approval count at most once, across goroutines and
@@ -338,7 +338,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 			log.Warn("could not record the re-audit", "request", r.ID, "err", err)
 		}
 	}
-	_, err = rep.Post(ctx, decided)
+	err = decide(ctx, rep, decided)
 	return err
 }
 
@@ -364,7 +364,7 @@ func (b *Bot) reject(ctx context.Context, log *slog.Logger, req ActionRequest, r
 		b.alreadyDecided(ctx, log, r.ID, rep)
 		return nil
 	}
-	_, err = rep.Post(ctx, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateRejected), DecidedBy: req.UserID, Plan: decodePlan(r.Plan)})
+	err = decide(ctx, rep, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateRejected), DecidedBy: req.UserID, Plan: decodePlan(r.Plan)})
 	return err
 }
 
@@ -390,4 +390,14 @@ func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why st
 		}
 	}
 	return false, "You are not allowed to approve fixes: ask an admin to add you (or one of your user groups) to remediation.approvers."
+}
+
+// decide shows a decision in place of the plan message whose button was pressed, so the channel
+// keeps one message per request; where that cannot be done, it is posted as a new message.
+func decide(ctx context.Context, rep Replier, d FixDecided) error {
+	if err := rep.Update(ctx, Origin, d); err == nil {
+		return nil
+	}
+	_, err := rep.Post(ctx, d)
+	return err
 }

@@ -265,7 +265,7 @@ func TestSelfApprovalRefused(t *testing.T) {
 	e2 := newFixEnv(t, &Policy{Approvers: []string{"U0BOSS"}})
 	fp = e2.fix("U0BOSS")
 	rec = e2.click(ActionApprove, fp.RequestID, "U0BOSS")
-	if d, ok := rec.last["1"].(FixDecided); !ok || d.State != "applied" {
+	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "applied" {
 		t.Errorf("%+v", rec.last["1"])
 	}
 }
@@ -274,7 +274,7 @@ func TestApproveAppliesAndReaudits(t *testing.T) {
 	e := newFixEnv(t, &Policy{Approvers: []string{"S0OPS"}, Groups: groups{"S0OPS": {"U7"}}, RequireSecondPerson: true})
 	fp := e.fix("U1")
 	rec := e.click(ActionApprove, fp.RequestID, "U7")
-	d, ok := rec.last["1"].(FixDecided)
+	d, ok := rec.last[Origin].(FixDecided)
 	if !ok || len(rec.events) != 1 {
 		t.Fatalf("%v %+v", rec.events, rec.last["1"])
 	}
@@ -300,7 +300,7 @@ func TestExpiredRequest(t *testing.T) {
 	fp := e.fix("U1")
 	e.clock.Add(time.Hour + time.Second)
 	rec := e.click(ActionApprove, fp.RequestID, "U0BOSS")
-	if d, ok := rec.last["1"].(FixDecided); !ok || d.State != "expired" {
+	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "expired" {
 		t.Fatalf("%+v", rec.last["1"])
 	}
 	if s := e.state(fp.RequestID); s != store.StateExpired || e.rem.applies.Load() != 0 {
@@ -375,7 +375,7 @@ func TestPlanChangedSupersedes(t *testing.T) {
 	}
 	// The new request can be approved.
 	rec = e.click(ActionApprove, np.RequestID, "U0BOSS")
-	if d, ok := rec.last["1"].(FixDecided); !ok || d.State != "applied" {
+	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "applied" {
 		t.Errorf("%+v", rec.last["1"])
 	}
 }
@@ -387,7 +387,7 @@ func TestReject(t *testing.T) {
 		t.Fatalf("a non-approver rejected: %+v", rec.last["1"])
 	}
 	rec := e.click(ActionReject, fp.RequestID, "U0BOSS")
-	if d, ok := rec.last["1"].(FixDecided); !ok || d.State != "rejected" || d.DecidedBy != "U0BOSS" {
+	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "rejected" || d.DecidedBy != "U0BOSS" {
 		t.Fatalf("%+v", rec.last["1"])
 	}
 	if s := e.state(fp.RequestID); s != store.StateRejected {
@@ -442,7 +442,7 @@ func TestButtonAfterRestart(t *testing.T) {
 	e.st = openStore(t, e.path)
 	e.bot = e.newBot()
 	rec := e.click(ActionApprove, fp.RequestID, "U0BOSS")
-	if d, ok := rec.last["1"].(FixDecided); !ok || d.State != "applied" {
+	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "applied" {
 		t.Fatalf("%+v", rec.last["1"])
 	}
 	if s := e.state(fp.RequestID); s != store.StateApplied {

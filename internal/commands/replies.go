@@ -88,6 +88,10 @@ func (Evidence) isReply() {}
 // Handle names a posted reply so that it can be updated.
 type Handle string
 
+// Origin is the handle of the message holding the button an ActionRequest came from: a
+// decision replaces the plan it decides.
+const Origin Handle = "origin"
+
 // Replier delivers one request's replies. Slack implements it with the command's response_url,
 // which reaches the user in channels the bot has not joined and in DMs; the console prints.
 type Replier interface {

@@ -111,8 +111,8 @@ func (r *replier) Post(ctx context.Context, reply commands.Reply) (commands.Hand
 // Update replaces the in-channel message posted before. The message stays in the channel
 // whatever the reply, since it replaces one everybody saw.
 func (r *replier) Update(ctx context.Context, h commands.Handle, reply commands.Reply) error {
-	if h != original {
-		return errors.New("slack: only an in-channel reply of this request can be updated")
+	if h != original && h != commands.Origin {
+		return errors.New("slack: only an in-channel reply of this request, or the message of the pressed button, can be updated")
 	}
 	m := newMessage(reply)
 	m.ResponseType, m.ReplaceOriginal = inChannel, true

@@ -57,6 +57,13 @@ func TestReplierPostAndUpdate(t *testing.T) {
 	if err := rep.Update(ctx, "", commands.Text{Text: "x"}); err == nil {
 		t.Error("Update without a handle")
 	}
+	// A decision replaces the message of the pressed button (the plan it decides).
+	if err := rep.Update(ctx, commands.Origin, commands.FixDecided{RequestID: "r1", Account: "dev", State: "rejected"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.next(t); p.msg.ResponseType != inChannel || !*p.msg.ReplaceOriginal || !strings.Contains(p.msg.Text, "rejected") {
+		t.Errorf("decision: %s", p.raw)
+	}
 }
 
 // TestReplierUses: Slack takes five messages per response_url; the sixth is skipped with a
