@@ -36,8 +36,9 @@ func (a *Accounts) Session(name string) (*awsenv.Session, error) {
 	return a.session(acc), nil
 }
 
-// Plan audits the account and plans what would make it pass.
-func (r *Remediator) Plan(ctx context.Context, name string) (cis.Plan, cis.Result, error) {
+// Plan audits the account and plans what would make it pass; what the plan creates is tagged
+// with requestID.
+func (r *Remediator) Plan(ctx context.Context, name, requestID string) (cis.Plan, cis.Result, error) {
 	ctl, err := cis.Lookup("4.1")
 	if err != nil {
 		return cis.Plan{}, cis.Result{}, err
@@ -52,7 +53,9 @@ func (r *Remediator) Plan(ctx context.Context, name string) (cis.Plan, cis.Resul
 	}
 	snap := r.Accounts.Collector().Collect(ctx, name, API(s))
 	res := cis.Evaluate(ctl, snap, now())
-	return cis.NewPlan(ctl, snap, res, r.Options), res, nil
+	opts := r.Options
+	opts.RequestID = requestID
+	return cis.NewPlan(ctl, snap, res, opts), res, nil
 }
 
 // Apply executes a plan in the account, reporting each step as it ends.

@@ -56,11 +56,10 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			opts := app.PlanOptions(cfg)
-			opts.RequestID = "cli-" + time.Now().UTC().Format("20060102T150405Z")
-			rem := &app.Remediator{Accounts: app.NewAccounts(cfg, factory), Options: opts}
+			rem := &app.Remediator{Accounts: app.NewAccounts(cfg, factory), Options: app.PlanOptions(cfg)}
 			name := args[0]
-			plan, before, err := rem.Plan(ctx, name)
+			requestID := "cli-" + time.Now().UTC().Format("20060102T150405Z")
+			plan, before, err := rem.Plan(ctx, name, requestID)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
@@ -95,7 +94,7 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 			}
 			doc.Applied = &applied
 			fmt.Fprintf(out, "  %s\n", applied.Summary())
-			_, after, err := rem.Plan(ctx, name)
+			_, after, err := rem.Plan(ctx, name, requestID)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/slackbot"
+	"github.com/cisbot/cisbot/internal/store"
 )
 
 func newRunCmd(stdio IO) *cobra.Command {
@@ -49,6 +52,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				return &exitError{code: ExitError, err: err}
 			}
 			defer st.Close()
+			go expireRequests(ctx, st, logger)
 			opts := app.CommandOptions(cfg, accounts, st, slackbot.NewGroups(scfg), logger)
 			opts.Command = scfg.Command
 			bot := commands.New(opts)
@@ -67,4 +71,23 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
+}
+
+// expireRequests marks fix requests past their TTL as expired, once a minute, so the history
+// says so even when nobody clicks them again (a click also checks expiry).
+func expireRequests(ctx context.Context, st store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := st.ExpireBefore(ctx, now); err != nil && ctx.Err() == nil {
+				logger.Warn("expiring fix requests failed", "err", err)
+			} else if n > 0 {
+				logger.Info("fix requests expired", "count", n)
+			}
+		}
+	}
 }

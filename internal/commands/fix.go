@@ -18,7 +18,8 @@ import (
 // Remediator plans and applies the fix of one account (app.Remediator in the program).
 type Remediator interface {
 	// Plan audits the account and plans what would make it pass.
-	Plan(ctx context.Context, account string) (cis.Plan, cis.Result, error)
+	// Plan audits the account and plans its fix; what it creates is tagged with requestID.
+	Plan(ctx context.Context, account, requestID string) (cis.Plan, cis.Result, error)
 	// Apply executes a plan in the account, reporting each step as it ends.
 	Apply(ctx context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error)
 }
@@ -87,16 +88,17 @@ func runFix(ctx context.Context, b *Bot, req Request, call Call, rep Replier) er
 
 // startFix plans the account's fix and, when there is something to apply, posts it for approval.
 func (b *Bot) startFix(ctx context.Context, account, user, channel string, rep Replier) error {
-	plan, _, err := b.opts.Remediator.Plan(ctx, account)
+	id := newID()
+	plan, _, err := b.opts.Remediator.Plan(ctx, account, id)
 	if err != nil {
 		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s: %v", account, err)})
 		return errors.Join(fmt.Errorf("plan %s: %w", account, err), perr)
 	}
-	return b.offerPlan(ctx, account, user, channel, "", plan, rep)
+	return b.offerPlan(ctx, id, account, user, channel, "", plan, rep)
 }
 
 // offerPlan posts a plan for approval as a new request, or says why there is nothing to approve.
-func (b *Bot) offerPlan(ctx context.Context, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
+func (b *Bot) offerPlan(ctx context.Context, id, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
 	if plan.Passes {
 		_, err := rep.Post(ctx, Text{Text: account + " already passes control 4.1: nothing to fix."})
 		return err
@@ -115,7 +117,7 @@ func (b *Bot) offerPlan(ctx context.Context, account, user, channel, superseded 
 	}
 	now := b.opts.Now()
 	r := store.Request{
-		ID: newID(), Account: account, Channel: channel, RequestedBy: user,
+		ID: id, Account: account, Channel: channel, RequestedBy: user,
 		Plan: data, PlanHash: plan.Hash, State: store.StatePending,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(b.opts.RequestTTL),
 	}
@@ -292,7 +294,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 	log.Info("fix approved", "request", r.ID, "account", r.Account)
 
 	// The account may have changed since the plan was made: audit again before changing it.
-	plan, _, err := b.opts.Remediator.Plan(ctx, r.Account)
+	plan, _, err := b.opts.Remediator.Plan(ctx, r.Account, r.ID)
 	if err != nil {
 		b.finish(ctx, log, r.ID, store.StateFailed, store.EventFailed, "re-audit before applying: "+err.Error())
 		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not audit %s again before applying, so nothing was changed: %v", r.Account, err)})
@@ -300,7 +302,13 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 	}
 	if plan.Hash != r.PlanHash {
 		b.finish(ctx, log, r.ID, store.StateSuperseded, store.EventSuperseded, "the account changed: new plan "+plan.Hash)
-		return b.offerPlan(ctx, r.Account, r.RequestedBy, r.Channel, r.ID, plan, rep)
+		// The new request tags what it creates with its own id, so it plans under that id.
+		id := newID()
+		if plan, _, err = b.opts.Remediator.Plan(ctx, r.Account, id); err != nil {
+			_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s again: %v", r.Account, err)})
+			return errors.Join(err, perr)
+		}
+		return b.offerPlan(ctx, id, r.Account, r.RequestedBy, r.Channel, r.ID, plan, rep)
 	}
 
 	record := func(s cis.PlanStep, o cis.StepOutcome) {
@@ -329,7 +337,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 	b.finish(ctx, log, r.ID, state, kind, detail)
 
 	decided := FixDecided{RequestID: r.ID, Account: r.Account, State: string(state), DecidedBy: req.UserID, Plan: plan, Applied: &result}
-	if _, after, err := b.opts.Remediator.Plan(ctx, r.Account); err != nil {
+	if _, after, err := b.opts.Remediator.Plan(ctx, r.Account, r.ID); err != nil {
 		log.Warn("re-audit after applying failed", "request", r.ID, "err", err)
 	} else {
 		decided.After = &after

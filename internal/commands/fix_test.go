@@ -21,6 +21,7 @@ type fakeRemediator struct {
 	plan    cis.Plan
 	applied bool
 	applies atomic.Int32
+	ids     []string // the request ids plans were made for
 }
 
 func failingPlan(hash string) cis.Plan {
@@ -30,9 +31,10 @@ func failingPlan(hash string) cis.Plan {
 	}}
 }
 
-func (f *fakeRemediator) Plan(_ context.Context, account string) (cis.Plan, cis.Result, error) {
+func (f *fakeRemediator) Plan(_ context.Context, account, requestID string) (cis.Plan, cis.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ids = append(f.ids, requestID)
 	if f.applied {
 		return cis.Plan{Account: account, Passes: true, Hash: "none"}, cis.Result{Account: account, Status: cis.StatusPass}, nil
 	}
@@ -166,6 +168,10 @@ func TestFixPostsPlan(t *testing.T) {
 	}
 	if fp.RequestedBy != "U1" || len(fp.Plan.Steps) != 2 || !fp.Expires.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Errorf("plan %+v", fp)
+	}
+	// What the plan creates is tagged with the request that offers it.
+	if ids := e.rem.ids; len(ids) != 1 || ids[0] != fp.RequestID {
+		t.Errorf("planned for requests %v, the request is %s", ids, fp.RequestID)
 	}
 	r, err := e.st.GetRequest(context.Background(), fp.RequestID)
 	if err != nil {
