@@ -12,4 +12,7 @@ RUN CGO_ENABLED=0 go build -trimpath \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cisbot /usr/local/bin/cisbot
 USER nonroot:nonroot
+# The default store (cisbot.db) is created in the working directory: the non-root user's home.
+# Mount a volume here, or set store.path, to keep requests and history across restarts.
+WORKDIR /home/nonroot
 ENTRYPOINT ["/usr/local/bin/cisbot"]
