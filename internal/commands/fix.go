@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -374,30 +373,6 @@ func (b *Bot) reject(ctx context.Context, log *slog.Logger, req ActionRequest, r
 	}
 	err = decide(ctx, rep, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateRejected), DecidedBy: req.UserID, Plan: decodePlan(r.Plan)})
 	return err
-}
-
-// AllowApprove decides whether user may approve or reject fix requests; why is the sentence to
-// show when not.
-func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why string) {
-	if len(p.Approvers) == 0 {
-		return false, "Nobody may approve fixes yet: ask an admin to list the approvers in remediation.approvers."
-	}
-	if slices.Contains(p.Approvers, user) {
-		return true, ""
-	}
-	for _, id := range p.Approvers {
-		if !strings.HasPrefix(id, "S") || p.Groups == nil {
-			continue
-		}
-		members, err := p.members(ctx, id)
-		if err != nil {
-			return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
-		}
-		if slices.Contains(members, user) {
-			return true, ""
-		}
-	}
-	return false, "You are not allowed to approve fixes: ask an admin to add you (or one of your user groups) to remediation.approvers."
 }
 
 // decide shows a decision in place of the plan message whose button was pressed, so the channel

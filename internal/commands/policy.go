@@ -44,22 +44,53 @@ func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) 
 	if len(p.Channels) > 0 && !slices.Contains(p.Channels, channel) {
 		return false, "cisbot does not take commands in this channel. Use it in " + channelList(p.Channels) + ", or ask an admin to add this channel to slack.allowed_channels."
 	}
-	if !auditor || len(p.Auditors) == 0 || slices.Contains(p.Auditors, user) {
+	if !auditor || len(p.Auditors) == 0 {
 		return true, ""
 	}
-	for _, id := range p.Auditors {
+	in, err := p.listed(ctx, user, p.Auditors)
+	switch {
+	case err != nil:
+		return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
+	case !in:
+		return false, "You are not allowed to run audits: ask an admin to add you (or one of your user groups) to slack.auditors."
+	}
+	return true, ""
+}
+
+// AllowApprove decides whether user may approve or reject fix requests; why is the sentence to
+// show when not.
+func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why string) {
+	if len(p.Approvers) == 0 {
+		return false, "Nobody may approve fixes yet: ask an admin to list the approvers in remediation.approvers."
+	}
+	in, err := p.listed(ctx, user, p.Approvers)
+	switch {
+	case err != nil:
+		return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
+	case !in:
+		return false, "You are not allowed to approve fixes: ask an admin to add you (or one of your user groups) to remediation.approvers."
+	}
+	return true, ""
+}
+
+// listed reports whether user is in ids, directly or through a user group (S…).
+func (p *Policy) listed(ctx context.Context, user string, ids []string) (bool, error) {
+	if slices.Contains(ids, user) {
+		return true, nil
+	}
+	for _, id := range ids {
 		if !strings.HasPrefix(id, "S") || p.Groups == nil {
 			continue
 		}
 		members, err := p.members(ctx, id)
 		if err != nil {
-			return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
+			return false, err
 		}
 		if slices.Contains(members, user) {
-			return true, ""
+			return true, nil
 		}
 	}
-	return false, "You are not allowed to run audits: ask an admin to add you (or one of your user groups) to slack.auditors."
+	return false, nil
 }
 
 func (p *Policy) members(ctx context.Context, group string) ([]string, error) {
