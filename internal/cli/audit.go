@@ -28,6 +28,12 @@ func loadConfig(flagValue string) (*config.Config, string, error) {
 	return cfg, path, err
 }
 
+// newFactory builds AWS access for a config: the standard credential chain, the config's region
+// and CloudWatch protocol.
+func newFactory(ctx context.Context, cfg *config.Config) (*awsenv.Factory, error) {
+	return awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+}
+
 func newAuditCmd(stdio IO) *cobra.Command {
 	var (
 		cfgPath     string
@@ -96,7 +102,7 @@ func runAudit(ctx context.Context, cfg *config.Config, names []string, all bool,
 	if err != nil {
 		return cis.Report{}, err
 	}
-	factory, err := awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+	factory, err := newFactory(ctx, cfg)
 	if err != nil {
 		return cis.Report{}, err
 	}

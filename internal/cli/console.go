@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cisbot/cisbot/internal/app"
-	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
@@ -37,7 +36,7 @@ session reads as a transcript.`,
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			factory, err := awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+			factory, err := newFactory(ctx, cfg)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}

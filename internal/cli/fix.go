@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cisbot/cisbot/internal/app"
-	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
@@ -52,7 +51,7 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 				return &exitError{code: ExitError, err: err}
 			}
 			ctx := cmd.Context()
-			factory, err := awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+			factory, err := newFactory(ctx, cfg)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cisbot/cisbot/internal/app"
-	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/slackbot"
@@ -42,7 +41,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				return &exitError{code: ExitError, err: err}
 			}
 			ctx := cmd.Context()
-			factory, err := awsenv.New(ctx, awsenv.Options{Region: cfg.AWS.Region, CloudWatchProtocol: cfg.AWS.CloudWatchProtocol})
+			factory, err := newFactory(ctx, cfg)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
