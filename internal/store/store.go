@@ -1,5 +1,5 @@
 // Package store keeps the bot's durable state behind one interface: remediation requests and
-// their history now, the alert outbox, dedup keys and summary history later.
+// their history and the alert outbox now, dedup keys and summary history later.
 //
 // Two drivers are planned. SQLite (a single file, pure-Go driver, no cgo) is the default and needs
 // nothing else; PostgreSQL will let several replicas share the same state. Every state change that
@@ -133,10 +133,11 @@ type Requests interface {
 	SetMessageRef(ctx context.Context, id, ref string) error
 }
 
-// Store is everything the bot keeps. Later issues add the alert outbox, dedup and summary
-// history as further embedded interfaces (and tables) next to Requests.
+// Store is everything the bot keeps. Later issues add dedup and summary history as further
+// embedded interfaces (and tables) next to Requests and Outbox.
 type Store interface {
 	Requests
+	Outbox
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database. The Store must not be used afterwards.
