@@ -1,0 +1,376 @@
+package alerts
+
+// This file is the HTTP side of the SNS endpoint: the handler that reads,
+// verifies and durably enqueues each SNS POST, the health, readiness and
+// metrics routes, and the http.Server with its timeouts.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultPath is the SNS endpoint's default URL path (alerts.path).
+const DefaultPath = "/sns"
+
+// Server timeouts. SNS waits 15 s for an answer, so WriteTimeout matches it.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 15 * time.Second
+	IdleTimeout       = 60 * time.Second
+	MaxHeaderBytes    = 64 * 1024
+)
+
+// readyTimeout bounds a /readyz check.
+const readyTimeout = 5 * time.Second
+
+// SNS request headers. They are not signed: they are only compared with the
+// verified body or used in log lines.
+const (
+	headerMessageType = "X-Amz-Sns-Message-Type"
+	headerMessageID   = "X-Amz-Sns-Message-Id"
+	headerTopicArn    = "X-Amz-Sns-Topic-Arn"
+	headerRawDelivery = "X-Amz-Sns-Rawdelivery"
+)
+
+// Handler is the SNS HTTP/S endpoint. Its dependencies are functions, so it
+// knows nothing of the store or of AWS. It is safe for concurrent use.
+type Handler struct {
+	Verifier *Verifier
+	// Enqueue durably stores a verified message (a Notification or a
+	// Subscription/UnsubscribeConfirmation) with its raw body before the
+	// handler answers 200. added is false for a MessageId already stored
+	// (SNS redelivers; a duplicate is answered 200 too). An error is answered
+	// 500 so that SNS retries.
+	Enqueue func(ctx context.Context, m *Message, raw []byte) (added bool, err error)
+	// Confirm confirms a verified SubscriptionConfirmation for an allowed
+	// topic (sns:ConfirmSubscription, or a GET of the validated SubscribeURL).
+	// An error is answered 502.
+	Confirm func(ctx context.Context, m *Message) error
+	// Ready reports whether the relay can work (store and Slack reachable),
+	// for /readyz. nil means always ready.
+	Ready func(ctx context.Context) error
+	// Logger gets one line per rejection or failure; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics may be nil.
+	Metrics *Metrics
+	// MaxBody is the largest body read; 0 means MaxMessageSize (256 KiB plus
+	// headroom for the envelope).
+	MaxBody int64
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+func (h *Handler) maxBody() int64 {
+	if h.MaxBody > 0 {
+		return h.MaxBody
+	}
+	return MaxMessageSize
+}
+
+// ServeHTTP handles one SNS delivery: POST only, body limit, no raw delivery,
+// header type equal to the body's Type, parse and verify, then enqueue (and
+// confirm a subscription). 4xx means "refused, do not retry"; 5xx makes SNS
+// retry.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		h.Metrics.received("invalid")
+		h.refuse(w, r, nil, http.StatusMethodNotAllowed, "method", errors.New("method "+truncate(r.Method, 16)+" is not POST"))
+		return
+	}
+	if strings.EqualFold(strings.TrimSpace(r.Header.Get(headerRawDelivery)), "true") {
+		h.Metrics.received("invalid")
+		h.refuse(w, r, nil, http.StatusBadRequest, "raw_delivery", errors.New("raw message delivery is on; cisbot needs the signed JSON envelope (turn RawMessageDelivery off)"))
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody()))
+	if err != nil {
+		h.Metrics.received("invalid")
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.refuse(w, r, nil, http.StatusRequestEntityTooLarge, "too_large", errors.New("body is larger than the limit"))
+			return
+		}
+		h.refuse(w, r, nil, http.StatusBadRequest, "read_error", err)
+		return
+	}
+	m, err := ParseMessage(raw)
+	if err != nil {
+		h.Metrics.received("invalid")
+		h.rejectErr(w, r, nil, err)
+		return
+	}
+	h.Metrics.received(m.Type)
+	if vs, ok := r.Header[headerMessageType]; ok && (len(vs) != 1 || vs[0] != m.Type) {
+		h.refuse(w, r, m, http.StatusBadRequest, "type_mismatch", errors.New("header "+headerMessageType+" "+truncate(strings.Join(vs, ","), 64)+" differs from the body's Type "+m.Type))
+		return
+	}
+	if h.Verifier == nil {
+		h.fail(w, r, m, http.StatusInternalServerError, "verify", errors.New("no verifier configured"))
+		return
+	}
+	if err := h.Verifier.Verify(r.Context(), m); err != nil {
+		h.rejectErr(w, r, m, err)
+		return
+	}
+
+	switch m.Type {
+	case TypeNotification:
+		if !h.enqueue(w, r, m, raw) {
+			return
+		}
+	case TypeSubscriptionConfirmation:
+		if !h.enqueue(w, r, m, raw) {
+			return
+		}
+		// Confirm even for a duplicate: SNS may have redelivered because an
+		// earlier Confirm failed.
+		if h.Confirm == nil {
+			h.fail(w, r, m, http.StatusBadGateway, "confirm", errors.New("no Confirm configured"))
+			return
+		}
+		if err := h.Confirm(r.Context(), m); err != nil {
+			h.fail(w, r, m, http.StatusBadGateway, "confirm", err)
+			return
+		}
+		h.Metrics.confirmed()
+		h.logger().Info("SNS subscription confirmed", "topic", m.TopicArn, "message_id", m.MessageId)
+	case TypeUnsubscribeConfirmation:
+		if !h.enqueue(w, r, m, raw) {
+			return
+		}
+		h.logger().Warn("SNS unsubscribe confirmation received (security-relevant)", "topic", m.TopicArn, "message_id", m.MessageId)
+	default: // ParseMessage accepts only the three types
+		h.fail(w, r, m, http.StatusInternalServerError, "type", errors.New("unhandled Type "+truncate(m.Type, 64)))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// enqueue stores m; on failure it answers 500 (SNS retries) and returns false.
+func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, m *Message, raw []byte) bool {
+	if h.Enqueue == nil {
+		h.fail(w, r, m, http.StatusInternalServerError, "enqueue", errors.New("no Enqueue configured"))
+		return false
+	}
+	added, err := h.Enqueue(r.Context(), m, raw)
+	if err != nil {
+		h.fail(w, r, m, http.StatusInternalServerError, "enqueue", err)
+		return false
+	}
+	if added {
+		h.Metrics.enqueued()
+	} else {
+		h.Metrics.duplicate()
+		h.logger().Debug("SNS duplicate message", "type", m.Type, "topic", m.TopicArn, "message_id", m.MessageId)
+	}
+	return true
+}
+
+// rejectErr answers a verification or parse error: 503 when retryable (the
+// certificate could not be fetched), else 400.
+func (h *Handler) rejectErr(w http.ResponseWriter, r *http.Request, m *Message, err error) {
+	var re *RejectError
+	if !errors.As(err, &re) {
+		h.refuse(w, r, m, http.StatusBadRequest, "invalid", err)
+		return
+	}
+	status := http.StatusBadRequest
+	if re.Reason == "too_large" {
+		status = http.StatusRequestEntityTooLarge
+	}
+	if re.Retryable() {
+		status = http.StatusServiceUnavailable
+	}
+	h.refuse(w, r, m, status, re.Reason, re.Err)
+}
+
+// refuse counts and logs a rejection and answers status with the reason. It
+// logs the reason, topic and message id, never the body, the signature or
+// the SubscribeURL.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, status int, reason string, err error) {
+	h.Metrics.rejected(reason)
+	topic, id := requestIDs(r, m)
+	h.logger().Warn("SNS message rejected", "reason", reason, "status", status, "topic", topic, "message_id", id, "remote", r.RemoteAddr, "error", err)
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	http.Error(w, "rejected: "+reason, status)
+}
+
+// fail counts and logs a failure after verification (enqueue or confirm) and
+// answers status, a 5xx so that SNS retries.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, m *Message, status int, stage string, err error) {
+	h.Metrics.failed(stage)
+	topic, id := requestIDs(r, m)
+	h.logger().Error("SNS message not accepted", "stage", stage, "status", status, "type", m.Type, "topic", topic, "message_id", id, "error", err)
+	http.Error(w, stage+" failed", status)
+}
+
+// requestIDs names a message for a log line: from the parsed body when there
+// is one, else from the (unsigned, truncated) headers.
+func requestIDs(r *http.Request, m *Message) (topic, id string) {
+	if m != nil {
+		return truncate(m.TopicArn, 300), truncate(m.MessageId, 100)
+	}
+	return truncate(r.Header.Get(headerTopicArn), 300), truncate(r.Header.Get(headerMessageID), 100)
+}
+
+// Mux returns the endpoint's routes: path (default DefaultPath) to h, which
+// answers 405 to anything but POST; GET /healthz ("ok"); GET /readyz
+// (h.Ready; 503 with the reason when not ready); GET /metrics for gatherer
+// (nil means prometheus.DefaultGatherer).
+func Mux(path string, h *Handler, gatherer prometheus.Gatherer) http.Handler {
+	if path == "" {
+		path = DefaultPath
+	}
+	if gatherer == nil {
+		gatherer = prometheus.DefaultGatherer
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if h.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+			defer cancel()
+			if err := h.Ready(ctx); err != nil {
+				h.logger().Warn("not ready", "error", err)
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// NewServer returns an http.Server for h on addr with the endpoint's
+// timeouts and header limit.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
+}
+
+// Metrics are the endpoint's Prometheus metrics. A nil *Metrics counts
+// nothing.
+type Metrics struct {
+	Received      *prometheus.CounterVec // by type: the three SNS types, or "invalid"
+	Rejected      *prometheus.CounterVec // by reason (RejectError reasons and the handler's own)
+	Enqueued      prometheus.Counter
+	Duplicates    prometheus.Counter
+	Confirmations prometheus.Counter
+	Failures      *prometheus.CounterVec // by stage: enqueue, confirm
+	OutboxDepth   prometheus.Gauge       // set by the outbox worker
+}
+
+// NewMetrics creates the metrics and registers them with reg (unless nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "received_total",
+			Help: "SNS requests received, by message type (invalid when unparsable).",
+		}, []string{"type"}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "rejected_total",
+			Help: "SNS requests rejected, by reason.",
+		}, []string{"reason"}),
+		Enqueued: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "enqueued_total",
+			Help: "Verified SNS messages stored in the outbox.",
+		}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "duplicates_total",
+			Help: "Verified SNS messages already in the outbox (redeliveries).",
+		}),
+		Confirmations: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "confirmations_total",
+			Help: "SNS subscriptions confirmed.",
+		}),
+		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "sns", Name: "failures_total",
+			Help: "Verified SNS messages answered 5xx, by stage (enqueue, confirm).",
+		}, []string{"stage"}),
+		OutboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "cisbot", Name: "outbox_depth",
+			Help: "Messages waiting in the outbox for delivery.",
+		}),
+	}
+	for _, t := range []string{TypeNotification, TypeSubscriptionConfirmation, TypeUnsubscribeConfirmation} {
+		m.Received.WithLabelValues(t)
+	}
+	if reg != nil {
+		reg.MustRegister(m.Received, m.Rejected, m.Enqueued, m.Duplicates, m.Confirmations, m.Failures, m.OutboxDepth)
+	}
+	return m
+}
+
+// SetOutboxDepth sets the outbox depth gauge.
+func (m *Metrics) SetOutboxDepth(n int) {
+	if m != nil {
+		m.OutboxDepth.Set(float64(n))
+	}
+}
+
+func (m *Metrics) received(typ string) {
+	if m != nil {
+		m.Received.WithLabelValues(typ).Inc()
+	}
+}
+
+func (m *Metrics) rejected(reason string) {
+	if m != nil {
+		m.Rejected.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) enqueued() {
+	if m != nil {
+		m.Enqueued.Inc()
+	}
+}
+
+func (m *Metrics) duplicate() {
+	if m != nil {
+		m.Duplicates.Inc()
+	}
+}
+
+func (m *Metrics) confirmed() {
+	if m != nil {
+		m.Confirmations.Inc()
+	}
+}
+
+func (m *Metrics) failed(stage string) {
+	if m != nil {
+		m.Failures.WithLabelValues(stage).Inc()
+	}
+}
