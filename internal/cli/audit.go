@@ -186,6 +186,12 @@ func newConfigCmd(stdio IO) *cobra.Command {
 				fmt.Fprintf(stdio.Out, "; organization role %s", cfg.Organization.RoleName)
 			}
 			fmt.Fprintln(stdio.Out)
+			if len(cfg.Alerts.Topics) == 0 {
+				fmt.Fprintln(stdio.Out, "note: alerts.topics is empty, so the alert endpoint accepts no SNS message: list the alarm topics' ARNs there")
+			}
+			if len(cfg.Remediation.Approvers) == 0 {
+				fmt.Fprintln(stdio.Out, "note: remediation.approvers is empty, so /cis fix shows plans that nobody can approve")
+			}
 			return nil
 		},
 	}

@@ -40,6 +40,38 @@ type Config struct {
 	Remediation Remediation `yaml:"remediation"`
 	// Store is where requests and history are kept.
 	Store Store `yaml:"store"`
+	// Alerts is the HTTPS endpoint subscribed to the alarms' SNS topics.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Alerts configures the SNS endpoint that relays alarms into Slack.
+type Alerts struct {
+	// Listen is the address of the endpoint; empty means :8080.
+	Listen string `yaml:"listen"`
+	// Path is where SNS posts; empty means /sns.
+	Path string `yaml:"path"`
+	// TLSCertFile and TLSKeyFile serve HTTPS directly; without them the endpoint speaks plain
+	// HTTP behind a TLS-terminating proxy (SNS only delivers to https URLs).
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// Topics are the topic ARNs (with * wildcards) whose messages are accepted; empty accepts
+	// nothing, so an endpoint open to the internet relays only what it was told about.
+	Topics []string `yaml:"topics"`
+	// MaxMessageAge rejects older messages as replays (a Go duration; empty means 1h, 0 turns
+	// the check off).
+	MaxMessageAge string `yaml:"max_message_age"`
+}
+
+// MessageAge is MaxMessageAge parsed: 1h when empty, 0 when the check is off.
+func (a Alerts) MessageAge() time.Duration {
+	if a.MaxMessageAge == "" {
+		return time.Hour
+	}
+	d, err := time.ParseDuration(a.MaxMessageAge)
+	if err != nil || d < 0 {
+		return time.Hour
+	}
+	return d
 }
 
 // Remediation configures what a fix creates.

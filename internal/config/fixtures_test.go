@@ -106,7 +106,7 @@ var invalidFixtures = map[string][]wantErr{
 	"duplicate_key.yml":      {{"", 3, []string{`"name" already defined`, "once in a section"}}},
 	"tab_indent.yml":         {{"", 2, []string{`'\t'`, "spaces, not tabs"}}},
 	"multiple_documents.yml": {{"", 3, []string{"more than one YAML document", `"---"`}}},
-	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization, slack, remediation, store"}}},
+	"not_a_mapping.yml":      {{"", 1, []string{"must be a YAML mapping", "aws, accounts, organization, slack, remediation, store, alerts"}}},
 	"anchor_alias.yml": {
 		{"accounts[0]", 2, []string{"anchors", "write the value out"}},
 		{"accounts[1]", 4, []string{"aliases", "write the value out"}},
@@ -120,6 +120,13 @@ var invalidFixtures = map[string][]wantErr{
 		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
 		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},
 		{"store.driver", 13, []string{`"postgres" is not a store driver`, "not implemented yet"}},
+	},
+	"alerts.yml": {
+		{"alerts.tls_key_file", 3, []string{"tls_cert_file and tls_key_file go together"}},
+		{"alerts.listen", 4, []string{`"8080" is not a listen address`}},
+		{"alerts.path", 5, []string{`"sns" is not a URL path`}},
+		{"alerts.topics[0]", 8, []string{`"cis-alarms" is not an SNS topic ARN`}},
+		{"alerts.max_message_age", 9, []string{`"an hour" is not a duration`}},
 	},
 	// slack.
 	"slack_channel_name.yml": {{"slack.allowed_channels[1]", 6, []string{`"#security" is not a Slack channel id`, "Channel ID"}}},

@@ -262,6 +262,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Slack]():        "slack",
 	reflect.TypeFor[Remediation]():  "remediation",
 	reflect.TypeFor[Store]():        "store",
+	reflect.TypeFor[Alerts]():       "alerts",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ func validate(c *Config, m *meta) Errors {
 	v.slack(&c.Slack)
 	v.remediation(&c.Remediation)
 	v.store(&c.Store)
+	v.alerts(&c.Alerts)
 	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
 		!m.suggested["accounts"] && !m.suggested["organization"] {
 		v.add("accounts", "at least one account is required, or an organization section",
@@ -321,5 +323,35 @@ func (v *validator) store(s *Store) {
 			fix = "postgres is not implemented yet: use sqlite"
 		}
 		v.add(f, v.show(f, s.Driver)+" is not a store driver", fix)
+	}
+}
+
+var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)
+
+func (v *validator) alerts(a *Alerts) {
+	if f := "alerts.listen"; a.Listen != "" && !v.m.skipped(f) {
+		if _, port, err := net.SplitHostPort(a.Listen); err != nil || port == "" {
+			v.add(f, v.show(f, a.Listen)+" is not a listen address", "write host:port or :port, e.g. :8080 or 127.0.0.1:8443")
+		}
+	}
+	if f := "alerts.path"; a.Path != "" && !strings.HasPrefix(a.Path, "/") && !v.m.skipped(f) {
+		v.add(f, v.show(f, a.Path)+" is not a URL path", "start it with /, e.g. /sns")
+	}
+	if (a.TLSCertFile == "") != (a.TLSKeyFile == "") {
+		f := "alerts.tls_key_file"
+		if a.TLSCertFile == "" {
+			f = "alerts.tls_cert_file"
+		}
+		v.add(f, "tls_cert_file and tls_key_file go together", "set both to serve HTTPS, or neither to serve HTTP behind a TLS-terminating proxy")
+	}
+	for i, t := range a.Topics {
+		if f := "alerts.topics[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !topicPatternRE.MatchString(t) {
+			v.add(f, v.show(f, t)+" is not an SNS topic ARN", "write arn:aws:sns:<region>:<account id>:<topic>, with * for any part, e.g. arn:aws:sns:*:111111111111:cis-alarms")
+		}
+	}
+	if f := "alerts.max_message_age"; a.MaxMessageAge != "" && !v.m.skipped(f) {
+		if d, err := time.ParseDuration(a.MaxMessageAge); err != nil || d < 0 {
+			v.add(f, v.show(f, a.MaxMessageAge)+" is not a duration", "write a duration such as 1h or 15m, or 0 to turn the replay check off")
+		}
 	}
 }
