@@ -51,10 +51,21 @@ func (a *Accounts) Collector() *cis.Collector {
 }
 
 func (a *Accounts) other(ctx context.Context, accountID string) (*cis.AccountAPI, bool) {
+	s, ok := a.SessionFor(ctx, accountID)
+	if !ok {
+		return nil, false
+	}
+	return API(s), true
+}
+
+// SessionFor finds a session in the account with this id: a configured account (by its role's
+// account, or by asking for the id of those on the base credentials), else the organization
+// role when one is configured.
+func (a *Accounts) SessionFor(ctx context.Context, accountID string) (*awsenv.Session, bool) {
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
 		if roleAccount(acc.RoleARN) == accountID {
-			return API(a.session(acc)), true
+			return a.session(acc), true
 		}
 	}
 	// Accounts on the base credentials: their id is known only by asking.
@@ -64,12 +75,11 @@ func (a *Accounts) other(ctx context.Context, accountID string) (*cis.AccountAPI
 			continue
 		}
 		if id, err := a.accountID(ctx, acc); err == nil && id == accountID {
-			return API(a.session(acc)), true
+			return a.session(acc), true
 		}
 	}
 	if org := a.cfg.Organization; org != nil {
-		s := a.factory.Session(awsenv.Target{Name: accountID, RoleARN: a.orgRole(accountID), ExternalID: org.ExternalID})
-		return API(s), true
+		return a.factory.Session(awsenv.Target{Name: accountID, RoleARN: a.orgRole(accountID), ExternalID: org.ExternalID}), true
 	}
 	return nil, false
 }

@@ -1,14 +1,22 @@
 package cli
 
 import (
+	"cmp"
+	"errors"
+	"net/http"
+
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/spf13/cobra"
 
+	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
@@ -59,9 +67,46 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			logger.Info("cisbot starting", "version", version(), "config", path, "accounts", len(cfg.Accounts), "region", factory.Region())
-			if err := sb.Run(ctx); err != nil {
-				return &exitError{code: ExitError, err: err}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			metrics := alerts.NewMetrics(reg)
+			handler := app.AlertHandler(cfg, accounts, st, metrics, logger)
+			alertPath := cmp.Or(cfg.Alerts.Path, alerts.DefaultPath)
+			server := alerts.NewServer(cmp.Or(cfg.Alerts.Listen, ":8080"), alerts.Mux(alertPath, handler, reg))
+			serveErr := make(chan error, 1)
+			go func() {
+				var err error
+				if cfg.Alerts.TLSCertFile != "" {
+					err = server.ListenAndServeTLS(cfg.Alerts.TLSCertFile, cfg.Alerts.TLSKeyFile)
+				} else {
+					err = server.ListenAndServe()
+				}
+				if !errors.Is(err, http.ErrServerClosed) {
+					serveErr <- err
+				}
+			}()
+			if len(cfg.Alerts.Topics) == 0 {
+				logger.Warn("alerts.topics is empty: the alert endpoint accepts no SNS message")
+			}
+			logger.Info("cisbot starting", "version", version(), "config", path, "accounts", len(cfg.Accounts), "region", factory.Region(),
+				"alerts", server.Addr+alertPath)
+			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			slackErr := make(chan error, 1)
+			go func() { slackErr <- sb.Run(runCtx) }()
+			var runErr error
+			select {
+			case runErr = <-slackErr:
+			case err := <-serveErr:
+				runErr = fmt.Errorf("alert endpoint %s: %w", server.Addr, err)
+				cancel()
+				<-slackErr
+			}
+			shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer stop()
+			_ = server.Shutdown(shutdown) // drains requests under way: each is stored before it is answered
+			if runErr != nil {
+				return &exitError{code: ExitError, err: runErr}
 			}
 			logger.Info("cisbot stopped")
 			return nil
