@@ -1,0 +1,448 @@
+package alerts
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/filterpattern"
+)
+
+// LogsReader is the CloudWatch Logs part of the enrichment, read-only, with the SDK's own
+// signatures: the metric filters feeding a metric, and the log events behind them.
+type LogsReader interface {
+	DescribeMetricFilters(context.Context, *cloudwatchlogs.DescribeMetricFiltersInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+	FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+}
+
+var _ LogsReader = (*cloudwatchlogs.Client)(nil)
+
+// Defaults of Enricher.
+const (
+	DefaultMaxEvents = 1000
+	DefaultTop       = 5
+	// maxErrorMessage is how much of an errorMessage a PrincipalGroup keeps.
+	maxErrorMessage = 200
+)
+
+// Enricher finds the CloudTrail events behind a metric alarm: the metric filters that feed
+// its metric, and the log events those filters matched in the alarm's evaluation window.
+type Enricher struct {
+	// Logs reaches an account's CloudWatch Logs in a region; the wiring resolves the
+	// alarm's account (configured or not) and says why when it cannot.
+	Logs      func(account, region string) (LogsReader, error)
+	MaxEvents int // read at most this many log events (default DefaultMaxEvents)
+	Top       int // principals shown (default DefaultTop)
+}
+
+// FilterRef names one metric filter feeding the alarm's metric.
+type FilterRef struct {
+	LogGroup   string
+	Name       string
+	Pattern    string
+	ConsoleURL string // the log group's events in the window, filtered by Pattern
+}
+
+// Context is the CloudTrail context of an alarm.
+type Context struct {
+	Filters   []FilterRef // the metric filters feeding the alarm's namespace and metric
+	Window    [2]time.Time
+	Total     int              // matching events found
+	Groups    []PrincipalGroup // sorted by count desc, then principal; at most Top
+	More      int              // principals not shown
+	Truncated bool             // MaxEvents reached: there may be more events
+	// ConsoleURL links to the first filter's log group events for the window, in the
+	// alarm's region and partition.
+	ConsoleURL string
+	// Missing says why the context (or part of it) could not be fetched; empty when all
+	// of it was.
+	Missing string
+}
+
+// PrincipalGroup is the events of one principal.
+type PrincipalGroup struct {
+	// Principal is the useful "who": userIdentity.arn, or for AssumedRole the issuer role
+	// name and the session, or the type for Root and AWSService.
+	Principal    string
+	Count        int
+	Actions      []string // distinct service:action, e.g. "ec2:RunInstances"
+	ErrorCodes   []string
+	ErrorMessage string // the first one, trimmed to about 200 characters
+	SourceIPs    []string
+	Regions      []string
+	First, Last  time.Time
+}
+
+// Record is the part of a CloudTrail record the enrichment reads.
+type Record struct {
+	UserIdentity struct {
+		Type           string `json:"type"`
+		ARN            string `json:"arn"`
+		UserName       string `json:"userName"`
+		InvokedBy      string `json:"invokedBy"`
+		SessionContext struct {
+			SessionIssuer struct {
+				UserName string `json:"userName"`
+			} `json:"sessionIssuer"`
+		} `json:"sessionContext"`
+	} `json:"userIdentity"`
+	EventSource     string `json:"eventSource"`
+	EventName       string `json:"eventName"`
+	AWSRegion       string `json:"awsRegion"`
+	SourceIPAddress string `json:"sourceIPAddress"`
+	ErrorCode       string `json:"errorCode"`
+	ErrorMessage    string `json:"errorMessage"`
+	EventTime       string `json:"eventTime"`
+	EventID         string `json:"eventID"`
+}
+
+// unparsedPrincipal groups matching log events that are not CloudTrail JSON records.
+const unparsedPrincipal = "(not a CloudTrail record)"
+
+// Principal returns the useful "who" of the record.
+func (r *Record) Principal() string {
+	id := &r.UserIdentity
+	switch id.Type {
+	case "Root", "AWSService":
+		return id.Type
+	case "AssumedRole":
+		issuer := id.SessionContext.SessionIssuer.UserName
+		session := ""
+		if i := strings.LastIndexByte(id.ARN, '/'); i >= 0 && strings.Contains(id.ARN, ":assumed-role/") {
+			session = id.ARN[i+1:]
+		}
+		switch {
+		case issuer != "" && session != "":
+			return issuer + "/" + session
+		case issuer != "":
+			return issuer
+		}
+	}
+	switch {
+	case id.ARN != "":
+		return id.ARN
+	case id.UserName != "":
+		return id.UserName
+	case id.Type != "":
+		return id.Type
+	}
+	return "unknown"
+}
+
+// Action returns service:action, e.g. ec2:RunInstances.
+func (r *Record) Action() string {
+	svc, _, _ := strings.Cut(r.EventSource, ".")
+	if svc == "" && r.EventName == "" {
+		return ""
+	}
+	return svc + ":" + r.EventName
+}
+
+// event is one matching log event.
+type event struct {
+	key  string
+	rec  *Record // nil when the message is not a CloudTrail record
+	time time.Time
+}
+
+// Enrich fetches the context of a metric alarm. It never fails as a whole: what could not
+// be fetched is said in Missing.
+func (e *Enricher) Enrich(ctx context.Context, a *Alarm) Context {
+	var c Context
+	switch {
+	case a.Composite:
+		c.Missing = "composite alarm: no single metric to trace to a metric filter"
+		return c
+	case a.Trigger.IsMetricMath():
+		c.Missing = "metric-math alarm: no single metric to trace to a metric filter"
+		return c
+	case a.Trigger.Namespace == "" || a.Trigger.MetricName == "":
+		c.Missing = "the alarm names no metric"
+		return c
+	case a.RegionCode == "":
+		c.Missing = "the alarm's region is unknown"
+		return c
+	case a.AWSAccountID == "":
+		c.Missing = "the alarm's account is unknown"
+		return c
+	}
+	start, end := a.EvaluationWindow()
+	if end.IsZero() {
+		c.Missing = "the alarm carries no state change time"
+		return c
+	}
+	c.Window = [2]time.Time{start, end}
+	if e.Logs == nil {
+		c.Missing = "no access to CloudWatch Logs configured"
+		return c
+	}
+	api, err := e.Logs(a.AWSAccountID, a.RegionCode)
+	if err != nil {
+		c.Missing = fmt.Sprintf("no access to account %s: %s", a.AWSAccountID, awsenv.Describe(err))
+		return c
+	}
+	metric := a.Trigger.Namespace + "/" + a.Trigger.MetricName
+	filters, err := metricFilters(ctx, api, a.Trigger.Namespace, a.Trigger.MetricName)
+	if err != nil {
+		c.Missing = callError("logs:DescribeMetricFilters", err)
+		return c
+	}
+	if len(filters) == 0 {
+		c.Missing = fmt.Sprintf("no metric filter feeds %s in %s (account %s)", metric, a.RegionCode, a.AWSAccountID)
+		return c
+	}
+	for i := range filters {
+		filters[i].ConsoleURL = ConsoleURL(a.RegionCode, filters[i].LogGroup, filters[i].Pattern, start, end)
+	}
+	c.Filters = filters
+	c.ConsoleURL = filters[0].ConsoleURL
+
+	maxEvents := e.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEvents
+	}
+	var (
+		missing []string
+		events  []event
+		seen    = map[string]bool{}
+		read    int
+	)
+	for _, f := range filters {
+		if read >= maxEvents {
+			c.Truncated = true
+			break
+		}
+		p, err := filterpattern.Parse(f.Pattern)
+		if err != nil {
+			missing = append(missing, fmt.Sprintf("pattern of filter %q not understood: %v", f.Name, err))
+			continue
+		}
+		n, truncated, err := readEvents(ctx, api, f, p, start, end, maxEvents-read, func(ev event) {
+			if !seen[ev.key] {
+				seen[ev.key] = true
+				events = append(events, ev)
+			}
+		})
+		read += n
+		if truncated {
+			c.Truncated = true
+		}
+		if err != nil {
+			missing = append(missing, callError("logs:FilterLogEvents", err)+" (log group "+f.LogGroup+")")
+		}
+	}
+	c.Missing = strings.Join(missing, "; ")
+	c.Total = len(events)
+	groups := group(events)
+	top := e.Top
+	if top <= 0 {
+		top = DefaultTop
+	}
+	if len(groups) > top {
+		c.More = len(groups) - top
+		groups = groups[:top]
+	}
+	c.Groups = groups
+	return c
+}
+
+// callError describes a failed call, naming the permission when access was denied.
+func callError(action string, err error) string {
+	code := awsenv.APIErrorCode(err)
+	if strings.HasPrefix(code, "AccessDenied") || strings.HasSuffix(code, "UnauthorizedOperation") || code == "UnauthorizedException" {
+		return "access denied: " + action
+	}
+	return action + ": " + awsenv.Describe(err)
+}
+
+// metricFilters lists the filters whose metric transformation is namespace/metric.
+func metricFilters(ctx context.Context, api LogsReader, namespace, metric string) ([]FilterRef, error) {
+	var refs []FilterRef
+	pages := cloudwatchlogs.NewDescribeMetricFiltersPaginator(api, &cloudwatchlogs.DescribeMetricFiltersInput{
+		MetricNamespace: aws.String(namespace),
+		MetricName:      aws.String(metric),
+	})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range out.MetricFilters {
+			feeds := slices.ContainsFunc(f.MetricTransformations, func(t cwltypes.MetricTransformation) bool {
+				return aws.ToString(t.MetricNamespace) == namespace && aws.ToString(t.MetricName) == metric
+			})
+			if feeds {
+				refs = append(refs, FilterRef{
+					LogGroup: aws.ToString(f.LogGroupName),
+					Name:     aws.ToString(f.FilterName),
+					Pattern:  aws.ToString(f.FilterPattern),
+				})
+			}
+		}
+	}
+	slices.SortFunc(refs, func(a, b FilterRef) int {
+		return cmp.Or(strings.Compare(a.LogGroup, b.LogGroup), strings.Compare(a.Name, b.Name))
+	})
+	return refs, nil
+}
+
+// readEvents reads at most limit log events of f's log group in [start, end], keeping those
+// that p matches (AWS already filtered them; emulators do not). It returns how many events
+// it read and whether it stopped at the limit.
+func readEvents(ctx context.Context, api LogsReader, f FilterRef, p *filterpattern.Pattern, start, end time.Time, limit int, keep func(event)) (int, bool, error) {
+	in := &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName: aws.String(f.LogGroup),
+		StartTime:    aws.Int64(start.UnixMilli()),
+		EndTime:      aws.Int64(end.UnixMilli()),
+		Limit:        aws.Int32(int32(min(limit, 10000))),
+	}
+	if f.Pattern != "" {
+		in.FilterPattern = aws.String(f.Pattern)
+	}
+	read := 0
+	pages := cloudwatchlogs.NewFilterLogEventsPaginator(api, in)
+	for pages.HasMorePages() {
+		if read >= limit {
+			return read, true, nil
+		}
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return read, false, err
+		}
+		for _, le := range out.Events {
+			if read >= limit {
+				return read, true, nil
+			}
+			read++
+			msg := []byte(aws.ToString(le.Message))
+			logged := time.UnixMilli(aws.ToInt64(le.Timestamp)).UTC()
+			if logged.Before(start) || logged.After(end) || !p.MatchBytes(msg) {
+				continue
+			}
+			keep(parseEvent(f.LogGroup+"\x00"+aws.ToString(le.EventId), msg, logged))
+		}
+	}
+	return read, false, nil
+}
+
+// parseEvent reads a matching log event: its CloudTrail record when it is one, keyed by
+// eventID (else by key) and timed by eventTime (else by the log event's timestamp).
+func parseEvent(key string, msg []byte, logged time.Time) event {
+	ev := event{key: key, time: logged}
+	var rec Record
+	if json.Unmarshal(msg, &rec) == nil {
+		ev.rec = &rec
+		if rec.EventID != "" {
+			ev.key = rec.EventID
+		}
+		if t, err := time.Parse(time.RFC3339, rec.EventTime); err == nil {
+			ev.time = t.UTC()
+		}
+	}
+	return ev
+}
+
+// group groups events by principal, sorted by count (most first), then principal.
+func group(events []event) []PrincipalGroup {
+	events = slices.Clone(events)
+	slices.SortStableFunc(events, func(a, b event) int {
+		return cmp.Or(a.time.Compare(b.time), strings.Compare(a.key, b.key))
+	})
+	byName := map[string]*PrincipalGroup{}
+	var order []*PrincipalGroup
+	for _, ev := range events {
+		name := unparsedPrincipal
+		if ev.rec != nil {
+			name = ev.rec.Principal()
+		}
+		g := byName[name]
+		if g == nil {
+			g = &PrincipalGroup{Principal: name, First: ev.time}
+			byName[name] = g
+			order = append(order, g)
+		}
+		g.Count++
+		g.Last = ev.time
+		if r := ev.rec; r != nil {
+			g.Actions = addDistinct(g.Actions, r.Action())
+			g.ErrorCodes = addDistinct(g.ErrorCodes, r.ErrorCode)
+			g.SourceIPs = addDistinct(g.SourceIPs, r.SourceIPAddress)
+			g.Regions = addDistinct(g.Regions, r.AWSRegion)
+			if g.ErrorMessage == "" && r.ErrorMessage != "" {
+				g.ErrorMessage = trimMessage(r.ErrorMessage, maxErrorMessage)
+			}
+		}
+	}
+	groups := make([]PrincipalGroup, len(order))
+	for i, g := range order {
+		groups[i] = *g
+	}
+	slices.SortStableFunc(groups, func(a, b PrincipalGroup) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Principal, b.Principal))
+	})
+	return groups
+}
+
+// addDistinct adds s to the sorted set list, ignoring "".
+func addDistinct(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	i, found := slices.BinarySearch(list, s)
+	if found {
+		return list
+	}
+	return slices.Insert(list, i, s)
+}
+
+// trimMessage cuts s to at most n runes, at a space when one is near, adding "…".
+func trimMessage(s string, n int) string {
+	s = strings.TrimSpace(s)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n*3/4 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " .,;:") + "…"
+}
+
+// ConsoleURL links to a log group's events between start and end, filtered by pattern, in
+// the CloudWatch console of region's partition.
+func ConsoleURL(region, logGroup, pattern string, start, end time.Time) string {
+	host := region + ".console.aws.amazon.com"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		host = "console.amazonaws.cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		host = "console.amazonaws-us-gov.com"
+	case strings.HasPrefix(region, "us-iso-"), strings.HasPrefix(region, "us-isob-"), strings.HasPrefix(region, "eu-isoe-"):
+		return "" // isolated partitions: no public console
+	}
+	query := "start=" + strconv.FormatInt(start.UnixMilli(), 10) + "&end=" + strconv.FormatInt(end.UnixMilli(), 10)
+	if pattern != "" {
+		query += "&filterPattern=" + url.QueryEscape(pattern)
+	}
+	return "https://" + host + "/cloudwatch/home?region=" + url.QueryEscape(region) +
+		"#logsV2:log-groups/log-group/" + consoleEscape(url.QueryEscape(logGroup)) +
+		"/log-events" + consoleEscape("?"+query)
+}
+
+// consoleEscape applies the console's fragment escaping: '%' becomes "$25" and the query
+// delimiters are escaped the same way ('?' "$3F", '=' "$3D", '&' "$26").
+func consoleEscape(s string) string {
+	return strings.NewReplacer("%", "$25", "?", "$3F", "=", "$3D", "&", "$26").Replace(s)
+}

@@ -1,0 +1,195 @@
+package alerts_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
+	"github.com/cisbot/cisbot/internal/testutil/moto"
+)
+
+var srv *moto.Server
+
+func TestMain(m *testing.M) {
+	// The tests reach AWS only through moto, with dummy credentials set here.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k)
+		}
+	}
+	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	moto.Main(m, &srv)
+}
+
+// factory builds the bot's real session factory, aimed at moto.
+func factory(t testing.TB) *awsenv.Factory {
+	t.Helper()
+	f, err := awsenv.New(context.Background(), awsenv.Options{
+		Region: "us-east-1",
+		ConfigOptions: []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithBaseEndpoint(srv.URL),
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// cloudTrailRecord is a compact CloudTrail record as a trail delivers it to CloudWatch Logs.
+func cloudTrailRecord(id, identity, action, errorCode string, at time.Time) string {
+	service, name, _ := strings.Cut(action, ":")
+	rec := fmt.Sprintf(`{"eventVersion":"1.09","userIdentity":%s,"eventTime":%q,"eventSource":"%s.amazonaws.com","eventName":%q,"awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0"`,
+		identity, at.UTC().Format(time.RFC3339), service, name)
+	if errorCode != "" {
+		rec += fmt.Sprintf(`,"errorCode":%q,"errorMessage":"User: someone is not authorized to perform: %s"`, errorCode, action)
+	}
+	return rec + fmt.Sprintf(`,"requestParameters":null,"responseElements":null,"eventID":%q,"readOnly":false,"eventType":"AwsApiCall"}`, id)
+}
+
+func TestEnrichMoto(t *testing.T) {
+	ctx := context.Background()
+	f := factory(t)
+	account := awsaccount.NewID()
+	logs := f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(account)}).Logs("us-east-1")
+	const group, stream = "/aws/cloudtrail/enrich", "_CloudTrail_us-east-1"
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(account + stream)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{
+		LogGroupName:  aws.String(group),
+		FilterName:    aws.String("unauthorized-api-calls"),
+		FilterPattern: aws.String(cis.PatternSecurityHub),
+		MetricTransformations: []cwltypes.MetricTransformation{{
+			MetricNamespace: aws.String("CISBenchmark"), MetricName: aws.String("UnauthorizedAPICalls"), MetricValue: aws.String("1"),
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	changed := time.Now().UTC().Truncate(time.Second)
+	alarm := &alerts.Alarm{
+		AlarmName:       "unauthorized-api-calls",
+		AWSAccountID:    account,
+		RegionCode:      "us-east-1",
+		NewState:        alerts.StateAlarm,
+		StateChangeTime: changed,
+		Trigger:         alerts.Trigger{Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Period: 300, EvaluationPeriods: 1},
+	}
+	start, end := alarm.EvaluationWindow()
+	alice := fmt.Sprintf(`{"type":"IAMUser","arn":"arn:aws:iam::%s:user/alice","userName":"alice"}`, account)
+	ci := fmt.Sprintf(`{"type":"AssumedRole","arn":"arn:aws:sts::%[1]s:assumed-role/ci-deployer/run-42","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::%[1]s:role/ci-deployer","userName":"ci-deployer"}}}`, account)
+	in := func(d time.Duration) time.Time { return start.Add(d) }
+	records := []struct {
+		at  time.Time
+		msg string
+	}{
+		{start.Add(-time.Minute), cloudTrailRecord("before", alice, "iam:CreateUser", "AccessDenied", start.Add(-time.Minute))},
+		{in(10 * time.Second), cloudTrailRecord("a1", alice, "s3:ListBuckets", "AccessDenied", in(10*time.Second))},
+		{in(20 * time.Second), cloudTrailRecord("ok1", alice, "s3:ListBuckets", "", in(20*time.Second))},
+		{in(30 * time.Second), cloudTrailRecord("a2", alice, "ec2:RunInstances", "Client.UnauthorizedOperation", in(30*time.Second))},
+		{in(40 * time.Second), cloudTrailRecord("c1", ci, "kms:Decrypt", "AccessDeniedException", in(40*time.Second))},
+		{in(50 * time.Second), cloudTrailRecord("ok2", ci, "sts:GetCallerIdentity", "", in(50*time.Second))},
+		{in(60 * time.Second), cloudTrailRecord("a3", alice, "s3:GetObject", "AccessDenied", in(60*time.Second))},
+		{in(61 * time.Second), cloudTrailRecord("a3", alice, "s3:GetObject", "AccessDenied", in(60*time.Second))}, // delivered twice
+		{end.Add(time.Minute), cloudTrailRecord("after", ci, "kms:Decrypt", "AccessDenied", end.Add(time.Minute))},
+	}
+	var events []cwltypes.InputLogEvent
+	for _, r := range records {
+		events = append(events, cwltypes.InputLogEvent{Message: aws.String(r.msg), Timestamp: aws.Int64(r.at.UnixMilli())})
+	}
+	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(group), LogStreamName: aws.String(account + stream), LogEvents: events,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the emulator answers for the filter's pattern and the window: moto ignores JSON
+	// patterns, so the successful calls come back too and only our re-check drops them.
+	raw, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName: aws.String(group), FilterPattern: aws.String(cis.PatternSecurityHub),
+		StartTime: aws.Int64(start.UnixMilli()), EndTime: aws.Int64(end.UnixMilli()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("moto returned %d events for the pattern in the window (5 match, 4 distinct)", len(raw.Events))
+
+	var asked []string
+	e := &alerts.Enricher{Logs: func(acc, region string) (alerts.LogsReader, error) {
+		asked = append(asked, acc+"/"+region)
+		return f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(acc)}).Logs(region), nil
+	}}
+
+	t.Run("enriched", func(t *testing.T) {
+		c := e.Enrich(ctx, alarm)
+		if c.Missing != "" {
+			t.Fatalf("missing: %s", c.Missing)
+		}
+		if len(c.Filters) != 1 || c.Filters[0].LogGroup != group || c.Filters[0].Pattern != cis.PatternSecurityHub {
+			t.Errorf("filters: %+v", c.Filters)
+		}
+		if c.Total != 4 || c.Truncated || c.More != 0 {
+			t.Errorf("total %d truncated %v more %d, want 4 false 0", c.Total, c.Truncated, c.More)
+		}
+		if len(c.Groups) != 2 {
+			t.Fatalf("groups: %+v", c.Groups)
+		}
+		a, r := c.Groups[0], c.Groups[1]
+		if a.Principal != "arn:aws:iam::"+account+":user/alice" || a.Count != 3 ||
+			!slices.Equal(a.Actions, []string{"ec2:RunInstances", "s3:GetObject", "s3:ListBuckets"}) ||
+			!slices.Equal(a.ErrorCodes, []string{"AccessDenied", "Client.UnauthorizedOperation"}) ||
+			!slices.Equal(a.SourceIPs, []string{"198.51.100.7"}) || !slices.Equal(a.Regions, []string{"us-east-1"}) ||
+			!a.First.Equal(in(10*time.Second)) || !a.Last.Equal(in(60*time.Second)) ||
+			a.ErrorMessage != "User: someone is not authorized to perform: s3:ListBuckets" {
+			t.Errorf("alice: %+v", a)
+		}
+		if r.Principal != "ci-deployer/run-42" || r.Count != 1 || !slices.Equal(r.Actions, []string{"kms:Decrypt"}) {
+			t.Errorf("ci role: %+v", r)
+		}
+		if !strings.Contains(c.ConsoleURL, "region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Fcloudtrail$252Fenrich/log-events") {
+			t.Errorf("console URL %s", c.ConsoleURL)
+		}
+		if len(asked) == 0 || asked[0] != account+"/us-east-1" {
+			t.Errorf("asked for %v", asked)
+		}
+	})
+
+	t.Run("no filter feeds the metric", func(t *testing.T) {
+		other := *alarm
+		other.Trigger.MetricName = "RootAccountUsage"
+		c := e.Enrich(ctx, &other)
+		want := "no metric filter feeds CISBenchmark/RootAccountUsage in us-east-1 (account " + account + ")"
+		if c.Missing != want || c.Total != 0 {
+			t.Errorf("missing %q total %d, want %q", c.Missing, c.Total, want)
+		}
+	})
+
+	t.Run("another account", func(t *testing.T) {
+		other := *alarm
+		other.AWSAccountID = awsaccount.NewID()
+		if c := e.Enrich(ctx, &other); !strings.HasPrefix(c.Missing, "no metric filter feeds") {
+			t.Errorf("missing %q", c.Missing)
+		}
+	})
+}
