@@ -1,0 +1,50 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Post is one message the relay sends to a channel, as meaning rather than layout: the Slack
+// adapter renders it.
+type Post struct {
+	Channel   string
+	Kind      string // one of the Post* kinds
+	TopicARN  string
+	MessageID string    // the SNS MessageId, for support and dedup in logs
+	Received  time.Time // when the endpoint stored it
+	// Alarm and Context are set for alarm state changes; Context is nil when enrichment was not
+	// attempted (OK, INSUFFICIENT_DATA) and carries Missing when it could not be fetched.
+	Alarm   *Alarm
+	Context *Context
+	// Subject and Text are the SNS subject and message of anything that is not an alarm.
+	Subject string
+	Text    string
+}
+
+// The kinds of Post.
+const (
+	PostAlarm        = "alarm"        // a CloudWatch alarm changed state
+	PostMessage      = "message"      // any other notification, relayed as plain text
+	PostSubscribed   = "subscribed"   // the endpoint confirmed a subscription
+	PostUnsubscribed = "unsubscribed" // someone unsubscribed the endpoint: security-relevant
+)
+
+// Poster delivers posts; Slack's adapter implements it.
+type Poster interface {
+	Post(ctx context.Context, p Post) error
+}
+
+// RetryAfterError is a delivery the transport asks to retry no earlier than After (Slack's
+// HTTP 429 Retry-After).
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("retry after %s: %v", e.After, e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
