@@ -123,6 +123,8 @@ type Slack struct {
 	// Auditors are the user ids (U…, W…) and user group ids (S…) who may run audits; empty
 	// means anyone in the workspace.
 	Auditors []string `yaml:"auditors"`
+	// AlertChannel receives alerts of accounts that have no channel of their own (channel id).
+	AlertChannel string `yaml:"alert_channel"`
 }
 
 // AWS holds settings that apply to every AWS call.

@@ -14,7 +14,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[AWS]():          {"region", "cloudwatch_protocol"},
 		reflect.TypeFor[Account]():      {"name", "role_arn", "external_id", "channel"},
 		reflect.TypeFor[Organization](): {"role_name", "external_id"},
-		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors"},
+		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors", "alert_channel"},
 		reflect.TypeFor[Remediation]():  {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():        {"driver", "path"},
 		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "max_message_age"},

@@ -266,6 +266,10 @@ func (v *validator) externalID(f, id string) {
 }
 
 func (v *validator) slack(s *Slack) {
+	if f := "slack.alert_channel"; s.AlertChannel != "" && !v.m.skipped(f) && !channelRE.MatchString(s.AlertChannel) {
+		v.add(f, v.show(f, s.AlertChannel)+" is not a Slack channel id",
+			"use the channel's id (C…, G… or D…), not its name: in Slack, open the channel, click its name, and copy the Channel ID at the bottom")
+	}
 	for i, c := range s.AllowedChannels {
 		if f := "slack.allowed_channels[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !channelRE.MatchString(c) {
 			v.add(f, v.show(f, c)+" is not a Slack channel id",

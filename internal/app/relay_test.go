@@ -1,0 +1,32 @@
+package app
+
+import (
+	"context"
+	"testing"
+)
+
+func TestAlertChannel(t *testing.T) {
+	cfg := parseConfig(t, `accounts:
+  - name: prod
+    role_arn: arn:aws:iam::111111111111:role/cisbot
+    channel: C0PRODALERT
+  - name: dev
+    role_arn: arn:aws:iam::222222222222:role/cisbot
+slack:
+  alert_channel: C0DEFAULTAL
+`)
+	a := NewAccounts(cfg, factory(t))
+	tests := []struct{ account, want string }{
+		{"111111111111", "C0PRODALERT"}, // the account's own channel
+		{"222222222222", "C0DEFAULTAL"}, // configured without a channel: the default
+		{"999999999999", "C0DEFAULTAL"}, // not configured: the default
+	}
+	for _, tc := range tests {
+		if got := a.AlertChannel(context.Background(), tc.account); got != tc.want {
+			t.Errorf("AlertChannel(%s) = %q, want %q", tc.account, got, tc.want)
+		}
+	}
+	if _, err := a.Enricher().Logs("999999999999", "us-east-1"); err == nil {
+		t.Error("an unconfigured account without an organization role must not get a log reader")
+	}
+}
