@@ -1,0 +1,379 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// Outbox is what the relay needs of the store's outbox (store.Store satisfies it).
+type Outbox interface {
+	Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]store.OutboxItem, error)
+	Delivered(ctx context.Context, id, owner string, at time.Time) (bool, error)
+	Retry(ctx context.Context, id, owner string, next time.Time, reason string) (bool, error)
+	Pending(ctx context.Context) (int, error)
+}
+
+var _ Outbox = (store.Store)(nil)
+
+// Relay defaults.
+const (
+	DefaultRelayLease       = 2 * time.Minute
+	DefaultRelayPoll        = time.Second
+	DefaultRelayBatch       = 10
+	DefaultRelayMaxAttempts = 20
+	DefaultPerChannel       = time.Second // Slack's ~1 message/s per channel
+	// After MaxAttempts failures an item is kept but tried at most this often.
+	relayGiveUpInterval = time.Hour
+	backoffMin          = 2 * time.Second
+	backoffMax          = 5 * time.Minute
+)
+
+// Relay delivers the outbox to the channels: it claims due items, turns each into a Post and
+// hands it to the Poster, then marks it delivered or schedules a retry.
+//
+// Delivery semantics: the store deduplicates by MessageId and a claim gives one owner the item
+// for a lease, so each message is delivered by one relay at a time. The relay posts before it
+// marks the item Delivered; a crash (or an expired lease) between the two makes the item due
+// again, and it is posted once more. Towards Slack that is at-least-once; per successful
+// Delivered it is at-most-once.
+type Relay struct {
+	Outbox Outbox
+	Poster Poster
+	// Enricher fetches the CloudTrail context of an ALARM; nil: no enrichment.
+	Enricher interface {
+		Enrich(ctx context.Context, a *Alarm) Context
+	}
+	// Channel says where a post goes (the wiring maps the alarm's account to
+	// accounts[].channel, else a default); a is nil for anything but an alarm. "" means
+	// nowhere: the item is marked delivered with a log warning. Required.
+	Channel func(topicARN string, a *Alarm) string
+	Owner   string        // this replica's id; required
+	Lease   time.Duration // claim lease (default DefaultRelayLease)
+	Poll    time.Duration // wait between passes (default DefaultRelayPoll)
+	Batch   int           // items claimed per pass (default DefaultRelayBatch)
+	// MaxAttempts failed attempts (default DefaultRelayMaxAttempts) after which an item is
+	// kept, never dropped, but retried at most hourly and logged at error level.
+	MaxAttempts int
+	// Backoff is the wait before attempt number attempt (1 for the first retry); default
+	// exponential from 2s to 5m with jitter.
+	Backoff func(attempt int) time.Duration
+	// PerChannel is the least spacing between posts to one channel (default
+	// DefaultPerChannel). It is measured with the real clock, not Now.
+	PerChannel time.Duration
+	Now        func() time.Time // the clock for claims and schedules; default time.Now
+	Logger     *slog.Logger
+	Metrics    *Metrics      // outbox depth, set after each pass; nil: none
+	Counters   *RelayMetrics // delivered and retries; nil: none
+
+	mu   sync.Mutex
+	last map[string]time.Time // channel -> time of the last post to it
+}
+
+// RelayMetrics are the relay's counters. A nil *RelayMetrics counts nothing.
+type RelayMetrics struct {
+	Delivered prometheus.Counter
+	Retries   prometheus.Counter
+}
+
+// NewRelayMetrics creates the relay's counters and registers them with reg (unless nil).
+func NewRelayMetrics(reg prometheus.Registerer) *RelayMetrics {
+	m := &RelayMetrics{
+		Delivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "outbox", Name: "delivered_total",
+			Help: "Outbox messages delivered (or settled without a post).",
+		}),
+		Retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cisbot", Subsystem: "outbox", Name: "retries_total",
+			Help: "Outbox deliveries that failed and were scheduled again.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Delivered, m.Retries)
+	}
+	return m
+}
+
+func (m *RelayMetrics) delivered() {
+	if m != nil {
+		m.Delivered.Inc()
+	}
+}
+
+func (m *RelayMetrics) retried() {
+	if m != nil {
+		m.Retries.Inc()
+	}
+}
+
+func (r *Relay) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Relay) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (r *Relay) lease() time.Duration      { return orDuration(r.Lease, DefaultRelayLease) }
+func (r *Relay) poll() time.Duration       { return orDuration(r.Poll, DefaultRelayPoll) }
+func (r *Relay) perChannel() time.Duration { return orDuration(r.PerChannel, DefaultPerChannel) }
+
+func (r *Relay) batch() int {
+	if r.Batch > 0 {
+		return r.Batch
+	}
+	return DefaultRelayBatch
+}
+
+func (r *Relay) maxAttempts() int {
+	if r.MaxAttempts > 0 {
+		return r.MaxAttempts
+	}
+	return DefaultRelayMaxAttempts
+}
+
+func (r *Relay) backoff(attempt int) time.Duration {
+	if r.Backoff != nil {
+		return r.Backoff(attempt)
+	}
+	return DefaultBackoff(attempt)
+}
+
+// DefaultBackoff is exponential from 2s (attempt 1) doubling to at most 5m, with jitter: up to
+// a quarter more, still at most 5m.
+func DefaultBackoff(attempt int) time.Duration {
+	d := backoffMin
+	for i := 1; i < attempt && d < backoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, backoffMax)
+	return min(d+rand.N(d/4+1), backoffMax)
+}
+
+// Run delivers until ctx is done: a pass (RunOnce), then a wait of Poll. Errors of a pass are
+// logged and the loop goes on. It returns nil when ctx is done.
+func (r *Relay) Run(ctx context.Context) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			r.logger().Error("outbox relay pass failed", "error", err)
+		}
+		t.Reset(r.poll())
+	}
+}
+
+func (r *Relay) check() error {
+	switch {
+	case r.Outbox == nil:
+		return errors.New("relay: no Outbox")
+	case r.Poster == nil:
+		return errors.New("relay: no Poster")
+	case r.Channel == nil:
+		return errors.New("relay: no Channel")
+	case r.Owner == "":
+		return errors.New("relay: empty Owner")
+	}
+	return nil
+}
+
+// RunOnce claims a batch of due items, delivers each, and returns how many were marked
+// delivered (posted, or settled without a post: no channel, or a bad stored body). Items it
+// could not finish because ctx ended stay claimed until their lease expires, then are due again.
+func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	if err := r.check(); err != nil {
+		return 0, err
+	}
+	items, err := r.Outbox.Claim(ctx, r.Owner, r.now(), r.lease(), r.batch())
+	if err != nil {
+		return 0, fmt.Errorf("relay: %w", err)
+	}
+	delivered := 0
+	var errs []error
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := r.deliver(ctx, it)
+		if ok {
+			delivered++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n, err := r.Outbox.Pending(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("relay: outbox depth: %w", err))
+	} else {
+		r.Metrics.SetOutboxDepth(n)
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return delivered, errors.Join(errs...)
+}
+
+// deliver posts one item and settles it; ok is true when it was marked delivered.
+func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) {
+	log := r.logger().With("message_id", it.ID, "topic", it.TopicARN, "kind", it.Kind)
+	m, err := ParseMessage(it.Body)
+	if err != nil {
+		// It was verified when stored: a bug, not a reason to retry forever.
+		log.Error("outbox item has an unparsable body; dropping it", "error", err)
+		return r.settle(ctx, it, log)
+	}
+	p := Post{MessageID: it.ID, TopicARN: it.TopicARN, Received: it.CreatedAt}
+	if p.TopicARN == "" {
+		p.TopicARN = m.TopicArn
+	}
+	switch it.Kind {
+	case store.OutboxSubscriptionConfirmation:
+		p.Kind = PostSubscribed
+	case store.OutboxUnsubscribeConfirmation:
+		p.Kind = PostUnsubscribed
+	case store.OutboxNotification:
+		a, err := ParseAlarm(m.Message)
+		switch {
+		case err == nil:
+			p.Kind, p.Alarm = PostAlarm, a
+		case errors.Is(err, ErrNotAlarm):
+			p.Kind, p.Text = PostMessage, m.Message
+			if m.Subject != nil {
+				p.Subject = *m.Subject
+			}
+		default:
+			// An alarm-shaped message we cannot read: relay it as text rather than lose it.
+			log.Warn("alarm message unparsable; relaying it as text", "error", err)
+			p.Kind, p.Text = PostMessage, m.Message
+			if m.Subject != nil {
+				p.Subject = *m.Subject
+			}
+		}
+	default:
+		log.Error("outbox item of unknown kind; dropping it")
+		return r.settle(ctx, it, log)
+	}
+	p.Channel = r.Channel(p.TopicARN, p.Alarm)
+	if p.Channel == "" {
+		log.Warn("no channel for this message; not posting it")
+		return r.settle(ctx, it, log)
+	}
+	if p.Alarm != nil && p.Alarm.NewState == StateAlarm && r.Enricher != nil {
+		c := r.Enricher.Enrich(ctx, p.Alarm)
+		p.Context = &c
+	}
+	if err := r.pace(ctx, p.Channel); err != nil {
+		return false, nil // ctx ended; the lease brings the item back
+	}
+	err = r.Poster.Post(ctx, p)
+	if err == nil {
+		return r.settle(ctx, it, log)
+	}
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	return false, r.retry(ctx, it, p.Channel, err, log)
+}
+
+// settle marks it delivered.
+func (r *Relay) settle(ctx context.Context, it store.OutboxItem, log *slog.Logger) (bool, error) {
+	ok, err := r.Outbox.Delivered(ctx, it.ID, r.Owner, r.now())
+	if err != nil {
+		return false, fmt.Errorf("relay: mark %s delivered: %w", it.ID, err)
+	}
+	if !ok {
+		log.Warn("outbox claim lost before the item was marked delivered; it may be posted again")
+		return false, nil
+	}
+	r.Counters.delivered()
+	return true, nil
+}
+
+// retry schedules another attempt after the post failed with perr.
+func (r *Relay) retry(ctx context.Context, it store.OutboxItem, channel string, perr error, log *slog.Logger) error {
+	now := r.now()
+	attempts := it.Attempts + 1
+	var wait time.Duration
+	var ra *RetryAfterError
+	if errors.As(perr, &ra) {
+		wait = max(ra.After, r.perChannel())
+	} else {
+		wait = r.backoff(attempts)
+	}
+	level := slog.LevelWarn
+	if attempts >= r.maxAttempts() {
+		wait = max(wait, relayGiveUpInterval)
+		level = slog.LevelError
+	}
+	next := now.Add(wait)
+	// The reason is the error text only, never the message body.
+	reason := perr.Error()
+	log.Log(ctx, level, "outbox delivery failed; will retry", "channel", channel,
+		"attempts", attempts, "next", next, "error", reason)
+	ok, err := r.Outbox.Retry(ctx, it.ID, r.Owner, next, reason)
+	if err != nil {
+		return fmt.Errorf("relay: schedule retry of %s: %w", it.ID, err)
+	}
+	if !ok {
+		log.Warn("outbox claim lost before the retry was scheduled")
+		return nil
+	}
+	r.Counters.retried()
+	return nil
+}
+
+// pace waits (respecting ctx) until a post to channel keeps PerChannel from the last one, and
+// records the post's time.
+func (r *Relay) pace(ctx context.Context, channel string) error {
+	per := r.perChannel()
+	for {
+		r.mu.Lock()
+		if r.last == nil {
+			r.last = make(map[string]time.Time)
+		}
+		now := time.Now()
+		next := r.last[channel].Add(per)
+		if !now.Before(next) {
+			r.last[channel] = now
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+		t := time.NewTimer(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

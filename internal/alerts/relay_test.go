@@ -1,0 +1,459 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// fakePoster is a Poster of our own interface (not Slack): it records posts and can fail.
+type fakePoster struct {
+	mu    sync.Mutex
+	posts []Post
+	at    []time.Time               // real time of each Post call
+	fail  func(p Post, n int) error // n: earlier calls for this MessageID; nil: succeed
+	calls map[string]int
+}
+
+func (f *fakePoster) Post(_ context.Context, p Post) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = make(map[string]int)
+	}
+	n := f.calls[p.MessageID]
+	f.calls[p.MessageID]++
+	if f.fail != nil {
+		if err := f.fail(p, n); err != nil {
+			return err
+		}
+	}
+	f.posts = append(f.posts, p)
+	f.at = append(f.at, time.Now())
+	return nil
+}
+
+func (f *fakePoster) delivered() []Post {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Post(nil), f.posts...)
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fakeEnricher struct {
+	mu     sync.Mutex
+	alarms []string
+}
+
+func (e *fakeEnricher) Enrich(_ context.Context, a *Alarm) Context {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alarms = append(e.alarms, a.AlarmName)
+	return Context{Total: 3}
+}
+
+// spyOutbox records what was claimed (to see Attempts and LastError).
+type spyOutbox struct {
+	Outbox
+	mu      sync.Mutex
+	claimed []store.OutboxItem
+}
+
+func (s *spyOutbox) Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]store.OutboxItem, error) {
+	items, err := s.Outbox.Claim(ctx, owner, at, lease, n)
+	s.mu.Lock()
+	s.claimed = append(s.claimed, items...)
+	s.mu.Unlock()
+	return items, err
+}
+
+const (
+	relayAlarmFile = "cloudwatch-alarm/sns-notification-cis-unauthorized-ALARM.SYNTHETIC.json"
+	relayOKFile    = "cloudwatch-alarm/sns-notification-2023-route53-OK.json"
+	relayTextFile  = "sns/notification-v1-subject-2022.json"
+)
+
+var relayStart = time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC)
+
+func relayStore(t *testing.T) *store.SQLite {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cisbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+var relayKinds = map[string]string{
+	TypeNotification:             store.OutboxNotification,
+	TypeSubscriptionConfirmation: store.OutboxSubscriptionConfirmation,
+	TypeUnsubscribeConfirmation:  store.OutboxUnsubscribeConfirmation,
+}
+
+// enqueueBody stores body as the webhook would; it returns the MessageId.
+func enqueueBody(t *testing.T, st *store.SQLite, body []byte, at time.Time) string {
+	t.Helper()
+	m, err := ParseMessage(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := st.Enqueue(context.Background(), store.OutboxItem{
+		ID: m.MessageId, TopicARN: m.TopicArn, Kind: relayKinds[m.Type], Body: body, CreatedAt: at,
+	})
+	if err != nil || !added {
+		t.Fatalf("enqueue %s: added %v, %v", m.MessageId, added, err)
+	}
+	return m.MessageId
+}
+
+func enqueueFile(t *testing.T, st *store.SQLite, name string, at time.Time) string {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enqueueBody(t, st, body, at)
+}
+
+// confirmationBody is a (synthetic, unsigned) subscription or unsubscribe confirmation.
+func confirmationBody(typ, id string) []byte {
+	return []byte(`{"Type":"` + typ + `","MessageId":"` + id + `","Token":"tok",` +
+		`"TopicArn":"arn:aws:sns:us-east-1:111122223333:cis-alarms","Message":"You have chosen to subscribe",` +
+		`"SubscribeURL":"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription","Timestamp":"2026-03-02T10:15:00.000Z",` +
+		`"SignatureVersion":"1","Signature":"c2ln","SigningCertURL":"https://sns.us-east-1.amazonaws.com/x.pem"}`)
+}
+
+func newTestRelay(st Outbox, p Poster, clock *fakeClock) *Relay {
+	return &Relay{
+		Outbox:     st,
+		Poster:     p,
+		Channel:    func(string, *Alarm) string { return "C-ALERTS" },
+		Owner:      "replica-1",
+		PerChannel: time.Millisecond,
+		Backoff:    func(int) time.Duration { return 30 * time.Second },
+		Now:        clock.Now,
+	}
+}
+
+func pending(t *testing.T, st *store.SQLite) int {
+	t.Helper()
+	n, err := st.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRelayRunOnce(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string // under testdata, or "" for body
+		body      []byte
+		kind      string
+		alarm     string // expected AlarmName
+		subject   string
+		text      string
+		enriched  bool
+		noChannel bool
+	}{
+		{name: "alarm ALARM is enriched", file: relayAlarmFile, kind: PostAlarm, alarm: "unauthorized_api_calls_alarm", enriched: true},
+		{name: "alarm OK is not enriched", file: relayOKFile, kind: PostAlarm, alarm: "api-jideola domain alarm"},
+		{name: "text with subject", file: relayTextFile, kind: PostMessage, subject: "Hello world", text: "Hello world"},
+		{name: "text without subject", file: "sns/notification-v1-nosubject-2017.json", kind: PostMessage, text: "A subject-less message"},
+		{name: "v2 text", file: "sns/notification-v2-nosubject-2022.json", kind: PostMessage, text: "Hello world"},
+		{name: "subscription confirmation", body: confirmationBody(TypeSubscriptionConfirmation, "sub-1"), kind: PostSubscribed},
+		{name: "unsubscribe confirmation", body: confirmationBody(TypeUnsubscribeConfirmation, "unsub-1"), kind: PostUnsubscribed},
+		{name: "no channel: delivered without posting", file: relayAlarmFile, noChannel: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := relayStore(t)
+			var id string
+			if tc.file != "" {
+				id = enqueueFile(t, st, tc.file, relayStart)
+			} else {
+				id = enqueueBody(t, st, tc.body, relayStart)
+			}
+			poster := &fakePoster{}
+			enricher := &fakeEnricher{}
+			clock := &fakeClock{t: relayStart}
+			r := newTestRelay(st, poster, clock)
+			r.Enricher = enricher
+			r.Metrics = NewMetrics(nil)
+			if tc.noChannel {
+				r.Channel = func(string, *Alarm) string { return "" }
+			}
+			n, err := r.RunOnce(context.Background())
+			if err != nil || n != 1 {
+				t.Fatalf("RunOnce = %d, %v; want 1, nil", n, err)
+			}
+			if p := pending(t, st); p != 0 {
+				t.Errorf("pending = %d, want 0", p)
+			}
+			// A second pass finds nothing.
+			if n, err := r.RunOnce(context.Background()); err != nil || n != 0 {
+				t.Errorf("second RunOnce = %d, %v; want 0, nil", n, err)
+			}
+			posts := poster.delivered()
+			if tc.noChannel {
+				if len(posts) != 0 || len(enricher.alarms) != 0 {
+					t.Fatalf("posted %d, enriched %d; want none", len(posts), len(enricher.alarms))
+				}
+				return
+			}
+			if len(posts) != 1 {
+				t.Fatalf("posted %d times, want 1", len(posts))
+			}
+			p := posts[0]
+			if p.Kind != tc.kind || p.MessageID != id || p.Channel != "C-ALERTS" || !p.Received.Equal(relayStart) || p.TopicARN == "" {
+				t.Errorf("post = %+v", p)
+			}
+			if p.Subject != tc.subject || p.Text != tc.text {
+				t.Errorf("subject, text = %q, %q; want %q, %q", p.Subject, p.Text, tc.subject, tc.text)
+			}
+			switch {
+			case tc.alarm == "" && p.Alarm != nil:
+				t.Errorf("unexpected alarm %+v", p.Alarm)
+			case tc.alarm != "" && (p.Alarm == nil || p.Alarm.AlarmName != tc.alarm):
+				t.Errorf("alarm = %+v, want %s", p.Alarm, tc.alarm)
+			}
+			if tc.enriched {
+				if p.Context == nil || p.Context.Total != 3 || len(enricher.alarms) != 1 {
+					t.Errorf("context = %+v, enrich calls %v; want enriched once", p.Context, enricher.alarms)
+				}
+			} else if p.Context != nil || len(enricher.alarms) != 0 {
+				t.Errorf("context = %+v, enrich calls %v; want no enrichment", p.Context, enricher.alarms)
+			}
+		})
+	}
+}
+
+func TestRelayRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		notBefore time.Duration // not claimable before this
+		dueBy     time.Duration // claimable by this
+		reason    string
+	}{
+		{name: "error: backoff", err: errors.New("slack: internal_error"), notBefore: 29 * time.Second, dueBy: 30 * time.Second, reason: "slack: internal_error"},
+		{name: "retry after", err: &RetryAfterError{After: 45 * time.Second, Err: errors.New("ratelimited")}, notBefore: 44 * time.Second, dueBy: 45 * time.Second, reason: "retry after 45s: ratelimited"},
+		{name: "retry after below the channel spacing", err: &RetryAfterError{After: 0, Err: errors.New("ratelimited")}, notBefore: 0, dueBy: time.Millisecond, reason: "retry after 0s: ratelimited"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := relayStore(t)
+			id := enqueueFile(t, st, relayTextFile, relayStart)
+			poster := &fakePoster{fail: func(_ Post, n int) error {
+				if n == 0 {
+					return tc.err
+				}
+				return nil
+			}}
+			clock := &fakeClock{t: relayStart}
+			spy := &spyOutbox{Outbox: st}
+			r := newTestRelay(spy, poster, clock)
+			ctx := context.Background()
+			if n, err := r.RunOnce(ctx); err != nil || n != 0 {
+				t.Fatalf("first RunOnce = %d, %v; want 0, nil", n, err)
+			}
+			if p := pending(t, st); p != 1 {
+				t.Fatalf("pending = %d, want 1", p)
+			}
+			if tc.notBefore > 0 {
+				clock.Advance(tc.notBefore)
+				if n, err := r.RunOnce(ctx); err != nil || n != 0 {
+					t.Fatalf("RunOnce before NextAt = %d, %v; want 0, nil", n, err)
+				}
+				clock.Advance(-tc.notBefore)
+			}
+			clock.Advance(tc.dueBy)
+			if n, err := r.RunOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("RunOnce after NextAt = %d, %v; want 1, nil", n, err)
+			}
+			if p := pending(t, st); p != 0 {
+				t.Errorf("pending = %d, want 0", p)
+			}
+			if got := len(poster.delivered()); got != 1 {
+				t.Errorf("delivered %d posts, want 1", got)
+			}
+			spy.mu.Lock()
+			defer spy.mu.Unlock()
+			if len(spy.claimed) != 2 {
+				t.Fatalf("claimed %d times, want 2", len(spy.claimed))
+			}
+			if c := spy.claimed[1]; c.ID != id || c.Attempts != 1 || c.LastError != tc.reason {
+				t.Errorf("retried item: attempts %d, last error %q; want 1, %q", c.Attempts, c.LastError, tc.reason)
+			}
+		})
+	}
+}
+
+func TestRelayMaxAttemptsKeepsItemHourly(t *testing.T) {
+	st := relayStore(t)
+	enqueueFile(t, st, relayTextFile, relayStart)
+	poster := &fakePoster{fail: func(Post, int) error { return errors.New("down") }}
+	clock := &fakeClock{t: relayStart}
+	r := newTestRelay(st, poster, clock)
+	r.MaxAttempts = 2
+	r.Backoff = func(int) time.Duration { return time.Second }
+	ctx := context.Background()
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if _, err := r.RunOnce(ctx); err != nil { // second failure: MaxAttempts reached
+		t.Fatal(err)
+	}
+	clock.Advance(59 * time.Minute)
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poster.mu.Lock()
+	calls := poster.calls
+	poster.mu.Unlock()
+	for _, n := range calls {
+		if n != 2 {
+			t.Fatalf("posted %d times within the hour, want 2", n)
+		}
+	}
+	clock.Advance(time.Minute)
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := pending(t, st); p != 1 {
+		t.Errorf("pending = %d, want 1 (kept, never dropped)", p)
+	}
+	poster.mu.Lock()
+	defer poster.mu.Unlock()
+	for _, n := range poster.calls {
+		if n != 3 {
+			t.Errorf("posted %d times after the hour, want 3", n)
+		}
+	}
+}
+
+func TestRelayTwoOwnersPostOnce(t *testing.T) {
+	st := relayStore(t)
+	files := []string{relayAlarmFile, relayOKFile, relayTextFile,
+		"sns/notification-v1-nosubject-2017.json", "sns/notification-v1-nosubject-2022.json",
+		"sns/notification-v1-subject-2017.json", "sns/notification-v2-nosubject-2022.json"}
+	for i, f := range files {
+		enqueueFile(t, st, f, relayStart.Add(time.Duration(i)*time.Millisecond))
+	}
+	poster := &fakePoster{}
+	clock := &fakeClock{t: relayStart.Add(time.Second)}
+	var wg sync.WaitGroup
+	for _, owner := range []string{"replica-a", "replica-b"} {
+		r := newTestRelay(st, poster, clock)
+		r.Owner, r.Batch = owner, 2
+		wg.Go(func() {
+			for range 20 {
+				if _, err := r.RunOnce(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := pending(t, st); p != 0 {
+		t.Errorf("pending = %d, want 0", p)
+	}
+	poster.mu.Lock()
+	defer poster.mu.Unlock()
+	if len(poster.calls) != len(files) {
+		t.Errorf("posted %d messages, want %d", len(poster.calls), len(files))
+	}
+	for id, n := range poster.calls {
+		if n != 1 {
+			t.Errorf("%s posted %d times, want 1", id, n)
+		}
+	}
+}
+
+func TestRelayPacesChannel(t *testing.T) {
+	st := relayStore(t)
+	enqueueFile(t, st, relayTextFile, relayStart)
+	enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
+	poster := &fakePoster{}
+	clock := &fakeClock{t: relayStart.Add(time.Second)}
+	r := newTestRelay(st, poster, clock)
+	const per = 50 * time.Millisecond
+	r.PerChannel = per
+	if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
+		t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
+	}
+	poster.mu.Lock()
+	defer poster.mu.Unlock()
+	if len(poster.at) != 2 {
+		t.Fatalf("posted %d, want 2", len(poster.at))
+	}
+	if gap := poster.at[1].Sub(poster.at[0]); gap < per-10*time.Millisecond {
+		t.Errorf("posts to one channel %v apart, want about %v", gap, per)
+	}
+}
+
+func TestRelayRunStopsWithContext(t *testing.T) {
+	st := relayStore(t)
+	enqueueFile(t, st, relayTextFile, relayStart)
+	poster := &fakePoster{}
+	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Second)})
+	r.Poll = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for pending(t, st) != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	if got := len(poster.delivered()); got != 1 {
+		t.Errorf("posted %d, want 1", got)
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		attempt  int
+		min, max time.Duration
+	}{
+		{1, 2 * time.Second, 2500 * time.Millisecond},
+		{2, 4 * time.Second, 5 * time.Second},
+		{5, 32 * time.Second, 40 * time.Second},
+		{20, 5 * time.Minute, 5 * time.Minute},
+		{1000, 5 * time.Minute, 5 * time.Minute},
+	} {
+		for range 20 {
+			if d := DefaultBackoff(tc.attempt); d < tc.min || d > tc.max {
+				t.Errorf("DefaultBackoff(%d) = %v, want in [%v, %v]", tc.attempt, d, tc.min, tc.max)
+			}
+		}
+	}
+}
