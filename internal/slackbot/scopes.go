@@ -4,10 +4,12 @@ package slackbot
 // these, and a test checks both against webAPICalls and the code.
 //   - commands: the slash command (a feature, no Web API call).
 //   - usergroups:read: usergroups.users.list, for auditors named by user group.
+//   - chat:write: chat.postMessage, for the alert relay (AlertPoster); the bot must be invited
+//     to each alert channel.
 //
-// Replies go through response_url, which needs no scope (no chat:write), and the app-level
+// Replies to commands go through response_url, which needs no scope, and the app-level
 // token's connections:write is granted when the token is created, not in the manifest.
-var RequiredScopes = []string{"commands", "usergroups:read"}
+var RequiredScopes = []string{"chat:write", "commands", "usergroups:read"}
 
 // featureScopes are the scopes of features that make no Web API call.
 var featureScopes = []string{"commands"}
@@ -18,6 +20,7 @@ var featureScopes = []string{"commands"}
 var webAPICalls = []struct {
 	Call, Method, Token, Scope string
 }{
+	{Call: "PostMessageContext", Method: "chat.postMessage", Token: "bot", Scope: "chat:write"},
 	{Call: "GetUserGroupMembersContext", Method: "usergroups.users.list", Token: "bot", Scope: "usergroups:read"},
 	// Made by socketmode.Client.RunContext on our behalf.
 	{Call: "StartSocketModeContext", Method: "apps.connections.open", Token: "app", Scope: "connections:write"},

@@ -1,0 +1,337 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/slack-go/slack"
+)
+
+// AlertPoster posts the alert relay's posts to their channels with chat.postMessage, using the
+// bot token (SLACK_BOT_TOKEN) and SLACK_API_URL when set. It is the alerts.Poster of the relay.
+//
+// chat.postMessage with chat:write only reaches channels the bot is a member of: invite the bot
+// (/invite @cisbot) to each account's alert channel (accounts[].channel). A public channel the
+// bot is not in would also need chat:write.public, which the app does not ask for.
+type AlertPoster struct {
+	api *slack.Client
+	log *slog.Logger
+}
+
+var _ alerts.Poster = (*AlertPoster)(nil)
+
+// defaultRetryAfter is the wait asked for when Slack answers 429 without a usable Retry-After.
+const defaultRetryAfter = 30 * time.Second
+
+// NewAlertPoster builds an AlertPoster for a configuration (BotToken and APIURL are used).
+// WithHTTPClient replaces its HTTP client (default: a 30 s timeout).
+func NewAlertPoster(cfg Config, logger *slog.Logger, opts ...Option) *AlertPoster {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{httpClient: &http.Client{Timeout: 30 * time.Second}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sopts := []slack.Option{slack.OptionHTTPClient(o.httpClient)}
+	if cfg.APIURL != "" {
+		sopts = append(sopts, slack.OptionAPIURL(cfg.APIURL))
+	}
+	return &AlertPoster{api: slack.New(cfg.BotToken, sopts...), log: logger}
+}
+
+// Post renders a post and sends it to its channel. A rate limit is an *alerts.RetryAfterError;
+// a channel the bot cannot post to is an error naming the channel and the fix.
+func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) error {
+	if strings.TrimSpace(a.Channel) == "" {
+		return fmt.Errorf("slack: the %s post of SNS message %s has no channel", a.Kind, a.MessageID)
+	}
+	r := renderAlert(a)
+	if err := validate(r.Blocks); err != nil {
+		return fmt.Errorf("slack: the %s post breaks a Slack limit: %w", a.Kind, err)
+	}
+	_, ts, err := p.api.PostMessageContext(ctx, a.Channel,
+		slack.MsgOptionText(r.Text, false),
+		slack.MsgOptionBlocks(r.Blocks...),
+	)
+	if err != nil {
+		return postError(a.Channel, err)
+	}
+	p.log.Debug("alert posted", "channel", a.Channel, "kind", a.Kind, "sns_message_id", a.MessageID, "ts", ts)
+	return nil
+}
+
+// postError turns a chat.postMessage failure into an error that says what to do.
+func postError(ch string, err error) error {
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		after := rl.RetryAfter
+		if after <= 0 {
+			after = defaultRetryAfter
+		}
+		return &alerts.RetryAfterError{After: after, Err: err}
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == http.StatusTooManyRequests {
+		return &alerts.RetryAfterError{After: defaultRetryAfter, Err: err}
+	}
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		switch se.Err {
+		case "ratelimited":
+			return &alerts.RetryAfterError{After: defaultRetryAfter, Err: err}
+		case "channel_not_found":
+			return fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix accounts[].channel (%w)", ch, err)
+		case "not_in_channel":
+			return fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix accounts[].channel (%w)", ch, err)
+		case "is_archived":
+			return fmt.Errorf("slack: channel %s is archived: unarchive it, or set accounts[].channel to another channel and invite the bot there (%w)", ch, err)
+		case "missing_scope":
+			return fmt.Errorf("slack: the Slack app lacks the chat:write scope: reinstall it from manifest.yml (%w)", err)
+		case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
+			return fmt.Errorf("slack: the bot token was refused: check SLACK_BOT_TOKEN (%w)", err)
+		}
+	}
+	return fmt.Errorf("slack: chat.postMessage to %s: %w", ch, hideURL(err))
+}
+
+// Sizes of the parts of an alert: well within the limits, so that a long reason or many
+// principals cannot push the message over maxMessageText.
+const (
+	alertNameLen    = 255
+	alertReasonLen  = 1000
+	alertItemLen    = 120 // one action, error code, IP, region, principal
+	alertErrorLen   = 300
+	alertTextLen    = 2800 // a relayed message's text
+	alertMaxGroups  = 10   // principal sections at most, whatever Context.Top was
+	alertGroupChars = 1500 // a principal's section at most (fit)
+)
+
+// renderAlert lays out a relay post. Everything in it that comes from AWS (alarm names,
+// reasons, principals, error messages, SNS subjects and messages) may be chosen by an attacker:
+// it is escaped and clipped.
+func renderAlert(a alerts.Post) rendered {
+	switch a.Kind {
+	case alerts.PostAlarm:
+		if a.Alarm != nil {
+			return renderAlarm(a)
+		}
+	case alerts.PostMessage:
+		return renderSNSMessage(a)
+	case alerts.PostSubscribed:
+		m := ":link: cisbot is now subscribed to " + topic(a.TopicARN)
+		return rendered{Text: m, Blocks: []slack.Block{section(m)}}
+	case alerts.PostUnsubscribed:
+		m := ":warning: Someone unsubscribed cisbot from " + topic(a.TopicARN) +
+			". Alerts from it will no longer arrive. If this was not planned, resubscribe and check who did it (CloudTrail: `sns:Unsubscribe`)."
+		return rendered{Text: m, Blocks: []slack.Block{section(m)}}
+	}
+	m := fmt.Sprintf("cisbot received a notification (%s) on %s that it cannot show.", escFit(a.Kind, 50), topic(a.TopicARN))
+	return rendered{Text: m, Blocks: []slack.Block{section(m)}}
+}
+
+func topic(arn string) string {
+	if strings.TrimSpace(arn) == "" {
+		return "an unknown topic"
+	}
+	return code(arn, 300)
+}
+
+// escLine is s on one line, escaped, at most n characters.
+func escLine(s string, n int) string {
+	return escFit(strings.Join(strings.Fields(s), " "), n)
+}
+
+func renderAlarm(a alerts.Post) rendered {
+	al := a.Alarm
+	name := strings.Join(strings.Fields(al.AlarmName), " ")
+	if name == "" {
+		name = "(unnamed alarm)"
+	}
+	reason := escLine(al.NewStateReason, alertReasonLen)
+	if reason == "" {
+		reason = "(no reason given)"
+	}
+	switch al.NewState {
+	case alerts.StateOK, alerts.StateInsufficientData:
+		emoji, what := ":white_check_mark:", "is back to OK"
+		if al.NewState == alerts.StateInsufficientData {
+			emoji, what = ":grey_question:", "has insufficient data"
+		}
+		head := fmt.Sprintf("%s *%s* %s", emoji, escLine(name, alertNameLen), what)
+		m := head + "\n" + alarmWhere(al) + "\n" + reason
+		return rendered{Text: fallback(clip(name, alertNameLen) + " " + what), Blocks: []slack.Block{section(m)}}
+	case alerts.StateAlarm:
+	default:
+		head := fmt.Sprintf(":bell: *%s* is in state %s", escLine(name, alertNameLen), code(al.NewState, 40))
+		m := head + "\n" + alarmWhere(al) + "\n" + reason
+		return rendered{Text: fallback(clip(name, alertNameLen) + " is in state " + clip(al.NewState, 40)), Blocks: []slack.Block{section(m)}}
+	}
+
+	const prefix, suffix = ":rotating_light: ", " is in ALARM"
+	blocks := []slack.Block{
+		header(prefix + clip(name, maxHeaderText-len(prefix)-len(suffix)) + suffix),
+		section(alarmWhere(al) + "\n*Reason:* " + reason),
+	}
+	blocks = append(blocks, renderAlarmContext(a.Context)...)
+	return rendered{Text: fallback(clip(name, alertNameLen) + " is in ALARM"), Blocks: blocks}
+}
+
+// alarmWhere is the account, region and time of an alarm's state change.
+func alarmWhere(al *alerts.Alarm) string {
+	region := al.RegionCode
+	if region == "" {
+		region = al.Region
+	}
+	if region == "" {
+		region = "unknown region"
+	}
+	s := "Account " + code(al.AWSAccountID, alertItemLen) + " · " + code(region, alertItemLen)
+	if !al.StateChangeTime.IsZero() {
+		s += " · " + date(al.StateChangeTime)
+	}
+	return s
+}
+
+func renderAlarmContext(c *alerts.Context) []slack.Block {
+	if c == nil {
+		return nil
+	}
+	var blocks []slack.Block
+	if c.Missing != "" {
+		blocks = append(blocks, contextBlock("Context unavailable: "+escLine(c.Missing, alertReasonLen)))
+	}
+	if c.Missing == "" || len(c.Groups) > 0 {
+		summary := fmt.Sprintf("*%d unauthorized %s* in %s", c.Total, plural(c.Total, "call", "calls"), window(c.Window))
+		if c.Truncated {
+			summary += fmt.Sprintf(" (first %d events only)", c.Total)
+		}
+		blocks = append(blocks, section(summary))
+	}
+	var foot []string
+	if link := consoleLink(c.ConsoleURL); link != "" {
+		foot = append(foot, link)
+	}
+	for i, f := range c.Filters {
+		if i == 3 {
+			foot = append(foot, fmt.Sprintf("and %d more filters", len(c.Filters)-i))
+			break
+		}
+		foot = append(foot, "Filter "+code(f.Name, alertItemLen)+" on "+code(f.LogGroup, 200))
+	}
+	var tail []slack.Block
+	if len(foot) > 0 {
+		tail = append(tail, contextBlock(foot...))
+	}
+	// The principals share what the rest of the message leaves of maxMessageText (used is
+	// the header and the alarm's section at most, and the "and N more" line).
+	const used = maxHeaderText + alertReasonLen + 3*alertItemLen + 200 + 100
+	budget := maxMessageText - used - textLen(blocks...) - textLen(tail...)
+	more := c.More
+	for i, g := range c.Groups {
+		b := section(fit(principalGroup(g), alertGroupChars))
+		if i == alertMaxGroups || textLen(b) > budget {
+			more += len(c.Groups) - i
+			break
+		}
+		budget -= textLen(b)
+		blocks = append(blocks, b)
+	}
+	if more > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf("and %d more %s", more, plural(more, "principal", "principals"))))
+	}
+	blocks = append(blocks, tail...)
+	return blocks
+}
+
+// window is a time window as Slack dates, or "the alarm's window" when unknown.
+func window(w [2]time.Time) string {
+	if w[0].IsZero() || w[1].IsZero() {
+		return "the alarm's window"
+	}
+	return date(w[0]) + " – " + date(w[1])
+}
+
+// consoleLink is a mrkdwn link to the events in the CloudWatch console; only an https URL of
+// reasonable length without the characters that end a link is shown.
+func consoleLink(u string) string {
+	if !strings.HasPrefix(u, "https://") || len(u) > 2000 || strings.ContainsAny(u, "|<> \n") {
+		return ""
+	}
+	return "<" + strings.ReplaceAll(u, "&", "&amp;") + "|View the events in CloudWatch>"
+}
+
+// principalGroup is one principal's events, each line from AWS data escaped.
+func principalGroup(g alerts.PrincipalGroup) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s · *%d %s*", code(g.Principal, alertItemLen), g.Count, plural(g.Count, "call", "calls"))
+	if len(g.Actions) > 0 {
+		b.WriteString("\nActions: " + codeList(g.Actions, 8))
+	}
+	if len(g.ErrorCodes) > 0 || g.ErrorMessage != "" {
+		b.WriteString("\nErrors: " + codeList(g.ErrorCodes, 5))
+		if msg := escLine(g.ErrorMessage, alertErrorLen); msg != "" {
+			if len(g.ErrorCodes) > 0 {
+				b.WriteString(" — ")
+			}
+			b.WriteString("“" + msg + "”")
+		}
+	}
+	var from []string
+	if len(g.SourceIPs) > 0 {
+		from = append(from, "From "+codeList(g.SourceIPs, 5))
+	}
+	if len(g.Regions) > 0 {
+		from = append(from, "in "+codeList(g.Regions, 5))
+	}
+	if len(from) > 0 {
+		b.WriteString("\n" + strings.Join(from, " "))
+	}
+	switch {
+	case g.First.IsZero():
+	case g.Last.IsZero() || g.Last.Equal(g.First):
+		b.WriteString("\nAt " + date(g.First))
+	default:
+		b.WriteString("\n" + date(g.First) + " – " + date(g.Last))
+	}
+	return b.String()
+}
+
+// codeList shows at most n items as inline code, then how many more there are.
+func codeList(items []string, n int) string {
+	parts := make([]string, 0, min(len(items), n)+1)
+	for i, it := range items {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("and %d more", len(items)-i))
+			break
+		}
+		parts = append(parts, code(it, alertItemLen))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// renderSNSMessage relays a notification that is not an alarm: its subject, and its text as a
+// code block (backquotes, which would end the block, become quotes).
+func renderSNSMessage(a alerts.Post) rendered {
+	blocks := []slack.Block{section(":envelope: Message on " + topic(a.TopicARN))}
+	text := "Message on " + clip(a.TopicARN, 300)
+	if s := strings.TrimSpace(a.Subject); s != "" {
+		subj := strings.ReplaceAll(escLine(s, 250), "*", "∗")
+		blocks = append(blocks, section("*"+subj+"*"))
+		text += ": " + clip(strings.Join(strings.Fields(s), " "), 250)
+	}
+	body := strings.TrimSpace(a.Text)
+	if body == "" {
+		blocks = append(blocks, contextBlock("(empty message)"))
+	} else {
+		body = escFit(strings.ReplaceAll(body, "`", "'"), alertTextLen)
+		blocks = append(blocks, section("```\n"+body+"\n```"))
+	}
+	if a.MessageID != "" {
+		blocks = append(blocks, contextBlock("SNS message "+code(a.MessageID, alertItemLen)))
+	}
+	return rendered{Text: fallback(text), Blocks: blocks}
+}
