@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"net/http"
+	"strings"
 
 	"context"
 	"fmt"
@@ -94,6 +95,28 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			defer cancel()
 			slackErr := make(chan error, 1)
 			go func() { slackErr <- sb.Run(runCtx) }()
+			host, _ := os.Hostname()
+			relay := &alerts.Relay{
+				Outbox:   st,
+				Poster:   slackbot.NewAlertPoster(scfg, logger),
+				Enricher: accounts.Enricher(),
+				Channel: func(topicARN string, a *alerts.Alarm) string {
+					account := ""
+					if a != nil {
+						account = a.AWSAccountID
+					} else if parts := strings.Split(topicARN, ":"); len(parts) > 4 {
+						account = parts[4]
+					}
+					return accounts.AlertChannel(runCtx, account)
+				},
+				Owner:    fmt.Sprintf("%s-%d", host, os.Getpid()),
+				Logger:   logger,
+				Metrics:  metrics,
+				Counters: alerts.NewRelayMetrics(reg),
+			}
+			relayDone := make(chan struct{})
+			go func() { defer close(relayDone); _ = relay.Run(runCtx) }()
+			defer func() { cancel(); <-relayDone }()
 			var runErr error
 			select {
 			case runErr = <-slackErr:
