@@ -8,7 +8,7 @@ import (
 )
 
 // AlertChannel is where an alarm of accountID is posted: the configured account's channel, else
-// slack.alert_channel ("" when neither is set).
+// alerts.default_channel ("" when neither is set).
 func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
@@ -23,7 +23,7 @@ func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
 			return acc.Channel
 		}
 	}
-	return a.cfg.Slack.AlertChannel
+	return a.cfg.Alerts.DefaultChannel
 }
 
 // Enricher reads the CloudTrail events behind an alarm in the alarm's own account, through the

@@ -12,8 +12,8 @@ func TestAlertChannel(t *testing.T) {
     channel: C0PRODALERT
   - name: dev
     role_arn: arn:aws:iam::222222222222:role/cisbot
-slack:
-  alert_channel: C0DEFAULTAL
+alerts:
+  default_channel: C0DEFAULTAL
 `)
 	a := NewAccounts(cfg, factory(t))
 	tests := []struct{ account, want string }{

@@ -57,6 +57,8 @@ type Alerts struct {
 	// Topics are the topic ARNs (with * wildcards) whose messages are accepted; empty accepts
 	// nothing, so an endpoint open to the internet relays only what it was told about.
 	Topics []string `yaml:"topics"`
+	// DefaultChannel receives the alerts of accounts that have no channel of their own.
+	DefaultChannel string `yaml:"default_channel"`
 	// MaxMessageAge rejects older messages as replays (a Go duration; empty means 1h, 0 turns
 	// the check off).
 	MaxMessageAge string `yaml:"max_message_age"`
@@ -123,8 +125,6 @@ type Slack struct {
 	// Auditors are the user ids (U…, W…) and user group ids (S…) who may run audits; empty
 	// means anyone in the workspace.
 	Auditors []string `yaml:"auditors"`
-	// AlertChannel receives alerts of accounts that have no channel of their own (channel id).
-	AlertChannel string `yaml:"alert_channel"`
 }
 
 // AWS holds settings that apply to every AWS call.

@@ -14,10 +14,10 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[AWS]():          {"region", "cloudwatch_protocol"},
 		reflect.TypeFor[Account]():      {"name", "role_arn", "external_id", "channel"},
 		reflect.TypeFor[Organization](): {"role_name", "external_id"},
-		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors", "alert_channel"},
+		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors"},
 		reflect.TypeFor[Remediation]():  {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():        {"driver", "path"},
-		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "max_message_age"},
+		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {
 			t.Errorf("keys of %v = %v, want %v", typ, got, want)

@@ -266,10 +266,6 @@ func (v *validator) externalID(f, id string) {
 }
 
 func (v *validator) slack(s *Slack) {
-	if f := "slack.alert_channel"; s.AlertChannel != "" && !v.m.skipped(f) && !channelRE.MatchString(s.AlertChannel) {
-		v.add(f, v.show(f, s.AlertChannel)+" is not a Slack channel id",
-			"use the channel's id (C…, G… or D…), not its name: in Slack, open the channel, click its name, and copy the Channel ID at the bottom")
-	}
 	for i, c := range s.AllowedChannels {
 		if f := "slack.allowed_channels[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !channelRE.MatchString(c) {
 			v.add(f, v.show(f, c)+" is not a Slack channel id",
@@ -333,6 +329,10 @@ func (v *validator) store(s *Store) {
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)
 
 func (v *validator) alerts(a *Alerts) {
+	if f := "alerts.default_channel"; a.DefaultChannel != "" && !v.m.skipped(f) && !channelRE.MatchString(a.DefaultChannel) {
+		v.add(f, v.show(f, a.DefaultChannel)+" is not a Slack channel id",
+			"use the channel's id (C…, G… or D…), not its name: in Slack, open the channel, click its name, and copy the Channel ID at the bottom")
+	}
 	if f := "alerts.listen"; a.Listen != "" && !v.m.skipped(f) {
 		if _, port, err := net.SplitHostPort(a.Listen); err != nil || port == "" {
 			v.add(f, v.show(f, a.Listen)+" is not a listen address", "write host:port or :port, e.g. :8080 or 127.0.0.1:8443")
