@@ -21,6 +21,11 @@ type Post struct {
 	// Subject and Text are the SNS subject and message of anything that is not an alarm.
 	Subject string
 	Text    string
+	// ThreadTS, when set, posts the message as a reply in the thread whose first message has
+	// this timestamp (later state changes of an alarm whose first ALARM started the thread).
+	ThreadTS string
+
+	first []byte // the thread's first post as the relay kept it (not serialised)
 }
 
 // The kinds of Post.
@@ -31,9 +36,18 @@ const (
 	PostUnsubscribed = "unsubscribed" // someone unsubscribed the endpoint: security-relevant
 )
 
-// Poster delivers posts; Slack's adapter implements it.
+// Poster delivers posts; Slack's adapter implements it. ts is the transport's handle of the
+// posted message (Slack's message timestamp), used to thread later posts under it; "" when the
+// transport has none.
 type Poster interface {
-	Post(ctx context.Context, p Post) error
+	Post(ctx context.Context, p Post) (ts string, err error)
+}
+
+// StatusUpdater is an optional interface of a Poster: it rewrites the first message of an
+// alarm's thread (channel, ts) to show the alarm's current state and time, keeping what that
+// message showed (first: the post that started the thread, with its CloudTrail context).
+type StatusUpdater interface {
+	UpdateStatus(ctx context.Context, channel, ts string, first Post, now *Alarm) error
 }
 
 // RetryAfterError is a delivery the transport asks to retry no earlier than After (Slack's

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,30 @@ type Outbox interface {
 }
 
 var _ Outbox = (store.Store)(nil)
+
+// Threads is what the relay needs to thread an alarm's state changes (store.Store satisfies
+// it): per alarm key and channel, the timestamp of the message its first ALARM started.
+type Threads interface {
+	Thread(ctx context.Context, key, channel string) (ts string, first []byte, found bool, err error)
+	SetThread(ctx context.Context, key, channel, ts, state string, first []byte, at time.Time) error
+}
+
+var _ Threads = (store.Store)(nil)
+
+// ThreadKey is the identity of an alarm for threading: its ARN, else account/region/name; ""
+// when the alarm has neither an ARN nor a name.
+func ThreadKey(a *Alarm) string {
+	if a == nil {
+		return ""
+	}
+	if a.AlarmArn != "" {
+		return a.AlarmArn
+	}
+	if a.AlarmName == "" {
+		return ""
+	}
+	return a.AWSAccountID + "/" + a.RegionCode + "/" + a.AlarmName
+}
 
 // Relay defaults.
 const (
@@ -48,6 +73,10 @@ const (
 type Relay struct {
 	Outbox Outbox
 	Poster Poster
+	// Threads threads an alarm's state changes: the first ALARM of an alarm starts a message,
+	// and later changes (OK, ALARM again) are posted into its thread and update the first
+	// message's status (when the Poster is also a StatusUpdater). nil: no threading.
+	Threads Threads
 	// Enricher fetches the CloudTrail context of an ALARM; nil: no enrichment.
 	Enricher interface {
 		Enrich(ctx context.Context, a *Alarm) Context
@@ -291,17 +320,70 @@ func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) 
 		c := r.Enricher.Enrich(ctx, p.Alarm)
 		p.Context = &c
 	}
+	key := ""
+	if r.Threads != nil && p.Kind == PostAlarm {
+		key = ThreadKey(p.Alarm)
+	}
+	if key != "" {
+		ts, firstPost, found, err := r.Threads.Thread(ctx, key, p.Channel)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, nil
+			}
+			return false, r.retry(ctx, it, p.Channel, fmt.Errorf("look up the alarm's thread: %w", err), log)
+		}
+		if found {
+			p.ThreadTS = ts
+			p.first = firstPost
+		}
+	}
 	if err := r.pace(ctx, p.Channel); err != nil {
 		return false, nil // ctx ended; the lease brings the item back
 	}
-	err = r.Poster.Post(ctx, p)
-	if err == nil {
-		return r.settle(ctx, it, log)
+	ts, err := r.Poster.Post(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, r.retry(ctx, it, p.Channel, err, log)
 	}
-	if ctx.Err() != nil {
-		return false, nil
+	if key != "" {
+		r.thread(ctx, key, p, ts, log)
 	}
-	return false, r.retry(ctx, it, p.Channel, err, log)
+	return r.settle(ctx, it, log)
+}
+
+// thread records an alarm's thread after p was posted (ts is the posted message): a first
+// ALARM starts one; a post into a thread updates the first message's status and the recorded
+// state. It is done once the post went out, so failures are logged, never retried (a retry
+// would post again).
+func (r *Relay) thread(ctx context.Context, key string, p Post, ts string, log *slog.Logger) {
+	first := p.ThreadTS
+	var keep []byte // what the first message shows, kept so that its status update shows it still
+	if first == "" {
+		if p.Alarm.NewState != StateAlarm {
+			return // OK or INSUFFICIENT_DATA without a thread: no thread is started
+		}
+		if ts == "" {
+			log.Warn("the alarm was posted without a message timestamp; its later changes will not be threaded")
+			return
+		}
+		first = ts
+		if b, err := json.Marshal(p); err == nil {
+			keep = b
+		}
+	} else if u, ok := r.Poster.(StatusUpdater); ok {
+		var original Post
+		if len(p.first) == 0 || json.Unmarshal(p.first, &original) != nil {
+			original = Post{Kind: PostAlarm, Channel: p.Channel, Alarm: p.Alarm}
+		}
+		if err := u.UpdateStatus(ctx, p.Channel, first, original, p.Alarm); err != nil {
+			log.Warn("could not update the status of the alarm's first message", "channel", p.Channel, "ts", first, "error", err)
+		}
+	}
+	if err := r.Threads.SetThread(ctx, key, p.Channel, first, p.Alarm.NewState, keep, r.now()); err != nil {
+		log.Error("could not record the alarm's thread", "channel", p.Channel, "ts", first, "error", err)
+	}
 }
 
 // settle marks it delivered.

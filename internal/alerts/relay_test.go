@@ -2,9 +2,12 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +24,7 @@ type fakePoster struct {
 	calls map[string]int
 }
 
-func (f *fakePoster) Post(_ context.Context, p Post) error {
+func (f *fakePoster) Post(_ context.Context, p Post) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {
@@ -31,12 +34,12 @@ func (f *fakePoster) Post(_ context.Context, p Post) error {
 	f.calls[p.MessageID]++
 	if f.fail != nil {
 		if err := f.fail(p, n); err != nil {
-			return err
+			return "", err
 		}
 	}
 	f.posts = append(f.posts, p)
 	f.at = append(f.at, time.Now())
-	return nil
+	return fmt.Sprintf("1700000000.%06d", len(f.posts)), nil
 }
 
 func (f *fakePoster) delivered() []Post {
@@ -455,5 +458,170 @@ func TestDefaultBackoff(t *testing.T) {
 				t.Errorf("DefaultBackoff(%d) = %v, want in [%v, %v]", tc.attempt, d, tc.min, tc.max)
 			}
 		}
+	}
+}
+
+// updatingPoster is a fakePoster that is also a StatusUpdater.
+type updatingPoster struct {
+	fakePoster
+	umu     sync.Mutex
+	updates []statusUpdate
+	failUpd error
+}
+
+type statusUpdate struct {
+	channel, ts, state string
+	firstID            string // the MessageId of the post that started the thread, as kept
+}
+
+func (u *updatingPoster) UpdateStatus(_ context.Context, channel, ts string, first Post, a *Alarm) error {
+	u.umu.Lock()
+	defer u.umu.Unlock()
+	u.updates = append(u.updates, statusUpdate{channel, ts, a.NewState, first.MessageID})
+	return u.failUpd
+}
+
+// alarmBody is the synthetic ALARM notification with another MessageId, state, and (when arn
+// is not "-") alarm ARN; an empty arn removes it, so the key falls back to account/region/name.
+func alarmBody(t *testing.T, id, state, name, arn string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", relayAlarmFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n map[string]any
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(n["Message"].(string)), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["NewStateValue"], m["AlarmName"] = state, name
+	switch arn {
+	case "-":
+	case "":
+		delete(m, "AlarmArn")
+	default:
+		m["AlarmArn"] = arn
+	}
+	msg, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n["Message"], n["MessageId"] = string(msg), id
+	body, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// runAll delivers everything due, one item per pass so that the order is the enqueue order.
+func runAll(t *testing.T, r *Relay, want int) {
+	t.Helper()
+	r.Batch = 1
+	for i := range want {
+		if n, err := r.RunOnce(context.Background()); err != nil || n != 1 {
+			t.Fatalf("RunOnce %d = %d, %v; want 1, nil", i, n, err)
+		}
+	}
+}
+
+func TestRelayThreads(t *testing.T) {
+	st := relayStore(t)
+	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:unauthorized_api_calls_alarm"
+	steps := []struct{ id, state, name, arn string }{
+		{"m1", StateAlarm, "unauthorized_api_calls_alarm", arn},
+		{"m2", StateOK, "unauthorized_api_calls_alarm", arn},
+		{"m3", StateAlarm, "unauthorized_api_calls_alarm", arn},
+		{"m4", StateAlarm, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
+		{"m5", StateOK, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
+	}
+	for i, s := range steps {
+		enqueueBody(t, st, alarmBody(t, s.id, s.state, s.name, s.arn), relayStart.Add(time.Duration(i)*time.Second))
+	}
+	poster := &updatingPoster{}
+	clock := &fakeClock{t: relayStart.Add(time.Minute)}
+	r := newTestRelay(st, poster, clock)
+	r.Threads = st
+	runAll(t, r, len(steps))
+
+	posts := poster.delivered()
+	if len(posts) != len(steps) {
+		t.Fatalf("posted %d, want %d", len(posts), len(steps))
+	}
+	// The fake answers the n-th post with ts 1700000000.00000n.
+	wantThread := []string{"", "1700000000.000001", "1700000000.000001", "", "1700000000.000004"}
+	for i, p := range posts {
+		if p.MessageID != steps[i].id || p.ThreadTS != wantThread[i] {
+			t.Errorf("post %d: %s in thread %q, want %s in %q", i, p.MessageID, p.ThreadTS, steps[i].id, wantThread[i])
+		}
+	}
+	// Each update carries the first post of its thread, so the first message keeps its context.
+	wantUpd := []statusUpdate{
+		{"C-ALERTS", "1700000000.000001", StateOK, steps[0].id},
+		{"C-ALERTS", "1700000000.000001", StateAlarm, steps[0].id},
+		{"C-ALERTS", "1700000000.000004", StateOK, steps[3].id},
+	}
+	if !slices.Equal(poster.updates, wantUpd) {
+		t.Errorf("updates = %+v, want %+v", poster.updates, wantUpd)
+	}
+	if ts, _, found, err := st.Thread(context.Background(), arn, "C-ALERTS"); err != nil || !found || ts != "1700000000.000001" {
+		t.Errorf("stored thread = %q, %v, %v", ts, found, err)
+	}
+}
+
+func TestRelayThreadsWithoutARN(t *testing.T) {
+	st := relayStore(t)
+	enqueueBody(t, st, alarmBody(t, "m1", StateAlarm, "noarn", ""), relayStart)
+	enqueueBody(t, st, alarmBody(t, "m2", StateOK, "noarn", ""), relayStart.Add(time.Second))
+	poster := &updatingPoster{failUpd: errors.New("chat.update failed")}
+	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Minute)})
+	r.Threads = st
+	runAll(t, r, 2)
+	posts := poster.delivered()
+	if len(posts) != 2 || posts[0].ThreadTS != "" || posts[1].ThreadTS != "1700000000.000001" {
+		t.Fatalf("posts = %+v", posts)
+	}
+	// A failed status update is not retried: the reply was posted, the item is delivered.
+	if len(poster.updates) != 1 || pending(t, st) != 0 {
+		t.Errorf("updates %+v, pending %d; want 1 update, nothing pending", poster.updates, pending(t, st))
+	}
+	if ts, _, found, err := st.Thread(context.Background(), "111122223333/us-east-1/noarn", "C-ALERTS"); err != nil || !found || ts != "1700000000.000001" {
+		t.Errorf("thread by account/region/name = %q, %v, %v", ts, found, err)
+	}
+}
+
+// TestRelayThreadsOKFirst: an OK (or INSUFFICIENT_DATA) without a thread is posted at the top
+// level and starts no thread; without Threads nothing is threaded.
+func TestRelayThreadsOKFirst(t *testing.T) {
+	st := relayStore(t)
+	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:a"
+	enqueueBody(t, st, alarmBody(t, "m1", StateOK, "a", arn), relayStart)
+	enqueueBody(t, st, alarmBody(t, "m2", StateInsufficientData, "a", arn), relayStart.Add(time.Second))
+	enqueueBody(t, st, alarmBody(t, "m3", StateAlarm, "a", arn), relayStart.Add(2*time.Second))
+	poster := &updatingPoster{}
+	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Minute)})
+	r.Threads = st
+	runAll(t, r, 3)
+	for i, p := range poster.delivered() {
+		if p.ThreadTS != "" {
+			t.Errorf("post %d in thread %q, want top level", i, p.ThreadTS)
+		}
+	}
+	if len(poster.updates) != 0 {
+		t.Errorf("updates = %+v, want none", poster.updates)
+	}
+	if ts, _, found, _ := st.Thread(context.Background(), arn, "C-ALERTS"); !found || ts != "1700000000.000003" {
+		t.Errorf("thread = %q, %v; want the ALARM's message", ts, found)
+	}
+
+	// No Threads: a later change of a threaded alarm is posted at the top level.
+	enqueueBody(t, st, alarmBody(t, "m4", StateOK, "a", arn), relayStart.Add(3*time.Second))
+	r.Threads = nil
+	runAll(t, r, 1)
+	if p := poster.delivered()[3]; p.ThreadTS != "" {
+		t.Errorf("without Threads: posted in thread %q", p.ThreadTS)
 	}
 }

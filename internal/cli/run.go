@@ -98,6 +98,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			host, _ := os.Hostname()
 			relay := &alerts.Relay{
 				Outbox:   st,
+				Threads:  st,
 				Poster:   slackbot.NewAlertPoster(scfg, logger),
 				Enricher: accounts.Enricher(),
 				Channel: func(topicARN string, a *alerts.Alarm) string {

@@ -14,7 +14,8 @@ import (
 )
 
 // AlertPoster posts the alert relay's posts to their channels with chat.postMessage, using the
-// bot token (SLACK_BOT_TOKEN) and SLACK_API_URL when set. It is the alerts.Poster of the relay.
+// bot token (SLACK_BOT_TOKEN) and SLACK_API_URL when set. It is the alerts.Poster of the relay,
+// and its alerts.StatusUpdater (chat.update of an alarm thread's first message).
 //
 // chat.postMessage with chat:write only reaches channels the bot is a member of: invite the bot
 // (/invite @cisbot) to each account's alert channel (accounts[].channel). A public channel the
@@ -24,7 +25,10 @@ type AlertPoster struct {
 	log *slog.Logger
 }
 
-var _ alerts.Poster = (*AlertPoster)(nil)
+var (
+	_ alerts.Poster        = (*AlertPoster)(nil)
+	_ alerts.StatusUpdater = (*AlertPoster)(nil)
+)
 
 // defaultRetryAfter is the wait asked for when Slack answers 429 without a usable Retry-After.
 const defaultRetryAfter = 30 * time.Second
@@ -46,29 +50,62 @@ func NewAlertPoster(cfg Config, logger *slog.Logger, opts ...Option) *AlertPoste
 	return &AlertPoster{api: slack.New(cfg.BotToken, sopts...), log: logger}
 }
 
-// Post renders a post and sends it to its channel. A rate limit is an *alerts.RetryAfterError;
-// a channel the bot cannot post to is an error naming the channel and the fix.
-func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) error {
+// Post renders a post and sends it to its channel (as a reply in the thread a.ThreadTS when
+// set); ts is the posted message's timestamp. A rate limit is an *alerts.RetryAfterError; a
+// channel the bot cannot post to is an error naming the channel and the fix.
+func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) (ts string, err error) {
 	if strings.TrimSpace(a.Channel) == "" {
-		return fmt.Errorf("slack: the %s post of SNS message %s has no channel", a.Kind, a.MessageID)
+		return "", fmt.Errorf("slack: the %s post of SNS message %s has no channel", a.Kind, a.MessageID)
 	}
 	r := renderAlert(a)
 	if err := validate(r.Blocks); err != nil {
-		return fmt.Errorf("slack: the %s post breaks a Slack limit: %w", a.Kind, err)
+		return "", fmt.Errorf("slack: the %s post breaks a Slack limit: %w", a.Kind, err)
 	}
-	_, ts, err := p.api.PostMessageContext(ctx, a.Channel,
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(r.Text, false),
 		slack.MsgOptionBlocks(r.Blocks...),
-	)
-	if err != nil {
-		return postError(a.Channel, err)
 	}
-	p.log.Debug("alert posted", "channel", a.Channel, "kind", a.Kind, "sns_message_id", a.MessageID, "ts", ts)
+	if a.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(a.ThreadTS))
+	}
+	_, ts, err = p.api.PostMessageContext(ctx, a.Channel, opts...)
+	if err != nil {
+		return "", slackError("chat.postMessage", a.Channel, err)
+	}
+	p.log.Debug("alert posted", "channel", a.Channel, "kind", a.Kind, "sns_message_id", a.MessageID, "ts", ts, "thread_ts", a.ThreadTS)
+	return ts, nil
+}
+
+// UpdateStatus rewrites the first message of an alarm's thread (channel, ts) with chat.update:
+// the alarm's current state and when it changed on top, then what the message showed before
+// (first: the ALARM with its CloudTrail context), since chat.update replaces a whole message. It
+// implements alerts.StatusUpdater.
+func (p *AlertPoster) UpdateStatus(ctx context.Context, channel, ts string, first alerts.Post, a *alerts.Alarm) error {
+	switch {
+	case strings.TrimSpace(channel) == "":
+		return errors.New("slack: alarm status update without a channel")
+	case strings.TrimSpace(ts) == "":
+		return fmt.Errorf("slack: alarm status update in %s without a message timestamp", channel)
+	case a == nil:
+		return fmt.Errorf("slack: alarm status update of %s in %s without an alarm", ts, channel)
+	}
+	r := withStatus(renderStatus(a), first)
+	if err := validate(r.Blocks); err != nil {
+		return fmt.Errorf("slack: the alarm status breaks a Slack limit: %w", err)
+	}
+	if _, _, _, err := p.api.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(r.Text, false),
+		slack.MsgOptionBlocks(r.Blocks...),
+	); err != nil {
+		return slackError("chat.update", channel, err)
+	}
+	p.log.Debug("alarm status updated", "channel", channel, "ts", ts, "state", a.NewState)
 	return nil
 }
 
-// postError turns a chat.postMessage failure into an error that says what to do.
-func postError(ch string, err error) error {
+// slackError turns a chat.postMessage or chat.update (method) failure into an error that says
+// what to do.
+func slackError(method, ch string, err error) error {
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		after := rl.RetryAfter
 		if after <= 0 {
@@ -95,7 +132,58 @@ func postError(ch string, err error) error {
 			return fmt.Errorf("slack: the bot token was refused: check SLACK_BOT_TOKEN (%w)", err)
 		}
 	}
-	return fmt.Errorf("slack: chat.postMessage to %s: %w", ch, hideURL(err))
+	return fmt.Errorf("slack: %s to %s: %w", method, ch, hideURL(err))
+}
+
+// withStatus puts the status above what the first message showed, dropping trailing blocks of
+// the original that would not fit.
+func withStatus(status rendered, first alerts.Post) rendered {
+	if first.Kind != alerts.PostAlarm || first.Alarm == nil {
+		return status
+	}
+	orig := renderAlert(first)
+	blocks := append(append([]slack.Block{}, status.Blocks...), slack.NewDividerBlock())
+	for _, b := range orig.Blocks {
+		next := append(append([]slack.Block{}, blocks...), b)
+		if validate(next) != nil {
+			break
+		}
+		blocks = next
+	}
+	return rendered{Text: status.Text, Blocks: blocks}
+}
+
+// renderStatus is the compact status an alarm's first message is rewritten to when a later
+// state change is posted into its thread.
+func renderStatus(al *alerts.Alarm) rendered {
+	name := strings.Join(strings.Fields(al.AlarmName), " ")
+	if name == "" {
+		name = "(unnamed alarm)"
+	}
+	var emoji, what string
+	switch al.NewState {
+	case alerts.StateAlarm:
+		emoji, what = ":rotating_light:", "is in ALARM"
+	case alerts.StateOK:
+		emoji, what = ":white_check_mark:", "is OK"
+	case alerts.StateInsufficientData:
+		emoji, what = ":grey_question:", "has insufficient data"
+	default:
+		emoji, what = ":bell:", "is in state "+clip(strings.Join(strings.Fields(al.NewState), " "), 40)
+	}
+	head := fmt.Sprintf("%s *%s* %s", emoji, escLine(name, alertNameLen), escFit(what, 60))
+	if !al.StateChangeTime.IsZero() {
+		head += " since " + date(al.StateChangeTime)
+	}
+	where := *al
+	where.StateChangeTime = time.Time{} // shown in the head
+	return rendered{
+		Text: fallback(clip(name, alertNameLen) + " " + what),
+		Blocks: []slack.Block{
+			section(head + "\n" + alarmWhere(&where)),
+			contextBlock("Each state change of this alarm is in the thread."),
+		},
+	}
 }
 
 // Sizes of the parts of an alert: well within the limits, so that a long reason or many

@@ -194,9 +194,10 @@ func TestRenderAlertLimits(t *testing.T) {
 	}
 }
 
-// fakeChat is a chat.postMessage endpoint answering with status and body.
+// fakeChat is a chat.postMessage and chat.update endpoint answering with status and body.
 type fakeChat struct {
 	mu     sync.Mutex
+	paths  []string
 	forms  []url.Values
 	auth   []string
 	status int
@@ -207,10 +208,11 @@ type fakeChat struct {
 func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r.URL.Path != "/chat.postMessage" {
+	if r.URL.Path != "/chat.postMessage" && r.URL.Path != "/chat.update" {
 		http.NotFound(w, r)
 		return
 	}
+	f.paths = append(f.paths, r.URL.Path)
 	raw, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(raw))
 	f.forms = append(f.forms, form)
@@ -236,7 +238,7 @@ func TestAlertPosterPosts(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000100"}`}
 	p, logs := newFakeChat(t, f)
 	post := alertGoldenCases()[0].post
-	if err := p.Post(context.Background(), post); err != nil {
+	if _, err := p.Post(context.Background(), post); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.forms) != 1 {
@@ -267,7 +269,7 @@ func TestAlertPosterPosts(t *testing.T) {
 func TestAlertPosterRateLimited(t *testing.T) {
 	f := &fakeChat{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "7"}, body: `{"ok":false,"error":"ratelimited"}`}
 	p, _ := newFakeChat(t, f)
-	err := p.Post(context.Background(), alertGoldenCases()[5].post)
+	_, err := p.Post(context.Background(), alertGoldenCases()[5].post)
 	ra, ok := errors.AsType[*alerts.RetryAfterError](err)
 	if !ok {
 		t.Fatalf("error %v (%T), want *alerts.RetryAfterError", err, err)
@@ -288,7 +290,7 @@ func TestAlertPosterChannelErrors(t *testing.T) {
 		t.Run(code, func(t *testing.T) {
 			f := &fakeChat{status: http.StatusOK, body: `{"ok":false,"error":"` + code + `"}`}
 			p, logs := newFakeChat(t, f)
-			err := p.Post(context.Background(), alertGoldenCases()[5].post)
+			_, err := p.Post(context.Background(), alertGoldenCases()[5].post)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %v, want it to say %q", err, want)
 			}
@@ -308,10 +310,128 @@ func TestAlertPosterChannelErrors(t *testing.T) {
 func TestAlertPosterNoChannel(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true}`}
 	p, _ := newFakeChat(t, f)
-	if err := p.Post(context.Background(), alerts.Post{Kind: alerts.PostSubscribed}); err == nil {
+	if _, err := p.Post(context.Background(), alerts.Post{Kind: alerts.PostSubscribed}); err == nil {
 		t.Error("a post without a channel was accepted")
 	}
 	if len(f.forms) != 0 {
 		t.Error("a post without a channel reached Slack")
+	}
+}
+
+func TestAlertPosterThreads(t *testing.T) {
+	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000200"}`}
+	p, _ := newFakeChat(t, f)
+	top := alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateAlarm)}
+	ts, err := p.Post(context.Background(), top)
+	if err != nil || ts != "1700000000.000200" {
+		t.Fatalf("Post = %q, %v; want the ts of the response", ts, err)
+	}
+	reply := alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateOK), ThreadTS: "1700000000.000100"}
+	if _, err := p.Post(context.Background(), reply); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.forms) != 2 {
+		t.Fatalf("%d calls, want 2", len(f.forms))
+	}
+	if _, ok := f.forms[0]["thread_ts"]; ok {
+		t.Errorf("a top-level post sent thread_ts %q", f.forms[0].Get("thread_ts"))
+	}
+	if got := f.forms[1].Get("thread_ts"); got != "1700000000.000100" {
+		t.Errorf("thread_ts = %q, want 1700000000.000100", got)
+	}
+	if f.paths[1] != "/chat.postMessage" {
+		t.Errorf("a reply went to %s", f.paths[1])
+	}
+}
+
+func TestAlertPosterUpdateStatus(t *testing.T) {
+	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000100","text":"x"}`}
+	p, logs := newFakeChat(t, f)
+	var _ alerts.StatusUpdater = p
+	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateOK)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.forms) != 1 || f.paths[0] != "/chat.update" {
+		t.Fatalf("calls %v, want one chat.update", f.paths)
+	}
+	form := f.forms[0]
+	if form.Get("channel") != "C0ALERTS" || form.Get("ts") != "1700000000.000100" {
+		t.Errorf("channel, ts = %q, %q", form.Get("channel"), form.Get("ts"))
+	}
+	var blocks slack.Blocks
+	if err := json.Unmarshal([]byte(form.Get("blocks")), &blocks); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	if len(blocks.BlockSet) == 0 {
+		t.Fatal("no blocks sent")
+	}
+	sec, ok := blocks.BlockSet[0].(*slack.SectionBlock)
+	if !ok || !strings.Contains(sec.Text.Text, "is OK since <!date^1741080600^") || !strings.Contains(form.Get("text"), "is OK") {
+		t.Errorf("status blocks %s, text %q; want the state and its time", form.Get("blocks"), form.Get("text"))
+	}
+	if strings.Contains(logs.String(), testBotToken) {
+		t.Error("the token was logged")
+	}
+
+	// Failures say which method failed; a rate limit is a RetryAfterError.
+	f.body = `{"ok":false,"error":"message_not_found"}`
+	err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateAlarm))
+	if err == nil || !strings.Contains(err.Error(), "chat.update to C0ALERTS") {
+		t.Errorf("error %v, want it to name chat.update", err)
+	}
+	f.body = `{"ok":false,"error":"ratelimited"}`
+	err = p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateAlarm))
+	if _, ok := errors.AsType[*alerts.RetryAfterError](err); !ok {
+		t.Errorf("error %v, want *alerts.RetryAfterError", err)
+	}
+	// Nothing is sent without a channel, a ts or an alarm.
+	n := len(f.forms)
+	for _, c := range []struct {
+		ch, ts string
+		a      *alerts.Alarm
+	}{{"", "1.2", sampleAlarm(alerts.StateOK)}, {"C0ALERTS", "", sampleAlarm(alerts.StateOK)}, {"C0ALERTS", "1.2", nil}} {
+		if err := p.UpdateStatus(context.Background(), c.ch, c.ts, alerts.Post{}, c.a); err == nil {
+			t.Errorf("UpdateStatus(%q, %q, %v) accepted", c.ch, c.ts, c.a)
+		}
+	}
+	if len(f.forms) != n {
+		t.Error("an invalid status update reached Slack")
+	}
+}
+
+func TestRenderStatus(t *testing.T) {
+	long := strings.Repeat("<&>`*_", 5000)
+	for _, state := range []string{alerts.StateAlarm, alerts.StateOK, alerts.StateInsufficientData, "WEIRD <!here>", ""} {
+		al := sampleAlarm(state)
+		r := renderStatus(al)
+		if err := validate(r.Blocks); err != nil {
+			t.Errorf("%q: %v", state, err)
+		}
+		got := string(encodeAlert(t, r))
+		if strings.Contains(got, "<!channel>") || strings.Contains(got, "<!here>") {
+			t.Errorf("%q: a mention reaches Slack unescaped:\n%s", state, got)
+		}
+		al.AlarmName, al.AWSAccountID, al.NewState = long, long, long
+		al.StateChangeTime = time.Time{}
+		if err := validate(renderStatus(al).Blocks); err != nil {
+			t.Errorf("long %q: %v", state, err)
+		}
+	}
+}
+
+// The status update keeps what the first message showed: chat.update replaces a whole message,
+// and the CloudTrail context of the first ALARM is what people need in the channel.
+func TestUpdateStatusKeepsContext(t *testing.T) {
+	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000100","text":"x"}`}
+	p, _ := newFakeChat(t, f)
+	first := alerts.Post{Kind: alerts.PostAlarm, Channel: "C0ALERTS", Alarm: sampleAlarm(alerts.StateAlarm), Context: sampleContext()}
+	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", first, sampleAlarm(alerts.StateOK)); err != nil {
+		t.Fatal(err)
+	}
+	blocks := f.forms[0].Get("blocks")
+	status := strings.Index(blocks, "is OK since")
+	context := strings.Index(blocks, "19 unauthorized calls")
+	if status < 0 || context < 0 || status > context {
+		t.Errorf("blocks %s: want the new status first, then the first message's CloudTrail context", blocks)
 	}
 }

@@ -109,9 +109,10 @@ func TestRequiredScopes(t *testing.T) {
 	if got := slices.Sorted(slices.Values(RequiredScopes)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Errorf("RequiredScopes %v, want %v from webAPICalls", got, want)
 	}
-	// Replies go through response_url: chat:write is for the alert relay's chat.postMessage only.
+	// Replies go through response_url: chat:write is for the alert relay's chat.postMessage and
+	// chat.update (an alarm thread's first message) only.
 	for _, c := range webAPICalls {
-		if c.Scope == "chat:write" && c.Method != "chat.postMessage" {
+		if c.Scope == "chat:write" && c.Method != "chat.postMessage" && c.Method != "chat.update" {
 			t.Errorf("%s needs chat:write: replies go through response_url", c.Method)
 		}
 	}

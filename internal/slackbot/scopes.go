@@ -4,8 +4,8 @@ package slackbot
 // these, and a test checks both against webAPICalls and the code.
 //   - commands: the slash command (a feature, no Web API call).
 //   - usergroups:read: usergroups.users.list, for auditors named by user group.
-//   - chat:write: chat.postMessage, for the alert relay (AlertPoster); the bot must be invited
-//     to each alert channel.
+//   - chat:write: chat.postMessage and chat.update (an alarm thread's first message), for the
+//     alert relay (AlertPoster); the bot must be invited to each alert channel.
 //
 // Replies to commands go through response_url, which needs no scope, and the app-level
 // token's connections:write is granted when the token is created, not in the manifest.
@@ -21,6 +21,7 @@ var webAPICalls = []struct {
 	Call, Method, Token, Scope string
 }{
 	{Call: "PostMessageContext", Method: "chat.postMessage", Token: "bot", Scope: "chat:write"},
+	{Call: "UpdateMessageContext", Method: "chat.update", Token: "bot", Scope: "chat:write"},
 	{Call: "GetUserGroupMembersContext", Method: "usergroups.users.list", Token: "bot", Scope: "usergroups:read"},
 	// Made by socketmode.Client.RunContext on our behalf.
 	{Call: "StartSocketModeContext", Method: "apps.connections.open", Token: "app", Scope: "connections:write"},

@@ -42,7 +42,7 @@ func TestMigrationsFromEmpty(t *testing.T) {
 	if n := migrationCount(t); rows != n || maxV != n {
 		t.Errorf("goose_db_version: %d rows up to version %d, want %d", rows, maxV, n)
 	}
-	if want := "goose_db_version outbox request_events requests"; tables != want {
+	if want := "goose_db_version outbox request_events requests threads"; tables != want {
 		t.Errorf("tables = %q, want %q", tables, want)
 	}
 

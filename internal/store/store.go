@@ -1,5 +1,5 @@
 // Package store keeps the bot's durable state behind one interface: remediation requests and
-// their history and the alert outbox now, dedup keys and summary history later.
+// their history, the alert outbox and alert threads now, dedup keys and summary history later.
 //
 // Two drivers are planned. SQLite (a single file, pure-Go driver, no cgo) is the default and needs
 // nothing else; PostgreSQL will let several replicas share the same state. Every state change that
@@ -134,10 +134,11 @@ type Requests interface {
 }
 
 // Store is everything the bot keeps. Later issues add dedup and summary history as further
-// embedded interfaces (and tables) next to Requests and Outbox.
+// embedded interfaces (and tables) next to Requests, Outbox and Threads.
 type Store interface {
 	Requests
 	Outbox
+	Threads
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database. The Store must not be used afterwards.
