@@ -40,6 +40,8 @@ func TestDemo(t *testing.T) {
 		`(?m)^PASS +dev +222222222222 +every step of the CIS chain passes`,
 		`(?m)^Control 4\.1: 2 accounts audited in .*: 2 pass, 0 fail, 0 error\.`,
 		`(?m)^  [0-9a-f]{12}  .*  applied +3 step\(s\)  by console, decided by console`,
+		`(?m)^# .*delivered to the relay as SNS would, without a signature`,
+		`(?m)^ALARM  unauthorized_api_calls_alarm\n  account 222222222222, us-east-1, .*\n(.*\n)?  1 unauthorized call in .*\n    arn:aws:iam::222222222222:user/mallory  1  s3:ListBuckets  AccessDenied  from 203\.0\.113\.7\n  Logs: https://us-east-1\.console\.aws\.amazon\.com/`,
 		`(?m)^# moto_server stopped\.`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {

@@ -6,19 +6,28 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/awsfixture"
+	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
+	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
@@ -114,7 +123,7 @@ func Run(ctx context.Context, opts Options) error {
 		say(w, "and a button's number to press it. An empty line, quit, exit or Ctrl-D ends the demo.")
 		err = console.New(bot, w, console.WithPrompt(Prompt)).Run(ctx, opts.In)
 	} else {
-		err = tour(ctx, w, console.New(bot, w, console.WithPrompt(Prompt)))
+		err = tour(ctx, w, console.New(bot, w, console.WithPrompt(Prompt)), accounts, st)
 	}
 	srv.Stop()
 	say(w, "moto_server stopped.")
@@ -126,7 +135,7 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 // tour is the scripted session: what a user would type, with a word on each step.
-func tour(ctx context.Context, w io.Writer, c *console.Console) error {
+func tour(ctx context.Context, w io.Writer, c *console.Console, accounts *app.Accounts, st store.Store) error {
 	steps := []struct{ about, line string }{
 		{"The commands, generated from the bot's command table:", "/cis help"},
 		{"The accounts the bot may audit:", "/cis accounts"},
@@ -175,8 +184,134 @@ func tour(ctx context.Context, w io.Writer, c *console.Console) error {
 	say(w, "Audit both again, and see the record the store keeps:")
 	c.Type(ctx, "/cis audit prod dev")
 	c.Type(ctx, "/cis history dev")
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return alarmTour(ctx, w, c, accounts, st)
+}
+
+// The dev account and the principal of the demo's unauthorized call.
+const (
+	devID     = "222222222222"
+	intruder  = "arn:aws:iam::" + devID + ":user/mallory"
+	alarmName = "unauthorized_api_calls_alarm"
+)
+
+// alarmTour shows an alarm's path: an AccessDenied event reaches dev's CloudTrail log group,
+// the alarm's notification reaches the relay, and the relay posts it with the CloudTrail
+// events behind it, read from the log group in the alarm's window.
+func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *app.Accounts, st store.Store) error {
+	s, ok := accounts.SessionFor(ctx, devID)
+	if !ok {
+		return fmt.Errorf("demo: no session for dev (%s)", devID)
+	}
+	logs := s.Logs(Region)
+	// The alarm is on the metric of the filter the fix created, which now passes the audit.
+	metric := ""
+	out, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(logGroup)})
+	if err != nil {
+		return fmt.Errorf("demo: read dev's metric filters: %w", err)
+	}
+	for _, f := range out.MetricFilters {
+		if strings.HasSuffix(aws.ToString(f.FilterName), cis.NameSuffix) && len(f.MetricTransformations) > 0 {
+			metric = aws.ToString(f.MetricTransformations[0].MetricName)
+		}
+	}
+	if metric == "" {
+		return fmt.Errorf("demo: the fix of dev created no metric filter on %s", logGroup)
+	}
+
+	now := time.Now().UTC()
+	say(w, "Now an alarm. Someone without the permission lists dev's S3 buckets: CloudTrail delivers the")
+	say(w, "AccessDenied event to dev's log group %s (written here with logs:PutLogEvents):", logGroup)
+	record, err := json.Marshal(map[string]any{
+		"eventVersion": "1.09",
+		"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDADEMOMALLORY", "arn": intruder,
+			"accountId": devID, "userName": "mallory"},
+		"eventTime": now.Format(time.RFC3339), "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+		"awsRegion": Region, "sourceIPAddress": "203.0.113.7", "userAgent": "aws-cli/2.15.0",
+		"errorCode": "AccessDenied", "errorMessage": "Access Denied",
+		"eventID": "6b3c1f6e-demo-4c1a-9f3e-000000000001", "eventType": "AwsApiCall",
+		"recipientAccountId": devID,
+	})
+	if err != nil {
+		return err
+	}
+	stream := devID + "_CloudTrail_" + Region
+	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(logGroup), LogStreamName: aws.String(stream)}); err != nil {
+		return fmt.Errorf("demo: create a log stream in dev's %s: %w", logGroup, err)
+	}
+	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(logGroup), LogStreamName: aws.String(stream),
+		LogEvents: []cwltypes.InputLogEvent{{Message: aws.String(string(record)), Timestamp: aws.Int64(now.UnixMilli())}}}); err != nil {
+		return fmt.Errorf("demo: write the event to dev's %s: %w", logGroup, err)
+	}
+	say(w, "  %s  s3:ListBuckets  AccessDenied  from 203.0.113.7", intruder)
+
+	changed := now.Add(time.Second)
+	topic := "arn:aws:sns:" + Region + ":" + devID + ":cis-alarms"
+	message, err := json.Marshal(map[string]any{
+		"AlarmName": alarmName, "AlarmDescription": "CIS 4.1 - unauthorized API calls", "AWSAccountId": devID,
+		"NewStateValue": "ALARM", "OldStateValue": "OK",
+		"NewStateReason":  "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0).",
+		"StateChangeTime": changed.Format("2006-01-02T15:04:05.000-0700"),
+		"Region":          "US East (N. Virginia)",
+		"AlarmArn":        "arn:aws:cloudwatch:" + Region + ":" + devID + ":alarm:" + alarmName,
+		"OKActions":       []string{}, "AlarmActions": []string{topic}, "InsufficientDataActions": []string{},
+		"Trigger": map[string]any{"MetricName": metric, "Namespace": "CISBenchmark", "StatisticType": "Statistic",
+			"Statistic": "SUM", "Unit": nil, "Dimensions": []any{}, "Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1.0, "TreatMissingData": "notBreaching"},
+	})
+	if err != nil {
+		return err
+	}
+	id := "demo-" + strconv.FormatInt(changed.UnixNano(), 16)
+	envelope, err := json.Marshal(map[string]any{
+		"Type": "Notification", "MessageId": id, "TopicArn": topic,
+		"Subject": "ALARM: \"" + alarmName + "\" in US East (N. Virginia)", "Message": string(message),
+		"Timestamp": changed.Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "1",
+		// Present as SNS sends them, but nothing here signed it.
+		"Signature":      "DEMO-NOT-SIGNED",
+		"SigningCertURL": "https://sns." + Region + ".amazonaws.com/SimpleNotificationService-00000000000000000000000000000000.pem",
+		"UnsubscribeURL": "https://sns." + Region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + topic + ":00000000-0000-0000-0000-000000000000",
+	})
+	if err != nil {
+		return err
+	}
+	say(w, "dev's alarm on CISBenchmark/%s goes to ALARM and SNS notifies the bot.", metric)
+	say(w, "The notification is delivered to the relay as SNS would, without a signature: the demo has no")
+	say(w, "AWS-signed message, so this one is not signature-checked (the webhook checks every real one).")
+	say(w, "The relay reads the CloudTrail events behind the alarm from dev's log group, in the alarm's")
+	say(w, "window, and posts the alert, here in place of Slack:")
+	if _, err := st.Enqueue(ctx, store.OutboxItem{ID: id, TopicARN: topic, Kind: store.OutboxNotification, Body: envelope, CreatedAt: changed}); err != nil {
+		return fmt.Errorf("demo: store the notification: %w", err)
+	}
+	poster := &countingPoster{Poster: c.Alerts()}
+	relay := &alerts.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
+		Channel: func(string, *alerts.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
+		Now: func() time.Time { return changed }}
+	n, err := relay.RunOnce(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: relay the alarm: %w", err)
+	}
+	if n != 1 || poster.n != 1 {
+		return fmt.Errorf("demo: the relay settled %d notification(s) and posted %d, want 1", n, poster.n)
+	}
 	return ctx.Err()
 }
+
+// countingPoster counts the posts it passes on (the relay also settles what it drops).
+type countingPoster struct {
+	alerts.Poster
+	n int
+}
+
+func (p *countingPoster) Post(ctx context.Context, post alerts.Post) (string, error) {
+	p.n++
+	return p.Poster.Post(ctx, post)
+}
+
+// logGroup is where the demo accounts' trails deliver.
+const logGroup = "cloudtrail-logs"
 
 // say prints a line of narration, marked so that it is not taken for the bot's output.
 func say(w io.Writer, format string, args ...any) {
