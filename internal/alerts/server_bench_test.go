@@ -3,19 +3,10 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,34 +23,17 @@ import (
 // to the real handler, which verifies them (certificate cached) and stores each in a real SQLite
 // outbox before answering. It reports verified notifications/s and the p99 latency.
 func BenchmarkEndpoint(b *testing.B) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sns.amazonaws.com"},
-		NotBefore: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	signer := newTestSigner(b)
+	certPEM := signer.certPEM
 	const topic = "arn:aws:sns:eu-west-1:123456789012:cis-alarms"
 	sent := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	sign := func(i int) []byte {
 		m := &Message{Type: "Notification", MessageId: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), TopicArn: topic,
 			Message: `{"AlarmName":"unauthorized_api_calls_alarm","NewStateValue":"ALARM"}`, Timestamp: sent.Format("2006-01-02T15:04:05.000Z"),
 			SignatureVersion: "2", SigningCertURL: "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"}
-		sts, err := StringToSign(m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		digest := sha256.Sum256([]byte(sts))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-		if err != nil {
-			b.Fatal(err)
-		}
+		signer.sign(b, m)
 		body, _ := json.Marshal(map[string]string{"Type": m.Type, "MessageId": m.MessageId, "TopicArn": m.TopicArn, "Message": m.Message,
-			"Timestamp": m.Timestamp, "SignatureVersion": m.SignatureVersion, "Signature": base64.StdEncoding.EncodeToString(sig), "SigningCertURL": m.SigningCertURL})
+			"Timestamp": m.Timestamp, "SignatureVersion": m.SignatureVersion, "Signature": m.Signature, "SigningCertURL": m.SigningCertURL})
 		return body
 	}
 	bodies := make([][]byte, b.N)

@@ -3,19 +3,10 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -298,21 +289,8 @@ func TestHandlerMaxBody(t *testing.T) {
 // certificate (no real signed confirmations are public).
 func signedConfirmation(t *testing.T, typ string) ([]byte, *Verifier) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "sns.amazonaws.com"},
-		NotBefore:    time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	signer := newTestSigner(t)
+	certPEM := signer.certPEM
 	const topic = "arn:aws:sns:eu-west-1:123456789012:cis-alarms"
 	m := &Message{
 		Type:             typ,
@@ -325,16 +303,7 @@ func signedConfirmation(t *testing.T, typ string) ([]byte, *Verifier) {
 		SignatureVersion: "2",
 		SigningCertURL:   "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
 	}
-	sts, err := StringToSign(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest := sha256.Sum256([]byte(sts))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Signature = base64.StdEncoding.EncodeToString(sig)
+	signer.sign(t, m)
 	body, err := json.Marshal(map[string]string{
 		"Type": m.Type, "MessageId": m.MessageId, "Token": m.Token, "TopicArn": m.TopicArn,
 		"Message": m.Message, "SubscribeURL": m.SubscribeURL, "Timestamp": m.Timestamp,

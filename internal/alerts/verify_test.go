@@ -2,17 +2,8 @@ package alerts
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -338,21 +329,8 @@ func TestVerifyCertRegionMustMatchTopic(t *testing.T) {
 // messages with a test key (no real ones are public) to check the type-specific
 // string to sign end to end, with both signature versions.
 func TestVerifyConfirmationTypes(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "sns.amazonaws.com"},
-		NotBefore:    time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	signer := newTestSigner(t)
+	certPEM := signer.certPEM
 	for _, typ := range []string{TypeSubscriptionConfirmation, TypeUnsubscribeConfirmation} {
 		for _, ver := range []string{"1", "2"} {
 			m := &Message{
@@ -366,23 +344,7 @@ func TestVerifyConfirmationTypes(t *testing.T) {
 				SignatureVersion: ver,
 				SigningCertURL:   "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
 			}
-			sts, err := StringToSign(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hash, digest := crypto.SHA256, sha256.Sum256([]byte(sts))
-			d := digest[:]
-			if ver == "1" {
-				hash = crypto.SHA1
-				h := crypto.SHA1.New()
-				h.Write([]byte(sts))
-				d = h.Sum(nil)
-			}
-			sig, err := rsa.SignPKCS1v15(rand.Reader, key, hash, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.Signature = base64.StdEncoding.EncodeToString(sig)
+			signer.sign(t, m)
 			ts, _ := m.Time()
 			v := &Verifier{
 				Topics: []string{"arn:aws:sns:eu-west-1:123456789012:cis-alarms"},
