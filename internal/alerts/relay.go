@@ -96,7 +96,8 @@ type Relay struct {
 	// exponential from 2s to 5m with jitter.
 	Backoff func(attempt int) time.Duration
 	// PerChannel is the least spacing between posts to one channel (default
-	// DefaultPerChannel). It is measured with the real clock, not Now.
+	// DefaultPerChannel; negative: no pacing, Slack's Retry-After alone). It is measured with
+	// the real clock, not Now.
 	PerChannel time.Duration
 	Now        func() time.Time // the clock for claims and schedules; default time.Now
 	Logger     *slog.Logger
@@ -166,7 +167,9 @@ func orDuration(d, def time.Duration) time.Duration {
 
 func (r *Relay) lease() time.Duration      { return orDuration(r.Lease, DefaultRelayLease) }
 func (r *Relay) poll() time.Duration       { return orDuration(r.Poll, DefaultRelayPoll) }
-func (r *Relay) perChannel() time.Duration { return orDuration(r.PerChannel, DefaultPerChannel) }
+func (r *Relay) perChannel() time.Duration {
+	return max(orDuration(r.PerChannel, DefaultPerChannel), 0)
+}
 
 func (r *Relay) batch() int {
 	if r.Batch > 0 {

@@ -110,7 +110,8 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 					}
 					return accounts.AlertChannel(runCtx, account)
 				},
-				Owner:    fmt.Sprintf("%s-%d", host, os.Getpid()),
+				Owner:      fmt.Sprintf("%s-%d", host, os.Getpid()),
+				PerChannel: cmp.Or(cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
 				Logger:   logger,
 				Metrics:  metrics,
 				Counters: alerts.NewRelayMetrics(reg),

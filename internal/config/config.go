@@ -62,6 +62,22 @@ type Alerts struct {
 	// MaxMessageAge rejects older messages as replays (a Go duration; empty means 1h, 0 turns
 	// the check off).
 	MaxMessageAge string `yaml:"max_message_age"`
+	// ChannelInterval is the least spacing between two posts to one channel (a Go duration;
+	// empty means 1s, Slack's rate for chat.postMessage per channel; 0 relies on Slack's 429
+	// Retry-After alone, for Slack-compatible endpoints with other limits).
+	ChannelInterval string `yaml:"channel_interval"`
+}
+
+// PostInterval is ChannelInterval parsed: 1s when empty.
+func (a Alerts) PostInterval() time.Duration {
+	if a.ChannelInterval == "" {
+		return time.Second
+	}
+	d, err := time.ParseDuration(a.ChannelInterval)
+	if err != nil || d < 0 {
+		return time.Second
+	}
+	return d
 }
 
 // MessageAge is MaxMessageAge parsed: 1h when empty, 0 when the check is off.

@@ -127,6 +127,7 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.path", 5, []string{`"sns" is not a URL path`}},
 		{"alerts.topics[0]", 8, []string{`"cis-alarms" is not an SNS topic ARN`}},
 		{"alerts.max_message_age", 9, []string{`"an hour" is not a duration`}},
+		{"alerts.channel_interval", 10, []string{`"-1s" is not a duration`}},
 	},
 	// slack.
 	"slack_channel_name.yml": {{"slack.allowed_channels[1]", 6, []string{`"#security" is not a Slack channel id`, "Channel ID"}}},

@@ -17,7 +17,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors"},
 		reflect.TypeFor[Remediation]():  {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():        {"driver", "path"},
-		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age"},
+		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {
 			t.Errorf("keys of %v = %v, want %v", typ, got, want)

@@ -358,4 +358,9 @@ func (v *validator) alerts(a *Alerts) {
 			v.add(f, v.show(f, a.MaxMessageAge)+" is not a duration", "write a duration such as 1h or 15m, or 0 to turn the replay check off")
 		}
 	}
+	if f := "alerts.channel_interval"; a.ChannelInterval != "" && !v.m.skipped(f) {
+		if d, err := time.ParseDuration(a.ChannelInterval); err != nil || d < 0 {
+			v.add(f, v.show(f, a.ChannelInterval)+" is not a duration", "write a duration such as 1s (Slack's rate per channel) or 200ms")
+		}
+	}
 }
