@@ -26,6 +26,10 @@ type OutboxItem struct {
 	CreatedAt time.Time
 	LastError string // the reason given to the last Retry
 	Delivered bool
+	// PostingAt is when a relay last marked the item as being sent without learning whether it
+	// went out (zero: never, or the last attempt is known to have failed). A relay that claims
+	// an item with PostingAt set looks the message up before posting it again.
+	PostingAt time.Time
 }
 
 // Outbox is the durable queue between the SNS webhook and the delivery worker. The webhook
@@ -52,6 +56,16 @@ type Outbox interface {
 	// Retry releases an item claimed by owner for a later attempt: Attempts+1, NextAt = next,
 	// LastError = reason. ok is false, and an unknown id an error, as for Delivered.
 	Retry(ctx context.Context, id, owner string, next time.Time, reason string) (ok bool, err error)
+	// Posting records, for an item claimed by owner, that it is being sent at at (a zero at
+	// clears the mark after a send known to have failed). It keeps the claim. ok is false, and
+	// an unknown id an error, as for Delivered.
+	Posting(ctx context.Context, id, owner string, at time.Time) (ok bool, err error)
+	// ReleaseClaims frees every undelivered item claimed by owner, whatever its lease, and says
+	// how many. A relay calls it as it starts: an owner name that is stable across restarts
+	// (the host name) holds no live claim in a process that has just started, so what it held
+	// before a crash is due again at once instead of when the lease expires. Two processes
+	// running at once must therefore never share an owner name.
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	// Pending counts undelivered items, claimed or not (the outbox depth metric).
 	Pending(ctx context.Context) (int, error)
 }

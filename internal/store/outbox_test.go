@@ -386,3 +386,89 @@ func TestOutboxClaimRace(t *testing.T) {
 	mustPending(t, s1, 0)
 	mustPending(t, s2, 0)
 }
+
+// TestOutboxPosting: the "being sent" mark survives a release for retry and a lost claim, so
+// whoever claims the item next knows a post may have gone out; clearing it needs the claim.
+func TestOutboxPosting(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	mustEnqueue(t, s, newItem("m1", base))
+	if ok, err := s.Posting(ctx, "m1", "w1", base); err != nil || ok {
+		t.Errorf("Posting before a claim = %v, %v; want false, nil", ok, err)
+	}
+	got := mustClaim(t, s, "w1", base, time.Minute, 1)
+	if len(got) != 1 || !got[0].PostingAt.IsZero() {
+		t.Fatalf("first claim = %+v; want m1 never sent", got)
+	}
+	sent := base.Add(time.Second)
+	if ok, err := s.Posting(ctx, "m1", "w2", sent); err != nil || ok {
+		t.Errorf("Posting by the wrong owner = %v, %v; want false, nil", ok, err)
+	}
+	if ok, err := s.Posting(ctx, "m1", "w1", sent); err != nil || !ok {
+		t.Fatalf("Posting = %v, %v; want true, nil", ok, err)
+	}
+	// w1 dies holding the claim; w2 takes the item after the lease and sees the mark.
+	got = mustClaim(t, s, "w2", base.Add(time.Minute), time.Minute, 1)
+	if len(got) != 1 || !got[0].PostingAt.Equal(ms(sent)) {
+		t.Fatalf("claim after the lease = %+v; want PostingAt %v", got, ms(sent))
+	}
+	// A retry keeps it: the outcome of that send is still unknown.
+	next := base.Add(2 * time.Minute)
+	if ok, err := s.Retry(ctx, "m1", "w2", next, "timeout"); err != nil || !ok {
+		t.Fatalf("Retry = %v, %v", ok, err)
+	}
+	got = mustClaim(t, s, "w3", next, time.Minute, 1)
+	if len(got) != 1 || !got[0].PostingAt.Equal(ms(sent)) {
+		t.Fatalf("claim after a retry = %+v; want PostingAt %v", got, ms(sent))
+	}
+	// A send known to have failed clears it.
+	if ok, err := s.Posting(ctx, "m1", "w3", time.Time{}); err != nil || !ok {
+		t.Fatalf("Posting(zero) = %v, %v", ok, err)
+	}
+	if ok, err := s.Retry(ctx, "m1", "w3", next, "slack: 429"); err != nil || !ok {
+		t.Fatalf("Retry = %v, %v", ok, err)
+	}
+	if got = mustClaim(t, s, "w1", next, time.Minute, 1); len(got) != 1 || !got[0].PostingAt.IsZero() {
+		t.Fatalf("claim after clearing = %+v; want PostingAt zero", got)
+	}
+	if ok, err := s.Posting(ctx, "nope", "w1", sent); ok || !errors.Is(err, ErrNotFound) {
+		t.Errorf("Posting(unknown) = %v, %v; want false, ErrNotFound", ok, err)
+	}
+}
+
+// TestOutboxReleaseClaims: a restarted relay takes back what it held before the crash at once,
+// and only that: other owners' live claims and delivered items stay as they are.
+func TestOutboxReleaseClaims(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	for i := range 4 {
+		mustEnqueue(t, s, newItem(fmt.Sprint("m", i), base.Add(time.Duration(i)*time.Millisecond)))
+	}
+	lease, at := time.Hour, base.Add(time.Second)
+	mustClaim(t, s, "host-a", at, lease, 2) // m0 m1
+	mustClaim(t, s, "host-b", at, lease, 1) // m2
+	mustClaim(t, s, "host-a", at, lease, 1) // m3
+	if ok, err := s.Delivered(ctx, "m3", "host-a", at); err != nil || !ok {
+		t.Fatalf("Delivered = %v, %v", ok, err)
+	}
+	cases := []struct {
+		owner string
+		want  int
+	}{
+		{"host-a", 2},
+		{"host-a", 0}, // nothing left to release
+		{"host-c", 0},
+	}
+	for _, c := range cases {
+		if n, err := s.ReleaseClaims(ctx, c.owner); err != nil || n != c.want {
+			t.Errorf("ReleaseClaims(%q) = %d, %v; want %d", c.owner, n, err, c.want)
+		}
+	}
+	// Well inside the old lease, host-a's items are due again; host-b's is not.
+	if got := ids(mustClaim(t, s, "host-a", at.Add(time.Second), lease, 10)); fmt.Sprint(got) != "[m0 m1]" {
+		t.Errorf("claim after release = %v, want [m0 m1]", got)
+	}
+	if _, err := s.ReleaseClaims(ctx, ""); err == nil {
+		t.Error("ReleaseClaims(\"\") succeeded")
+	}
+}

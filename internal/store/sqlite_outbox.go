@@ -13,7 +13,7 @@ import (
 
 var _ Outbox = (*SQLite)(nil)
 
-const outboxColumns = `id, topic_arn, kind, body, attempts, next_at, created_at, last_error, delivered`
+const outboxColumns = `id, topic_arn, kind, body, attempts, next_at, created_at, last_error, delivered, posting_at`
 
 // Enqueue stores a message unless its ID is already stored.
 func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) (added bool, err error) {
@@ -99,11 +99,14 @@ func (s *SQLite) Claim(ctx context.Context, owner string, at time.Time, lease ti
 }
 
 func scanOutboxItem(sc scanner, rowid *int64, it *OutboxItem) error {
-	var next, created int64
-	if err := sc.Scan(rowid, &it.ID, &it.TopicARN, &it.Kind, &it.Body, &it.Attempts, &next, &created, &it.LastError, &it.Delivered); err != nil {
+	var next, created, posting int64
+	if err := sc.Scan(rowid, &it.ID, &it.TopicARN, &it.Kind, &it.Body, &it.Attempts, &next, &created, &it.LastError, &it.Delivered, &posting); err != nil {
 		return err
 	}
 	it.NextAt, it.CreatedAt = fromMillis(next), fromMillis(created)
+	if posting != 0 {
+		it.PostingAt = fromMillis(posting)
+	}
 	if it.Body == nil {
 		it.Body = []byte{}
 	}
@@ -136,6 +139,41 @@ func (s *SQLite) Retry(ctx context.Context, id, owner string, next time.Time, re
 		return false, fmt.Errorf("retry outbox item %q: %w", id, err)
 	}
 	return ok, nil
+}
+
+// Posting marks an item claimed by owner as being sent at at (zero at: not being sent).
+func (s *SQLite) Posting(ctx context.Context, id, owner string, at time.Time) (bool, error) {
+	var when int64
+	if !at.IsZero() {
+		when = millis(at)
+	}
+	ok, err := s.release(ctx, id, owner, `UPDATE outbox SET posting_at = ?
+		WHERE id = ? AND claim_owner = ? AND delivered = 0`, when, id, owner)
+	if err != nil {
+		return false, fmt.Errorf("mark outbox item %q as being sent: %w", id, err)
+	}
+	return ok, nil
+}
+
+// ReleaseClaims frees the undelivered items claimed by owner.
+func (s *SQLite) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("release outbox claims: empty owner")
+	}
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET claim_owner = '', claim_until = 0
+			WHERE claim_owner = ? AND delivered = 0`, owner)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release the outbox claims of %q: %w", owner, err)
+	}
+	return int(n), nil
 }
 
 // release runs update, a conditional UPDATE of one item held by owner, in a write transaction:
