@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -50,6 +51,33 @@ type StatusUpdater interface {
 	UpdateStatus(ctx context.Context, channel, ts string, first Post, now *Alarm) error
 }
 
+// Finder is an optional interface of a Poster that makes delivery exactly-once: it finds a
+// post already made for p.MessageID in p.Channel (in the thread p.ThreadTS when set) no
+// earlier than since. The relay asks it before posting an item whose previous attempt may have
+// gone out (a crash, a timeout or a server error after the request was sent).
+type Finder interface {
+	Find(ctx context.Context, p Post, since time.Time) (ts string, found bool, err error)
+}
+
+// ErrNotPosted marks a failed post that the transport knows did not go out (Slack answered with
+// an error, or asked to retry later): the next attempt needs no lookup. Wrap it with NotPosted.
+var ErrNotPosted = errors.New("not posted")
+
+// NotPosted marks err as a post known not to have gone out; errors.Is(err, ErrNotPosted) holds
+// for the result, and its text is err's. nil stays nil.
+func NotPosted(err error) error {
+	if err == nil {
+		return nil
+	}
+	return notPosted{err}
+}
+
+type notPosted struct{ err error }
+
+func (e notPosted) Error() string        { return e.err.Error() }
+func (e notPosted) Unwrap() error        { return e.err }
+func (e notPosted) Is(target error) bool { return target == ErrNotPosted }
+
 // RetryAfterError is a delivery the transport asks to retry no earlier than After (Slack's
 // HTTP 429 Retry-After).
 type RetryAfterError struct {
@@ -62,3 +90,6 @@ func (e *RetryAfterError) Error() string {
 }
 
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Is makes a rate-limited post one that did not go out.
+func (e *RetryAfterError) Is(target error) bool { return target == ErrNotPosted }

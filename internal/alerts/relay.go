@@ -20,6 +20,8 @@ type Outbox interface {
 	Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]store.OutboxItem, error)
 	Delivered(ctx context.Context, id, owner string, at time.Time) (bool, error)
 	Retry(ctx context.Context, id, owner string, next time.Time, reason string) (bool, error)
+	Posting(ctx context.Context, id, owner string, at time.Time) (bool, error)
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	Pending(ctx context.Context) (int, error)
 }
 
@@ -60,16 +62,22 @@ const (
 	relayGiveUpInterval = time.Hour
 	backoffMin          = 2 * time.Second
 	backoffMax          = 5 * time.Minute
+	// findSkew widens the lookup of an earlier attempt's post, for clock skew between this host
+	// and the transport's message timestamps.
+	findSkew = 5 * time.Minute
 )
 
 // Relay delivers the outbox to the channels: it claims due items, turns each into a Post and
 // hands it to the Poster, then marks it delivered or schedules a retry.
 //
 // Delivery semantics: the store deduplicates by MessageId and a claim gives one owner the item
-// for a lease, so each message is delivered by one relay at a time. The relay posts before it
-// marks the item Delivered; a crash (or an expired lease) between the two makes the item due
-// again, and it is posted once more. Towards Slack that is at-least-once; per successful
-// Delivered it is at-most-once.
+// for a lease, so each message is delivered by one relay at a time. Before each post the relay
+// marks the item as being sent (Outbox.Posting); a post known to have failed clears the mark.
+// An item claimed with the mark set (its last attempt crashed, timed out or met a server error
+// after sending) is first looked up with the Poster's Finder, and a post found there is not
+// made again. So a crash between the post and marking it delivered posts nothing twice. A
+// Poster without a Finder, or a lookup that fails for another reason than a rate limit, falls
+// back to posting again: a message may then appear twice, but is never lost.
 type Relay struct {
 	Outbox Outbox
 	Poster Poster
@@ -209,6 +217,13 @@ func (r *Relay) Run(ctx context.Context) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	// A process that just started holds no claim: whatever is claimed under its owner name was
+	// held by its previous life, and is due again now rather than when the lease expires.
+	if n, err := r.Outbox.ReleaseClaims(ctx, r.Owner); err != nil {
+		r.logger().Error("could not take back the outbox items held before a restart; they are delivered when their lease expires", "owner", r.Owner, "error", err)
+	} else if n > 0 {
+		r.logger().Info("took back outbox items held before a restart", "owner", r.Owner, "items", n)
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -340,20 +355,72 @@ func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) 
 			p.first = firstPost
 		}
 	}
+	if !it.PostingAt.IsZero() {
+		ts, found, err := r.find(ctx, p, it.PostingAt, log)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, nil
+			}
+			return false, r.retry(ctx, it, p.Channel, err, log)
+		}
+		if found {
+			log.Info("an earlier attempt had posted it; not posting it again", "channel", p.Channel, "ts", ts)
+			return r.posted(ctx, it, key, p, ts, log)
+		}
+	}
 	if err := r.pace(ctx, p.Channel); err != nil {
 		return false, nil // ctx ended; the lease brings the item back
+	}
+	if ok, err := r.Outbox.Posting(ctx, it.ID, r.Owner, r.now()); err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, r.retry(ctx, it, p.Channel, fmt.Errorf("record the attempt: %w", err), log)
+	} else if !ok {
+		log.Warn("outbox claim lost before posting; leaving the item to its new owner")
+		return false, nil
 	}
 	ts, err := r.Poster.Post(ctx, p)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, nil
+			return false, nil // the outcome is unknown: the mark stays, the next attempt looks first
+		}
+		if errors.Is(err, ErrNotPosted) {
+			if _, cerr := r.Outbox.Posting(ctx, it.ID, r.Owner, time.Time{}); cerr != nil {
+				log.Warn("could not clear the attempt mark; the next attempt looks the message up first", "error", cerr)
+			}
 		}
 		return false, r.retry(ctx, it, p.Channel, err, log)
 	}
+	return r.posted(ctx, it, key, p, ts, log)
+}
+
+// posted finishes an item whose post is in the channel as ts: threads it, marks it delivered.
+func (r *Relay) posted(ctx context.Context, it store.OutboxItem, key string, p Post, ts string, log *slog.Logger) (bool, error) {
 	if key != "" {
 		r.thread(ctx, key, p, ts, log)
 	}
 	return r.settle(ctx, it, log)
+}
+
+// find looks for the post an earlier attempt at sent may have made. A rate limit is returned
+// (the item is retried later); any other failure to look is logged and reported as not found,
+// so the item is posted again rather than held back: a message may appear twice, never lost.
+func (r *Relay) find(ctx context.Context, p Post, sent time.Time, log *slog.Logger) (ts string, found bool, err error) {
+	f, ok := r.Poster.(Finder)
+	if !ok {
+		return "", false, nil
+	}
+	ts, found, err = f.Find(ctx, p, sent.Add(-findSkew))
+	if err == nil || ctx.Err() != nil {
+		return ts, found, err
+	}
+	if _, limited := errors.AsType[*RetryAfterError](err); limited {
+		return "", false, fmt.Errorf("look up whether an earlier attempt posted it: %w", err)
+	}
+	log.Warn("could not look up whether an earlier attempt posted this message; posting it again, so it may appear twice",
+		"channel", p.Channel, "error", err)
+	return "", false, nil
 }
 
 // thread records an alarm's thread after p was posted (ts is the posted message): a first

@@ -110,7 +110,9 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 					}
 					return accounts.AlertChannel(runCtx, account)
 				},
-				Owner:      fmt.Sprintf("%s-%d", host, os.Getpid()),
+				// The host name, stable across restarts: a restarted bot takes back at once
+				// what it held when it stopped (replicas need distinct host names).
+				Owner:      cmp.Or(host, "cisbot"),
 				PerChannel: cmp.Or(cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
 				Logger:   logger,
 				Metrics:  metrics,
