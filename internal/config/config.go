@@ -42,6 +42,8 @@ type Config struct {
 	Store Store `yaml:"store"`
 	// Alerts is the HTTPS endpoint subscribed to the alarms' SNS topics.
 	Alerts Alerts `yaml:"alerts"`
+	// Summaries are the scheduled compliance summaries, each posted to its channel.
+	Summaries []Summary `yaml:"summaries"`
 }
 
 // Alerts configures the SNS endpoint that relays alarms into Slack.

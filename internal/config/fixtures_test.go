@@ -84,6 +84,15 @@ var validFixtures = map[string]*Config{
 		AWS:      AWS{CloudWatchProtocol: "auto"},
 		Accounts: []Account{{Name: "prod"}},
 	},
+	"summaries.yml": {
+		AWS:      AWS{CloudWatchProtocol: "auto"},
+		Accounts: []Account{{Name: "prod"}, {Name: "dev"}},
+		Summaries: []Summary{
+			{Cron: "CRON_TZ=Europe/Berlin 0 9 * * MON-FRI", Channel: "C0123ABCDE", Accounts: []string{"all"}},
+			{Cron: "TZ=America/New_York 30 8 1 * *", Channel: "C0123ABCDE", Accounts: []string{"prod", "dev"}},
+			{Cron: "@every 6h", Channel: "G0123ABCDE"},
+		},
+	},
 	"flow_style.yml": {
 		AWS:      AWS{Region: "cn-north-1", CloudWatchProtocol: "auto"},
 		Accounts: []Account{{Name: "prod", Channel: "C0123ABCDE"}, {Name: "dev"}},
@@ -128,6 +137,18 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.topics[0]", 8, []string{`"cis-alarms" is not an SNS topic ARN`}},
 		{"alerts.max_message_age", 9, []string{`"an hour" is not a duration`}},
 		{"alerts.channel_interval", 10, []string{`"-1s" is not a duration`}},
+	},
+	"summaries.yml": {
+		{"summaries[0].cron", 4, []string{`"0 9 * *" is not a cron schedule: expected exactly 5 fields, found 4`, "minute hour day-of-month month day-of-week"}},
+		{"summaries[0].channel", 5, []string{`"#security" is not a Slack channel id`, "Channel ID"}},
+		{"summaries[0].accounts[0]", 6, []string{`"prd" is not a configured account; did you mean "prod"?`, "configured: prod"}},
+		{"summaries[1].cron", 7, []string{"unknown time zone Europe/Berln", "IANA time zone name"}},
+		{"summaries[2].cron", 9, []string{"the time zone is not followed by a schedule"}},
+		{"summaries[2].channel", 9, []string{"every summary needs a channel"}},
+		{"summaries[2].accounts[1]", 10, []string{`"staging" is not a configured account`}},
+		{"summaries[3].cron", 11, []string{`"0 0 30 2 *" is not a cron schedule: the schedule never fires`}},
+		{"summaries[4].cron", 13, []string{"every summary needs a cron schedule", "@daily"}},
+		{"summaries[6]", 17, []string{"the same summary as summaries[5]"}},
 	},
 	// slack.
 	"slack_channel_name.yml": {{"slack.allowed_channels[1]", 6, []string{`"#security" is not a Slack channel id`, "Channel ID"}}},

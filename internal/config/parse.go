@@ -263,6 +263,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Remediation]():  "remediation",
 	reflect.TypeFor[Store]():        "store",
 	reflect.TypeFor[Alerts]():       "alerts",
+	reflect.TypeFor[Summary]():      "a summary",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

@@ -62,6 +62,7 @@ func validate(c *Config, m *meta) Errors {
 	v.remediation(&c.Remediation)
 	v.store(&c.Store)
 	v.alerts(&c.Alerts)
+	v.summaries(c)
 	if len(c.Accounts) == 0 && c.Organization == nil && !m.skipped("accounts") && !m.skipped("organization") &&
 		!m.suggested["accounts"] && !m.suggested["organization"] {
 		v.add("accounts", "at least one account is required, or an organization section",
