@@ -1,5 +1,6 @@
 // Package store keeps the bot's durable state behind one interface: remediation requests and
-// their history, the alert outbox and alert threads now, dedup keys and summary history later.
+// their history, the alert outbox and alert threads, audit history and the claims of scheduled
+// summaries now, dedup keys later.
 //
 // Two drivers are planned. SQLite (a single file, pure-Go driver, no cgo) is the default and needs
 // nothing else; PostgreSQL will let several replicas share the same state. Every state change that
@@ -133,12 +134,14 @@ type Requests interface {
 	SetMessageRef(ctx context.Context, id, ref string) error
 }
 
-// Store is everything the bot keeps. Later issues add dedup and summary history as further
-// embedded interfaces (and tables) next to Requests, Outbox and Threads.
+// Store is everything the bot keeps. Later issues add dedup as a further embedded interface
+// (and tables) next to these.
 type Store interface {
 	Requests
 	Outbox
 	Threads
+	AuditHistory
+	SummaryTicks
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database. The Store must not be used afterwards.
