@@ -28,6 +28,17 @@ type AlertPoster struct {
 var (
 	_ alerts.Poster        = (*AlertPoster)(nil)
 	_ alerts.StatusUpdater = (*AlertPoster)(nil)
+	_ alerts.Finder        = (*AlertPoster)(nil)
+)
+
+// Every alert carries its SNS MessageId as message metadata, so that Find can tell whether an
+// attempt whose answer was lost did post it.
+const (
+	metadataEventType  = "cisbot_sns_message"
+	metadataMessageID  = "message_id"
+	findPageSize       = 200
+	findMaxPages       = 10 // 2,000 messages since the earlier attempt; beyond that, post again
+	historyScopes = "channels:history and groups:history"
 )
 
 // defaultRetryAfter is the wait asked for when Slack answers 429 without a usable Retry-After.
@@ -65,6 +76,12 @@ func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) (ts string, err e
 		slack.MsgOptionText(r.Text, false),
 		slack.MsgOptionBlocks(r.Blocks...),
 	}
+	if a.MessageID != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    metadataEventType,
+			EventPayload: map[string]any{metadataMessageID: a.MessageID},
+		}))
+	}
 	if a.ThreadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(a.ThreadTS))
 	}
@@ -74,6 +91,63 @@ func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) (ts string, err e
 	}
 	p.log.Debug("alert posted", "channel", a.Channel, "kind", a.Kind, "sns_message_id", a.MessageID, "ts", ts, "thread_ts", a.ThreadTS)
 	return ts, nil
+}
+
+// Find looks for the alert of SNS message a.MessageID among the messages of a.Channel (of the
+// thread a.ThreadTS when set) posted since since, by the metadata Post attaches. It implements
+// alerts.Finder. Reading history needs the channels:history and groups:history scopes.
+func (p *AlertPoster) Find(ctx context.Context, a alerts.Post, since time.Time) (ts string, found bool, err error) {
+	if strings.TrimSpace(a.Channel) == "" || a.MessageID == "" {
+		return "", false, fmt.Errorf("slack: looking up a %s post needs its channel and SNS message id", a.Kind)
+	}
+	oldest := fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
+	if since.Unix() <= 0 {
+		oldest = "0"
+	}
+	method, cursor := "conversations.history", ""
+	if a.ThreadTS != "" {
+		method = "conversations.replies"
+	}
+	for range findMaxPages {
+		var msgs []slack.Message
+		var next string
+		if a.ThreadTS != "" {
+			var more bool
+			msgs, more, next, err = p.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: a.Channel, Timestamp: a.ThreadTS, Oldest: oldest, Cursor: cursor,
+				Limit: findPageSize, IncludeAllMetadata: true,
+			})
+			if !more {
+				next = ""
+			}
+		} else {
+			var resp *slack.GetConversationHistoryResponse
+			resp, err = p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: a.Channel, Oldest: oldest, Cursor: cursor,
+				Limit: findPageSize, IncludeAllMetadata: true,
+			})
+			if err == nil {
+				msgs = resp.Messages
+				if resp.HasMore {
+					next = resp.ResponseMetaData.NextCursor
+				}
+			}
+		}
+		if err != nil {
+			return "", false, slackError(method, a.Channel, err)
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == metadataEventType && m.Metadata.EventPayload[metadataMessageID] == a.MessageID {
+				return m.Timestamp, true, nil
+			}
+		}
+		if next == "" {
+			return "", false, nil
+		}
+		cursor = next
+	}
+	p.log.Warn("gave up looking for an earlier post of an alert in a busy channel", "channel", a.Channel, "sns_message_id", a.MessageID, "pages", findMaxPages)
+	return "", false, nil
 }
 
 // UpdateStatus rewrites the first message of an alarm's thread (channel, ts) with chat.update:
@@ -103,9 +177,18 @@ func (p *AlertPoster) UpdateStatus(ctx context.Context, channel, ts string, firs
 	return nil
 }
 
-// slackError turns a chat.postMessage or chat.update (method) failure into an error that says
-// what to do.
+// slackError turns a failure of a Web API method on channel ch into an error that says what to
+// do. An error answer from Slack (and a rate limit) is marked alerts.NotPosted: nothing went
+// out. A transport failure or a 5xx is not: the request may have been carried out.
 func slackError(method, ch string, err error) error {
+	e := describeSlackError(method, ch, err)
+	if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return alerts.NotPosted(e)
+	}
+	return e
+}
+
+func describeSlackError(method, ch string, err error) error {
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		after := rl.RetryAfter
 		if after <= 0 {
@@ -127,7 +210,11 @@ func slackError(method, ch string, err error) error {
 		case "is_archived":
 			return fmt.Errorf("slack: channel %s is archived: unarchive it, or set accounts[].channel to another channel and invite the bot there (%w)", ch, err)
 		case "missing_scope":
-			return fmt.Errorf("slack: the Slack app lacks the chat:write scope: reinstall it from manifest.yml (%w)", err)
+			scope := "chat:write"
+			if strings.HasPrefix(method, "conversations.") {
+				scope = historyScopes
+			}
+			return fmt.Errorf("slack: the Slack app lacks the %s scope: reinstall it from manifest.yml (%w)", scope, err)
 		case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
 			return fmt.Errorf("slack: the bot token was refused: check SLACK_BOT_TOKEN (%w)", err)
 		}
