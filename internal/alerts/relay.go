@@ -173,8 +173,8 @@ func orDuration(d, def time.Duration) time.Duration {
 	return def
 }
 
-func (r *Relay) lease() time.Duration      { return orDuration(r.Lease, DefaultRelayLease) }
-func (r *Relay) poll() time.Duration       { return orDuration(r.Poll, DefaultRelayPoll) }
+func (r *Relay) lease() time.Duration { return orDuration(r.Lease, DefaultRelayLease) }
+func (r *Relay) poll() time.Duration  { return orDuration(r.Poll, DefaultRelayPoll) }
 func (r *Relay) perChannel() time.Duration {
 	return max(orDuration(r.PerChannel, DefaultPerChannel), 0)
 }

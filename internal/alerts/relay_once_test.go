@@ -95,8 +95,10 @@ func TestRelayExactlyOnce(t *testing.T) {
 			passes: 2, wantFinds: 0, wantCalls: 2,
 		},
 		{
-			name:   "rate limited: the retry needs no lookup",
-			fail:   func(n int) (error, bool) { return errIf(n == 0, &RetryAfterError{After: time.Second, Err: errors.New("ratelimited")}), false },
+			name: "rate limited: the retry needs no lookup",
+			fail: func(n int) (error, bool) {
+				return errIf(n == 0, &RetryAfterError{After: time.Second, Err: errors.New("ratelimited")}), false
+			},
 			passes: 2, wantFinds: 0, wantCalls: 2,
 		},
 		{
@@ -112,8 +114,10 @@ func TestRelayExactlyOnce(t *testing.T) {
 		{
 			name:    "lookup rate limited: retried, then found",
 			crashed: true, crashPosted: true,
-			findErr: func(n int) error { return errIf(n == 0, &RetryAfterError{After: time.Second, Err: errors.New("ratelimited")}) },
-			passes:  2, wantFinds: 2, wantCalls: 0,
+			findErr: func(n int) error {
+				return errIf(n == 0, &RetryAfterError{After: time.Second, Err: errors.New("ratelimited")})
+			},
+			passes: 2, wantFinds: 2, wantCalls: 0,
 		},
 		{
 			name:    "lookup impossible (missing scope): posted rather than held back",

@@ -114,9 +114,9 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				// what it held when it stopped (replicas need distinct host names).
 				Owner:      cmp.Or(host, "cisbot"),
 				PerChannel: cmp.Or(cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
-				Logger:   logger,
-				Metrics:  metrics,
-				Counters: alerts.NewRelayMetrics(reg),
+				Logger:     logger,
+				Metrics:    metrics,
+				Counters:   alerts.NewRelayMetrics(reg),
 			}
 			relayDone := make(chan struct{})
 			go func() { defer close(relayDone); _ = relay.Run(runCtx) }()

@@ -34,11 +34,11 @@ var (
 // Every alert carries its SNS MessageId as message metadata, so that Find can tell whether an
 // attempt whose answer was lost did post it.
 const (
-	metadataEventType  = "cisbot_sns_message"
-	metadataMessageID  = "message_id"
-	findPageSize       = 200
-	findMaxPages       = 10 // 2,000 messages since the earlier attempt; beyond that, post again
-	historyScopes = "channels:history and groups:history"
+	metadataEventType = "cisbot_sns_message"
+	metadataMessageID = "message_id"
+	findPageSize      = 200
+	findMaxPages      = 10 // 2,000 messages since the earlier attempt; beyond that, post again
+	historyScopes     = "channels:history and groups:history"
 )
 
 // defaultRetryAfter is the wait asked for when Slack answers 429 without a usable Retry-After.
