@@ -1,0 +1,140 @@
+package summary
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+var (
+	t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC) // Monday 09:00 in Berlin
+	t1 = t0.Add(24 * time.Hour)
+)
+
+func result(account string, st cis.Status, step cis.Step) cis.Result {
+	r := cis.Result{Account: account, AccountID: "1111", Status: st, Reason: string(st) + " reason"}
+	if step != "" {
+		r.FailedStep = &step
+	}
+	return r
+}
+
+func record(account, status, verdict string, since time.Time) store.AuditRecord {
+	return store.AuditRecord{Account: account, At: t0, Status: status, Verdict: verdict, Since: since}
+}
+
+// TestCompare: each account's section and the record kept for it, by its previous record.
+func TestCompare(t *testing.T) {
+	earlier := t0.Add(-72 * time.Hour)
+	type want struct {
+		section string // newly_failing, newly_passing, still_failing, errors, unchanged
+		verdict string
+		since   time.Time
+		line    time.Time // the Line's Since
+	}
+	for _, tc := range []struct {
+		name string
+		res  cis.Result
+		prev *store.AuditRecord
+		want want
+	}{
+		{"first audit passes", result("a", cis.StatusPass, ""), nil, want{"unchanged", "PASS", t1, t1}},
+		{"first audit fails", result("a", cis.StatusFail, cis.StepAlarm), nil, want{"newly_failing", "FAIL", t1, t1}},
+		{"first audit errs", result("a", cis.StatusError, cis.StepTrail), nil, want{"errors", "", time.Time{}, time.Time{}}},
+		{"pass after pass keeps since", result("a", cis.StatusPass, ""), new(record("a", "PASS", "PASS", earlier)), want{"unchanged", "PASS", earlier, earlier}},
+		{"pass after fail", result("a", cis.StatusPass, ""), new(record("a", "FAIL", "FAIL", earlier)), want{"newly_passing", "PASS", t1, t1}},
+		{"fail after pass", result("a", cis.StatusFail, cis.StepSubscriber), new(record("a", "PASS", "PASS", earlier)), want{"newly_failing", "FAIL", t1, t1}},
+		{"fail after fail keeps since", result("a", cis.StatusFail, cis.StepAlarm), new(record("a", "FAIL", "FAIL", earlier)), want{"still_failing", "FAIL", earlier, earlier}},
+		{"fail after an error that followed a failure", result("a", cis.StatusFail, cis.StepAlarm), new(record("a", "ERROR", "FAIL", earlier)), want{"still_failing", "FAIL", earlier, earlier}},
+		{"fail after an error that followed a pass", result("a", cis.StatusFail, cis.StepAlarm), new(record("a", "ERROR", "PASS", earlier)), want{"newly_failing", "FAIL", t1, t1}},
+		{"pass after an error that followed a failure", result("a", cis.StatusPass, ""), new(record("a", "ERROR", "FAIL", earlier)), want{"newly_passing", "PASS", t1, t1}},
+		{"error keeps the verdict", result("a", cis.StatusError, cis.StepTrail), new(record("a", "FAIL", "FAIL", earlier)), want{"errors", "FAIL", earlier, earlier}},
+		{"error after error", result("a", cis.StatusError, cis.StepTrail), new(record("a", "ERROR", "", time.Time{})), want{"errors", "", time.Time{}, time.Time{}}},
+		{"fail after a fail without since", result("a", cis.StatusFail, cis.StepAlarm), new(record("a", "FAIL", "FAIL", time.Time{})), want{"still_failing", "FAIL", t1, t1}},
+		{"an unknown status is an error", cis.Result{Account: "a", Status: "N/A"}, nil, want{"errors", "", time.Time{}, time.Time{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := map[string]store.AuditRecord{}
+			if tc.prev != nil {
+				prev["a"] = *tc.prev
+			}
+			prev["other"] = record("other", "FAIL", "FAIL", earlier) // not audited: not in the summary
+			s, recs := Compare([]cis.Result{tc.res}, prev, t1, "sched")
+			sections := map[string][]Line{
+				"newly_failing": s.NewlyFailing, "newly_passing": s.NewlyPassing,
+				"still_failing": s.StillFailing, "errors": s.Errors,
+			}
+			var got string
+			var line Line
+			for name, ls := range sections {
+				if len(ls) > 1 {
+					t.Fatalf("%s holds %d lines", name, len(ls))
+				}
+				if len(ls) == 1 {
+					if got != "" {
+						t.Fatalf("the account is in %s and %s", got, name)
+					}
+					got, line = name, ls[0]
+				}
+			}
+			if s.Unchanged == 1 {
+				if got != "" {
+					t.Fatalf("the account is in %s and unchanged", got)
+				}
+				got = "unchanged"
+			}
+			if got != tc.want.section {
+				t.Errorf("section %q, want %q", got, tc.want.section)
+			}
+			if got != "unchanged" && !line.Since.Equal(tc.want.line) {
+				t.Errorf("line since %v, want %v", line.Since, tc.want.line)
+			}
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want 1", len(recs))
+			}
+			r := recs[0]
+			wantStatus := string(tc.res.Status)
+			if tc.res.Status != cis.StatusPass && tc.res.Status != cis.StatusFail {
+				wantStatus = store.AuditError
+			}
+			if r.Account != "a" || r.Status != wantStatus || r.Verdict != tc.want.verdict || !r.Since.Equal(tc.want.since) || !r.At.Equal(t1) || r.Source != "sched" {
+				t.Errorf("record %+v, want status %s verdict %q since %v", r, wantStatus, tc.want.verdict, tc.want.since)
+			}
+			if s.Total != 1 || s.Pass != map[bool]int{true: 1, false: 0}[tc.res.Status == cis.StatusPass] {
+				t.Errorf("pass %d of %d", s.Pass, s.Total)
+			}
+		})
+	}
+}
+
+// TestCompareOrder: sections keep the audit's order, and carry the failing step and reason.
+func TestCompareOrder(t *testing.T) {
+	results := []cis.Result{
+		result("z", cis.StatusFail, cis.StepAlarm),
+		result("b", cis.StatusPass, ""),
+		result("a", cis.StatusFail, cis.StepTrail),
+		result("y", cis.StatusFail, cis.StepMetricFilter),
+		result("c", cis.StatusError, cis.StepTrail),
+	}
+	prev := map[string]store.AuditRecord{"y": record("y", "FAIL", "FAIL", t0)}
+	s, recs := Compare(results, prev, t1, "s")
+	want := []Line{
+		{Account: "z", AccountID: "1111", Status: cis.StatusFail, FailedStep: "alarm", Reason: "FAIL reason", Since: t1},
+		{Account: "a", AccountID: "1111", Status: cis.StatusFail, FailedStep: "trail", Reason: "FAIL reason", Since: t1},
+	}
+	if !reflect.DeepEqual(s.NewlyFailing, want) {
+		t.Errorf("newly failing:\n got %+v\nwant %+v", s.NewlyFailing, want)
+	}
+	if len(s.StillFailing) != 1 || s.StillFailing[0].FailedStep != "metric_filter" || !s.StillFailing[0].Since.Equal(t0) {
+		t.Errorf("still failing: %+v", s.StillFailing)
+	}
+	if f := s.Failing(); len(f) != 3 || f[0].Account != "z" || f[2].Account != "y" {
+		t.Errorf("Failing() = %+v, want newly failing then still failing", f)
+	}
+	if len(recs) != len(results) || s.Unchanged != 1 || s.Pass != 1 || s.Total != 5 || len(s.Errors) != 1 {
+		t.Errorf("%d records, %+v", len(recs), s)
+	}
+}
