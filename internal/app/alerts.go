@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,15 +22,48 @@ import (
 )
 
 // AlertHandler builds the SNS endpoint from a config: verification against alerts.topics and
-// alerts.max_message_age, the store's outbox behind every 200, and subscription confirmation.
-func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, metrics *alerts.Metrics, logger *slog.Logger) *alerts.Handler {
+// alerts.max_message_age, the store's outbox behind every 200, subscription confirmation, and
+// /readyz checking the store and slack (nil: not checked).
+func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack func(context.Context) error, metrics *alerts.Metrics, logger *slog.Logger) *alerts.Handler {
 	return &alerts.Handler{
 		Verifier: &alerts.Verifier{Topics: cfg.Alerts.Topics, MaxAge: cfg.Alerts.MessageAge()},
 		Enqueue:  Enqueuer(st, time.Now),
 		Confirm:  (&Confirmer{Accounts: accounts, Logger: logger}).Confirm,
-		Ready:    st.Ping,
+		Ready:    Readiness(time.Now, slackReadyTTL, st.Ping, slack),
 		Logger:   logger,
 		Metrics:  metrics,
+	}
+}
+
+// slackReadyTTL is how long a successful Slack check answers /readyz without asking again,
+// so that frequent probes do not spend Slack's rate limit.
+const slackReadyTTL = 30 * time.Second
+
+// Readiness is a /readyz check: store (asked every time), then slack (nil: skipped), whose
+// success is remembered for ttl. Errors say which part is not ready.
+func Readiness(now func() time.Time, ttl time.Duration, store, slack func(context.Context) error) func(context.Context) error {
+	var mu sync.Mutex
+	var okUntil time.Time
+	return func(ctx context.Context) error {
+		if err := store(ctx); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if slack == nil {
+			return nil
+		}
+		mu.Lock()
+		fresh := now().Before(okUntil)
+		mu.Unlock()
+		if fresh {
+			return nil
+		}
+		if err := slack(ctx); err != nil {
+			return err
+		}
+		mu.Lock()
+		okUntil = now().Add(ttl)
+		mu.Unlock()
+		return nil
 	}
 }
 

@@ -71,7 +71,8 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			metrics := alerts.NewMetrics(reg)
-			handler := app.AlertHandler(cfg, accounts, st, metrics, logger)
+			poster := slackbot.NewAlertPoster(scfg, logger)
+			handler := app.AlertHandler(cfg, accounts, st, poster.Ping, metrics, logger)
 			alertPath := cmp.Or(cfg.Alerts.Path, alerts.DefaultPath)
 			server := alerts.NewServer(cmp.Or(cfg.Alerts.Listen, ":8080"), alerts.Mux(alertPath, handler, reg))
 			serveErr := make(chan error, 1)
@@ -99,7 +100,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			relay := &alerts.Relay{
 				Outbox:   st,
 				Threads:  st,
-				Poster:   slackbot.NewAlertPoster(scfg, logger),
+				Poster:   poster,
 				Enricher: accounts.Enricher(),
 				Channel: func(topicARN string, a *alerts.Alarm) string {
 					account := ""

@@ -93,6 +93,20 @@ func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) (ts string, err e
 	return ts, nil
 }
 
+// Ping checks that Slack answers and accepts the bot token (auth.test), for /readyz.
+func (p *AlertPoster) Ping(ctx context.Context) error {
+	if _, err := p.api.AuthTestContext(ctx); err != nil {
+		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+			switch se.Err {
+			case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
+				return fmt.Errorf("slack: the bot token was refused: check SLACK_BOT_TOKEN (%w)", err)
+			}
+		}
+		return fmt.Errorf("slack: auth.test: %w", hideURL(err))
+	}
+	return nil
+}
+
 // Find looks for the alert of SNS message a.MessageID among the messages of a.Channel (of the
 // thread a.ThreadTS when set) posted since since, by the metadata Post attaches. It implements
 // alerts.Finder. Reading history needs the channels:history and groups:history scopes.

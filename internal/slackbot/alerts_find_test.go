@@ -133,3 +133,31 @@ func TestAlertPosterOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertPosterPing: /readyz's Slack check passes with the token Slack accepts and says what
+// to fix otherwise, without the token.
+func TestAlertPosterPing(t *testing.T) {
+	ws := slackfake.New(t, testBotToken)
+	tests := []struct {
+		name  string
+		token string
+		url   string
+		want  string // "" for success
+	}{
+		{"accepted", testBotToken, ws.APIURL(), ""},
+		{"refused token", "xoxb-0000-0000-wrongsecretvalue", ws.APIURL(), "check SLACK_BOT_TOKEN"},
+		{"unreachable", testBotToken, "http://127.0.0.1:1/api/", "auth.test"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logger, _ := newLogger(t)
+			err := NewAlertPoster(Config{BotToken: tc.token, APIURL: tc.url}, logger).Ping(context.Background())
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Ping = %v, want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), tc.token) {
+				t.Errorf("the error shows the token: %v", err)
+			}
+		})
+	}
+}

@@ -102,7 +102,7 @@ func TestManifest(t *testing.T) {
 func TestRequiredScopes(t *testing.T) {
 	want := slices.Clone(featureScopes)
 	for _, c := range webAPICalls {
-		if c.Token == "bot" && !slices.Contains(want, c.Scope) {
+		if c.Token == "bot" && c.Scope != "" && !slices.Contains(want, c.Scope) {
 			want = append(want, c.Scope)
 		}
 	}

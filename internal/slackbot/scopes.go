@@ -30,6 +30,7 @@ var webAPICalls = []struct {
 	{Call: "GetConversationHistoryContext", Method: "conversations.history", Token: "bot", Scope: "groups:history"},
 	{Call: "GetConversationRepliesContext", Method: "conversations.replies", Token: "bot", Scope: "channels:history"},
 	{Call: "GetConversationRepliesContext", Method: "conversations.replies", Token: "bot", Scope: "groups:history"},
+	{Call: "AuthTestContext", Method: "auth.test", Token: "bot", Scope: ""}, // /readyz; needs no scope
 	{Call: "GetUserGroupMembersContext", Method: "usergroups.users.list", Token: "bot", Scope: "usergroups:read"},
 	// Made by socketmode.Client.RunContext on our behalf.
 	{Call: "StartSocketModeContext", Method: "apps.connections.open", Token: "app", Scope: "connections:write"},
