@@ -211,8 +211,9 @@ func DefaultBackoff(attempt int) time.Duration {
 	return min(d+rand.N(d/4+1), backoffMax)
 }
 
-// Run delivers until ctx is done: a pass (RunOnce), then a wait of Poll. Errors of a pass are
-// logged and the loop goes on. It returns nil when ctx is done.
+// Run delivers until ctx is done: a pass (RunOnce), then a wait of Poll, or none when the pass
+// claimed a full batch (a backlog drains at Slack's pace, not a batch per Poll). Errors of a
+// pass are logged and the loop goes on. It returns nil when ctx is done.
 func (r *Relay) Run(ctx context.Context) error {
 	if err := r.check(); err != nil {
 		return err
@@ -232,10 +233,15 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		claimed, _, err := r.pass(ctx)
+		if err != nil && ctx.Err() == nil {
 			r.logger().Error("outbox relay pass failed", "error", err)
 		}
-		t.Reset(r.poll())
+		if claimed == r.batch() && err == nil {
+			t.Reset(0)
+		} else {
+			t.Reset(r.poll())
+		}
 	}
 }
 
@@ -260,11 +266,16 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
+	_, delivered, err := r.pass(ctx)
+	return delivered, err
+}
+
+// pass is RunOnce, also saying how many items it claimed.
+func (r *Relay) pass(ctx context.Context) (claimed, delivered int, err error) {
 	items, err := r.Outbox.Claim(ctx, r.Owner, r.now(), r.lease(), r.batch())
 	if err != nil {
-		return 0, fmt.Errorf("relay: %w", err)
+		return 0, 0, fmt.Errorf("relay: %w", err)
 	}
-	delivered := 0
 	var errs []error
 	for _, it := range items {
 		if ctx.Err() != nil {
@@ -286,7 +297,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)
 	}
-	return delivered, errors.Join(errs...)
+	return len(items), delivered, errors.Join(errs...)
 }
 
 // deliver posts one item and settles it; ok is true when it was marked delivered.

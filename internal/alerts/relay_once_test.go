@@ -250,3 +250,27 @@ func TestRelayRunTakesBackItsClaims(t *testing.T) {
 		t.Errorf("posts: mine %d, theirs %d; want 1, 0", poster.posts[mine], poster.posts[theirs])
 	}
 }
+
+// TestRelayRunDrainsBacklog: a full batch is followed by the next pass at once, so a backlog is
+// not delivered one batch per Poll.
+func TestRelayRunDrainsBacklog(t *testing.T) {
+	st := relayStore(t)
+	for i := range 7 {
+		enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
+	}
+	poster := newChannelPoster()
+	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Second)})
+	r.Batch, r.Poll = 2, time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for pending(t, st) != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := pending(t, st); n != 0 {
+		t.Errorf("%d items still pending: the relay waited a Poll after a full batch", n)
+	}
+}
