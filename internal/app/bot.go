@@ -38,6 +38,7 @@ func CommandOptions(cfg *config.Config, accounts *Accounts, st store.Store, grou
 		Directory:  accounts,
 		Remediator: &Remediator{Accounts: accounts, Options: PlanOptions(cfg)},
 		Requests:   st,
+		History:    st,
 		RequestTTL: cfg.Remediation.TTL(),
 		Logger:     logger,
 		Policy: &commands.Policy{

@@ -88,6 +88,8 @@ type Options struct {
 	// RequestTTL is how long a fix request waits for a decision (remediation.request_ttl,
 	// default 1h).
 	RequestTTL time.Duration
+	// History enables /cis status: the latest stored result per account.
+	History AuditHistory
 }
 
 // Bot runs commands.
@@ -140,6 +142,9 @@ func Table() []Def {
 		{Name: "fix", Args: "ACCOUNT", Auditor: true,
 			Description: "Plan what would make an account pass CIS 4.1 and post it for an approver to Approve or Reject.",
 			Examples:    []string{"fix prod"}, run: runFix},
+		{Name: "status", Args: "[ACCOUNT…]",
+			Description: "Show each account's latest result from the scheduled summaries, without auditing again.",
+			Examples:    []string{"status", "status prod"}, run: runStatus},
 		{Name: "history", Args: "ACCOUNT",
 			Description: "Show an account's recent fix requests and their outcomes.",
 			Examples:    []string{"history prod"}, run: runHistory},

@@ -32,6 +32,9 @@ func TestParse(t *testing.T) {
 		{"Audit Prod", "audit", []string{"Prod"}, "", false},
 		{"audit <#C0123ABCD|prod>", "audit", []string{"prod"}, "", false},
 		{"accounts", "accounts", nil, "", false},
+		{"status", "status", nil, "", false},
+		{"status prod dev", "status", []string{"prod", "dev"}, "", false},
+		{"stauts", "", nil, "status", true},
 		{"adit prod", "", nil, "audit", true},
 		{"acounts", "", nil, "accounts", true},
 		{"frobnicate", "", nil, "", true},
@@ -52,7 +55,7 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "audit prod", "audit all", "<@U1|x> audit", "help me", "accounts ,,,", "audit " + strings.Repeat("a ", 2000)} {
+	for _, s := range []string{"", "audit prod", "audit all", "<@U1|x> audit", "help me", "accounts ,,,", "status prod, dev", "audit " + strings.Repeat("a ", 2000)} {
 		f.Add(s)
 	}
 	defs := Table()

@@ -155,6 +155,28 @@ const (
 	ActionFix     = "cis_fix_start" // on a report: start /cis fix for the account
 )
 
+// Status is the latest stored audit result of each account (/cis status): what the last
+// summary found, without auditing again.
+type Status struct {
+	Entries []StatusEntry
+	// Actions are the Fix buttons of the failing accounts.
+	Actions []Action
+}
+
+// StatusEntry is one account's latest stored result; At is zero when it was never audited
+// by a summary.
+type StatusEntry struct {
+	Account    string
+	AccountID  string
+	Status     string // PASS, FAIL or ERROR
+	FailedStep string
+	Reason     string
+	At         time.Time
+	// Since is when a failing account started failing.
+	Since time.Time
+}
+
+func (Status) isReply()     {}
 func (FixPlan) isReply()    {}
 func (FixDecided) isReply() {}
 func (History) isReply()    {}

@@ -212,6 +212,10 @@ func (c *Console) show(h commands.Handle, r commands.Reply) error {
 		c.actions = r.Actions
 		delete(c.progress, h)
 		text += "\n"
+	case commands.Status:
+		c.actions = r.Actions
+		delete(c.progress, h)
+		text += "\n"
 	default:
 		delete(c.progress, h)
 		text += "\n"

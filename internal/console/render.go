@@ -34,6 +34,8 @@ func render(r commands.Reply) string {
 		renderFixDecided(&b, r)
 	case commands.History:
 		renderHistory(&b, r)
+	case commands.Status:
+		renderStatus(&b, r)
 	default:
 		fmt.Fprintf(&b, "(this console cannot show a %T reply)\n", r)
 	}

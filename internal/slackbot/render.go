@@ -45,6 +45,8 @@ func render(r commands.Reply) rendered {
 		return renderFixDecided(r)
 	case commands.History:
 		return renderHistory(r)
+	case commands.Status:
+		return renderAccountStatus(r)
 	default:
 		return rendered{Private: true, Text: fmt.Sprintf("cisbot cannot show a %T reply in Slack.", r)}
 	}

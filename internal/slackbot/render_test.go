@@ -119,7 +119,19 @@ func goldenReplies() []struct {
 		{"evidence", commands.Evidence{Private: true, Result: dev}},
 		{"evidence-escaping", commands.Evidence{Private: true, Result: sampleReport().Results[2]}},
 		{"text-private", commands.Text{Private: true, Text: "Only you can see this: a < b & c > d."}},
+		{"status", sampleStatus()},
+		{"status-none", commands.Status{Entries: []commands.StatusEntry{{Account: "prod"}, {Account: "dev"}}}},
 	}
+}
+
+// sampleStatus is /cis status over a passing, a failing, an unreachable and a new account.
+func sampleStatus() commands.Status {
+	return commands.Status{Entries: []commands.StatusEntry{
+		{Account: "prod", AccountID: "111111111111", Status: "PASS", Reason: "every step passes", At: started},
+		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "alarm: no alarm would fire on one event. More.", At: started, Since: started.Add(-72 * time.Hour)},
+		{Account: "stage <!channel> & co", Status: "ERROR", FailedStep: "trail", Reason: "trail: sts:AssumeRole: AccessDenied", At: started},
+		{Account: "qa"},
+	}, Actions: []commands.Action{{ID: commands.ActionFix, Label: "Fix: dev", Value: "dev"}}}
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -142,6 +154,7 @@ func TestRenderPrivacy(t *testing.T) {
 		"help": ephemeral, "evidence": ephemeral, "evidence-escaping": ephemeral, "text-private": ephemeral,
 		"accounts": inChannel, "accounts-none": inChannel, "progress": inChannel, "progress-organization": inChannel,
 		"progress-many": inChannel, "report": inChannel, "report-all-pass": inChannel, "report-120": inChannel,
+		"status": inChannel, "status-none": inChannel,
 	}
 	for _, tc := range goldenReplies() {
 		if got := newMessage(tc.reply).ResponseType; got != want[tc.name] {

@@ -1,0 +1,82 @@
+package commands
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+func TestStatus(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "cisbot.db"))
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	since := at.Add(-48 * time.Hour)
+	if err := st.RecordAudits(context.Background(), []store.AuditRecord{
+		{Account: "dev", AccountID: "222222222222", At: at.Add(-time.Hour), Status: store.AuditPass, Verdict: store.AuditPass, Since: at},
+		{Account: "dev", AccountID: "222222222222", At: at, Status: store.AuditFail, FailedStep: "alarm", Reason: "no alarm", Verdict: store.AuditFail, Since: since},
+		{Account: "123456789012", AccountID: "123456789012", At: at, Status: store.AuditError, Reason: "AccessDenied", Verdict: store.AuditPass, Since: since},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dev := StatusEntry{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm", At: at, Since: since}
+	org := StatusEntry{Account: "123456789012", AccountID: "123456789012", Status: "ERROR", Reason: "AccessDenied", At: at}
+	for _, tc := range []struct {
+		name    string
+		text    string
+		rem     Remediator
+		want    []StatusEntry
+		actions []string
+	}{
+		// Configured accounts in config order (prod never audited), then recorded others.
+		{"all", "status", nil, []StatusEntry{{Account: "prod"}, dev, org}, nil},
+		{"named", "status dev prod dev", nil, []StatusEntry{dev, {Account: "prod"}}, nil},
+		{"fix buttons", "status", &fakeRemediator{}, []StatusEntry{{Account: "prod"}, dev, org}, []string{"cis_fix_start dev"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := New(Options{Directory: fakeDirectory{}, History: st, Remediator: tc.rem, Requests: st})
+			rec := &recorder{}
+			b.Handle(context.Background(), Request{Text: tc.text, UserID: "U1"}, rec)
+			if len(rec.events) != 1 || rec.events[0] != "post commands.Status" {
+				t.Fatalf("replies %v, want one Status", rec.events)
+			}
+			got := rec.last["1"].(Status)
+			if !reflect.DeepEqual(got.Entries, tc.want) {
+				t.Errorf("entries:\n got %+v\nwant %+v", got.Entries, tc.want)
+			}
+			var actions []string
+			for _, a := range got.Actions {
+				actions = append(actions, a.ID+" "+a.Value)
+			}
+			if !reflect.DeepEqual(actions, tc.actions) {
+				t.Errorf("actions %v, want %v", actions, tc.actions)
+			}
+		})
+	}
+}
+
+func TestStatusProblems(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "cisbot.db"))
+	for _, tc := range []struct {
+		name    string
+		history AuditHistory
+		text    string
+		want    string
+	}{
+		{"unknown account", st, "status prdo", "did you mean prod"},
+		{"no history", nil, "status", "audit history is not configured"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := New(Options{Directory: fakeDirectory{}, History: tc.history})
+			rec := &recorder{}
+			b.Handle(context.Background(), Request{Text: tc.text, UserID: "U1"}, rec)
+			p, ok := rec.last["1"].(Problem)
+			if !ok || !strings.Contains(p.Text, tc.want) {
+				t.Errorf("reply %+v, want a problem saying %q", rec.last["1"], tc.want)
+			}
+		})
+	}
+}
