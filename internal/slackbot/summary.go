@@ -1,0 +1,194 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/summary"
+)
+
+// SummaryPoster posts scheduled summaries to their channels with chat.postMessage and the bot
+// token (chat:write): invite the bot to each summaries[].channel. It is the summary.Poster of
+// the scheduler and of cisbot summary. A summary's Fix buttons start /cis fix like those of a
+// report: Slack sends their clicks to the bot over Socket Mode with a response_url.
+type SummaryPoster struct {
+	api *slack.Client
+	log *slog.Logger
+}
+
+var _ summary.Poster = (*SummaryPoster)(nil)
+
+// NewSummaryPoster builds a SummaryPoster for a configuration (BotToken and APIURL are used).
+// WithHTTPClient replaces its HTTP client (default: a 30 s timeout).
+func NewSummaryPoster(cfg Config, logger *slog.Logger, opts ...Option) *SummaryPoster {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{httpClient: &http.Client{Timeout: 30 * time.Second}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sopts := []slack.Option{slack.OptionHTTPClient(o.httpClient)}
+	if cfg.APIURL != "" {
+		sopts = append(sopts, slack.OptionAPIURL(cfg.APIURL))
+	}
+	return &SummaryPoster{api: slack.New(cfg.BotToken, sopts...), log: logger}
+}
+
+// PostSummary renders the summary and posts it to s.Channel. A channel the bot cannot post to
+// is an error naming the channel and the fix.
+func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Summary) error {
+	if strings.TrimSpace(s.Channel) == "" {
+		return fmt.Errorf("slack: summary %s has no channel: set summaries[].channel", s.Schedule)
+	}
+	r := renderSummary(s)
+	if err := validate(r.Blocks); err != nil {
+		return fmt.Errorf("slack: the summary breaks a Slack limit: %w", err)
+	}
+	_, ts, err := p.api.PostMessageContext(ctx, s.Channel, slack.MsgOptionText(r.Text, false), slack.MsgOptionBlocks(r.Blocks...))
+	if err != nil {
+		return summaryError(s.Channel, err)
+	}
+	p.log.Debug("summary posted", "channel", s.Channel, "schedule", s.Schedule, "ts", ts)
+	return nil
+}
+
+// summaryError says what to do about a failed post; the channel comes from summaries[].channel.
+func summaryError(ch string, err error) error {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		switch se.Err {
+		case "channel_not_found":
+			return fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix summaries[].channel (%w)", ch, err)
+		case "not_in_channel":
+			return fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix summaries[].channel (%w)", ch, err)
+		case "is_archived":
+			return fmt.Errorf("slack: channel %s is archived: unarchive it, or set summaries[].channel to another channel (%w)", ch, err)
+		}
+	}
+	return slackError("chat.postMessage", ch, err)
+}
+
+// maxSummaryLines is how many accounts one section lists before it counts the rest.
+const maxSummaryLines = 30
+
+// renderSummary lays out a summary: the headline, then newly failing, newly passing, still
+// failing (with the failing step and since when), errors, the count of unchanged accounts, a
+// Fix button per failing account, and the audit's time.
+func renderSummary(s summary.Summary) rendered {
+	title := "CIS summary: " + s.Headline()
+	if s.Control != "" {
+		title = "CIS " + s.Control + " summary: " + s.Headline()
+	}
+	blocks := []slack.Block{header(title)}
+	var counts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{len(s.NewlyFailing), ":x: %d newly failing"}, {len(s.NewlyPassing), ":white_check_mark: %d newly passing"},
+		{len(s.StillFailing), ":x: %d still failing"}, {len(s.Errors), ":warning: %d not audited"},
+		{s.Unchanged, "%d passing as before"},
+	} {
+		if c.n > 0 {
+			counts = append(counts, fmt.Sprintf(c.what, c.n))
+		}
+	}
+	if len(counts) > 0 {
+		blocks = append(blocks, contextBlock(strings.Join(counts, "   ")))
+	}
+
+	var failing []commands.Action
+	for _, l := range s.Failing() {
+		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + l.Account, Value: l.Account})
+	}
+	var tail []slack.Block
+	buttons, hidden := actionsBlock(failing)
+	if buttons != nil {
+		tail = append(tail, buttons)
+	}
+	foot := []string{"Audited " + date(s.At)}
+	if hidden > 0 {
+		foot = append(foot, fmt.Sprintf("%d more Fix %s not shown: use /cis fix ACCOUNT.", hidden, plural(hidden, "button is", "buttons are")))
+	}
+	tail = append(tail, contextBlock(foot...))
+
+	sections := []struct {
+		title string
+		lines []summary.Line
+		line  func(summary.Line) string
+	}{
+		{"Newly failing", s.NewlyFailing, func(l summary.Line) string {
+			return ":x: " + accountName(l) + " fails at " + step(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)
+		}},
+		{"Newly passing", s.NewlyPassing, func(l summary.Line) string {
+			return ":white_check_mark: " + accountName(l)
+		}},
+		{"Still failing", s.StillFailing, func(l summary.Line) string {
+			t := ":x: " + accountName(l) + " at " + step(l)
+			if f := s.For(l.Since); f != "" {
+				t += ", for " + f + " (since " + date(l.Since) + ")"
+			}
+			return t
+		}},
+		{"Not audited", s.Errors, func(l summary.Line) string {
+			t := ":warning: " + accountName(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)
+			if l.Verdict != "" {
+				t += " _(it was " + l.Verdict + ")_"
+			}
+			return t
+		}},
+	}
+	blockBudget := maxBlocks - len(blocks) - len(tail) - 2
+	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...) - 400
+	for _, sec := range sections {
+		if len(sec.lines) == 0 {
+			continue
+		}
+		lines := []string{"*" + sec.title + "*"}
+		for i, l := range sec.lines {
+			if i == maxSummaryLines {
+				break
+			}
+			lines = append(lines, "• "+sec.line(l))
+		}
+		secs, rest := pack(lines, max(blockBudget-1, 0), max(textBudget, 0))
+		rest += len(sec.lines) - min(len(sec.lines), maxSummaryLines)
+		blocks = append(blocks, secs...)
+		blockBudget -= len(secs)
+		textBudget -= textLen(secs...)
+		if rest > 0 && blockBudget > 0 {
+			more := contextBlock(fmt.Sprintf("…and %d more %s %s", rest, plural(rest, "account", "accounts"), strings.ToLower(sec.title)))
+			blocks = append(blocks, more)
+			blockBudget--
+			textBudget -= textLen(more)
+		}
+	}
+	if s.Unchanged > 0 && blockBudget > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf(":white_check_mark: %d %s passing as before.", s.Unchanged, plural(s.Unchanged, "account", "accounts"))))
+	}
+	blocks = append(blocks, tail...)
+	return rendered{Text: fallback(title), Blocks: blocks}
+}
+
+func accountName(l summary.Line) string {
+	s := "*" + escFit(l.Account, 100) + "*"
+	if l.AccountID != "" {
+		s += " " + code(l.AccountID, 50)
+	}
+	return s
+}
+
+func step(l summary.Line) string {
+	if l.FailedStep == "" {
+		return "an unknown step"
+	}
+	return code(l.FailedStep, 50)
+}
