@@ -80,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, e
 		return Summary{}, ErrClaimed
 	}
 	s, recs, err := r.build(ctx, spec, tick)
-	if err == nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		err = fmt.Errorf("summary %s: stopped before it was posted: %w", spec.ID, ctx.Err())
 	}
 	if err != nil {
