@@ -422,7 +422,7 @@ func (w *walker) walkLeaf(node ast.Node, path string) ast.Node {
 	}
 	line := w.m.line(path)
 	value := raw
-	if kind := secretKind(raw); kind != "" {
+	if kind := secretKindAt(path, raw); kind != "" {
 		w.add(path, line, "the value looks like "+kind+" (not shown)", credentialFix)
 		w.m.skip[path] = true
 	} else {
@@ -437,7 +437,7 @@ func (w *walker) walkLeaf(node ast.Node, path string) ast.Node {
 				break
 			}
 		}
-		if kind := secretKind(expanded); kind != "" && !w.m.skip[path] {
+		if kind := secretKindAt(path, expanded); kind != "" && !w.m.skip[path] {
 			w.add(path, line, "the value from "+refList(vars)+" looks like "+kind+" (not shown)",
 				"this field never holds a credential: reference the variable that holds the intended value")
 			w.m.skip[path] = true

@@ -35,6 +35,23 @@ func secretKind(s string) string {
 	return ""
 }
 
+// pathFields hold file paths, whose random-looking directory names (mktemp's, a volume id) can
+// be 40 characters of the base64 alphabet with slashes: the secret access key shape is not
+// checked there, the other credential shapes are.
+var pathFields = map[string]bool{"store.path": true, "alerts.tls_cert_file": true, "alerts.tls_key_file": true}
+
+// secretKindAt is secretKind for the value of field path.
+func secretKindAt(path, s string) string {
+	if pathFields[path] {
+		switch kind := secretKind(s); kind {
+		case "an AWS access key id", "a Slack token":
+			return kind
+		}
+		return ""
+	}
+	return secretKind(s)
+}
+
 // secretKeyRuns returns the [start, end) bounds of every run in s that looks like an AWS secret
 // access key: exactly 40 characters of the base64 alphabet (without padding) mixing upper case,
 // lower case and digits. A run must be maximal, so it is not a slice of a longer token; the

@@ -98,3 +98,22 @@ func TestSecretsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretKindAt: file paths are not taken for secret access keys, other fields' values are,
+// and a path holding a token is still refused.
+func TestSecretKindAt(t *testing.T) {
+	const tmpPath = "/tmp/TestDurability4193721409/003/cisbot.db" // 40-character run with slashes
+	for _, tc := range []struct {
+		path, in, want string
+	}{
+		{"store.path", tmpPath, ""},
+		{"alerts.tls_cert_file", "/etc/ssl/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""},
+		{"store.path", "/var/lib/xoxb-not-a-real-token.db", "a Slack token"},
+		{"store.path", "/var/lib/AKIAIOSFODNN7EXAMPLE.db", "an AWS access key id"},
+		{"accounts[0].external_id", tmpPath, "an AWS secret access key"},
+	} {
+		if got := secretKindAt(tc.path, tc.in); got != tc.want {
+			t.Errorf("secretKindAt(%q, %q) = %q, want %q", tc.path, tc.in, got, tc.want)
+		}
+	}
+}
