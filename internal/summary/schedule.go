@@ -62,7 +62,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		spec.Schedule = aligned(spec.Schedule)
 		c.Schedule(spec.Schedule, cron.FuncJob(func() { s.fire(ctx, log, spec) }))
 		log.Info("summary scheduled", "schedule", spec.ID, "cron", spec.Cron, "channel", spec.Channel,
-			"next", spec.Schedule.Next(time.Now()).UTC().Format(time.RFC3339))
+			"next", spec.Schedule.Next(time.Now().UTC()).UTC().Format(time.RFC3339))
 	}
 	c.Start()
 	<-ctx.Done()
@@ -88,8 +88,9 @@ func (s *Scheduler) fire(ctx context.Context, log *slog.Logger, spec Spec) {
 // TickAt is the tick a job started at now belongs to: the schedule's latest activation at or
 // before now (cron starts a job once its activation has come). Replicas whose clocks differ
 // by less than the schedule's period agree on it, which is what makes it a key for posting
-// once.
+// once. A schedule without CRON_TZ is read in UTC, as the scheduler runs it.
 func TickAt(s cron.Schedule, now time.Time) time.Time {
+	now = now.UTC()
 	for _, back := range []time.Duration{time.Minute, time.Hour, 25 * time.Hour, 8 * 24 * time.Hour, 367 * 24 * time.Hour} {
 		t := s.Next(now.Add(-back))
 		if t.IsZero() || t.After(now) {

@@ -56,3 +56,16 @@ func TestAlignedEvery(t *testing.T) {
 		t.Errorf("TickAt = %v", got)
 	}
 }
+
+// TestTickAtUTC: without CRON_TZ a schedule is read in UTC, whatever the zone of now.
+func TestTickAtUTC(t *testing.T) {
+	s, err := config.ParseCron("0 9 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo := time.FixedZone("JST", 9*3600)
+	now := time.Date(2026, 3, 2, 18, 0, 1, 0, tokyo) // 09:00:01 UTC
+	if got, want := TickAt(s, now), time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("TickAt = %v, want %v", got, want)
+	}
+}
