@@ -23,6 +23,7 @@ import (
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/slackbot"
 	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/summary"
 )
 
 func newRunCmd(stdio IO) *cobra.Command {
@@ -122,6 +123,19 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			relayDone := make(chan struct{})
 			go func() { defer close(relayDone); _ = relay.Run(runCtx) }()
 			defer func() { cancel(); <-relayDone }()
+			// Scheduled summaries: on shutdown the cron stops and the jobs under way are waited for.
+			specs, err := app.SummarySpecs(cfg)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			summariesDone := make(chan struct{})
+			go func() {
+				defer close(summariesDone)
+				self, _ := os.Hostname()
+				runner := app.SummaryRunner(accounts, st, slackbot.NewSummaryPoster(scfg, logger), fmt.Sprintf("%s-%d", self, os.Getpid()), logger)
+				_ = (&summary.Scheduler{Runner: runner, Specs: specs, Logger: logger}).Run(runCtx)
+			}()
+			defer func() { cancel(); <-summariesDone }()
 			var runErr error
 			select {
 			case runErr = <-slackErr:

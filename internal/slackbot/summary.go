@@ -192,3 +192,16 @@ func step(l summary.Line) string {
 	}
 	return code(l.FailedStep, 50)
 }
+
+// PostingConfigFromEnv reads SLACK_BOT_TOKEN and the optional SLACK_API_URL, for commands that
+// only post (cisbot summary): they need no app-level token. The checks are ConfigFromEnv's.
+func PostingConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg, err := ConfigFromEnv(func(k string) string {
+		if k == "SLACK_APP_TOKEN" {
+			return "xapp-not-used"
+		}
+		return getenv(k)
+	})
+	cfg.AppToken = ""
+	return cfg, err
+}
