@@ -42,6 +42,8 @@ func TestDemo(t *testing.T) {
 		`(?m)^  [0-9a-f]{12}  .*  applied +3 step\(s\)  by console, decided by console`,
 		`(?m)^# .*delivered to the relay as SNS would, without a signature`,
 		`(?m)^ALARM  unauthorized_api_calls_alarm\n  account 222222222222, us-east-1, .*\n(.*\n)?  1 unauthorized call in .*\n    arn:aws:iam::222222222222:user/mallory  1  s3:ListBuckets  AccessDenied  from 203\.0\.113\.7\n  Logs: https://us-east-1\.console\.aws\.amazon\.com/`,
+		`(?m)^cis> /cis status\nLatest results from the scheduled summaries .*\n  PASS   prod .*\n  FAIL   dev .* at metric_filter: `,
+		`(?m)^CIS 4\.1 summary for C0SECURITY: 2 of 2 accounts pass, 1 more than at \d\d:\d\d\nNewly passing \(1\):\n  dev \(222222222222\)\n1 account passing as before\.\nAudited .*\.\n\n# moto_server stopped\.`,
 		`(?m)^# moto_server stopped\.`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
