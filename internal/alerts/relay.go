@@ -176,7 +176,10 @@ func orDuration(d, def time.Duration) time.Duration {
 func (r *Relay) lease() time.Duration { return orDuration(r.Lease, DefaultRelayLease) }
 func (r *Relay) poll() time.Duration  { return orDuration(r.Poll, DefaultRelayPoll) }
 func (r *Relay) perChannel() time.Duration {
-	return max(orDuration(r.PerChannel, DefaultPerChannel), 0)
+	if r.PerChannel < 0 {
+		return 0
+	}
+	return orDuration(r.PerChannel, DefaultPerChannel)
 }
 
 func (r *Relay) batch() int {

@@ -398,25 +398,39 @@ func TestRelayTwoOwnersPostOnce(t *testing.T) {
 	}
 }
 
+// TestRelayPacesChannel: posts to one channel keep PerChannel apart (DefaultPerChannel when
+// zero); a negative PerChannel leaves pacing to Slack's 429s.
 func TestRelayPacesChannel(t *testing.T) {
-	st := relayStore(t)
-	enqueueFile(t, st, relayTextFile, relayStart)
-	enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
-	poster := &fakePoster{}
-	clock := &fakeClock{t: relayStart.Add(time.Second)}
-	r := newTestRelay(st, poster, clock)
-	const per = 50 * time.Millisecond
-	r.PerChannel = per
-	if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
-		t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
+	tests := []struct {
+		name            string
+		per             time.Duration
+		atLeast, atMost time.Duration
+	}{
+		{"configured", 50 * time.Millisecond, 40 * time.Millisecond, time.Hour},
+		{"default", 0, DefaultPerChannel - 10*time.Millisecond, time.Hour},
+		{"off", -1, 0, 500 * time.Millisecond},
 	}
-	poster.mu.Lock()
-	defer poster.mu.Unlock()
-	if len(poster.at) != 2 {
-		t.Fatalf("posted %d, want 2", len(poster.at))
-	}
-	if gap := poster.at[1].Sub(poster.at[0]); gap < per-10*time.Millisecond {
-		t.Errorf("posts to one channel %v apart, want about %v", gap, per)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := relayStore(t)
+			enqueueFile(t, st, relayTextFile, relayStart)
+			enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
+			poster := &fakePoster{}
+			clock := &fakeClock{t: relayStart.Add(time.Second)}
+			r := newTestRelay(st, poster, clock)
+			r.PerChannel = tc.per
+			if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
+				t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
+			}
+			poster.mu.Lock()
+			defer poster.mu.Unlock()
+			if len(poster.at) != 2 {
+				t.Fatalf("posted %d, want 2", len(poster.at))
+			}
+			if gap := poster.at[1].Sub(poster.at[0]); gap < tc.atLeast || gap > tc.atMost {
+				t.Errorf("posts to one channel %v apart, want between %v and %v", gap, tc.atLeast, tc.atMost)
+			}
+		})
 	}
 }
 
