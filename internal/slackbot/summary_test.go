@@ -239,3 +239,44 @@ func TestSummaryPoster(t *testing.T) {
 		})
 	}
 }
+
+// actionLog is a Handler that records the buttons pressed.
+type actionLog struct{ got chan commands.ActionRequest }
+
+func (a *actionLog) Handle(context.Context, commands.Request, commands.Replier) {}
+func (a *actionLog) HandleAction(_ context.Context, req commands.ActionRequest, _ commands.Replier) {
+	a.got <- req
+}
+
+// TestSummaryFixButtons: each Fix button of a posted summary, pressed in its channel, reaches
+// the command handler as the fix action for its account (the flow of /cis fix).
+func TestSummaryFixButtons(t *testing.T) {
+	h := &actionLog{got: make(chan commands.ActionRequest, 10)}
+	r := start(t, setup{handler: h})
+	pressed := 0
+	for i, b := range renderSummary(sampleSummary()).Blocks {
+		a, ok := b.(*slack.ActionBlock)
+		if !ok {
+			continue
+		}
+		for j, e := range a.Elements.ElementSet {
+			btn := e.(*slack.ButtonBlockElement)
+			id := fmt.Sprintf("env-fix-%d-%d", i, j)
+			r.conn.send <- actionEnvelope(id, "U0AUDITOR", "C0SECOPS01", r.rec.url("fix"), button(btn.ActionID, btn.Value))
+			r.slack.waitAck(t, id, ackDeadline)
+			pressed++
+			select {
+			case req := <-h.got:
+				want := commands.ActionRequest{ActionID: commands.ActionFix, Value: btn.Value, UserID: "U0AUDITOR", ChannelID: "C0SECOPS01"}
+				if req != want {
+					t.Errorf("button %s: %+v, want %+v", btn.ActionID, req, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("button %s did not reach the handler", btn.ActionID)
+			}
+		}
+	}
+	if pressed != len(sampleSummary().Failing()) {
+		t.Errorf("%d buttons pressed, want one per failing account", pressed)
+	}
+}
