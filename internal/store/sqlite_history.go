@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,15 @@ var (
 )
 
 const auditColumns = `account, account_id, at, status, failed_step, reason, verdict, since, source`
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 func validateAudit(r AuditRecord) error {
 	switch {
@@ -75,9 +85,12 @@ func scanAudit(sc scanner) (AuditRecord, error) {
 
 // LatestAudits returns each account's latest record.
 func (s *SQLite) LatestAudits(ctx context.Context, accounts []string) ([]AuditRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_history h
-		WHERE seq = (SELECT seq FROM audit_history WHERE account = h.account ORDER BY at DESC, seq DESC LIMIT 1)
-		ORDER BY account`)
+	// Each account's latest row is found through the (account, at, seq) index, once per
+	// account rather than once per row.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("h.", auditColumns)+`
+		FROM (SELECT DISTINCT account FROM audit_history) a
+		JOIN audit_history h ON h.seq = (SELECT seq FROM audit_history WHERE account = a.account ORDER BY at DESC, seq DESC LIMIT 1)
+		ORDER BY a.account`)
 	if err != nil {
 		return nil, fmt.Errorf("latest audit results: %w", err)
 	}
