@@ -79,6 +79,13 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, e
 		log.Debug("summary tick already claimed")
 		return Summary{}, ErrClaimed
 	}
+	defer func() {
+		// The tick says why it was not posted; the panic goes on to the scheduler's recovery.
+		if p := recover(); p != nil {
+			r.finish(context.WithoutCancel(ctx), log, spec, tick, Summary{}, fmt.Errorf("summary %s: internal error: %v", spec.ID, p))
+			panic(p)
+		}
+	}()
 	s, recs, err := r.build(ctx, spec, tick)
 	if ctx.Err() != nil {
 		err = fmt.Errorf("summary %s: stopped before it was posted: %w", spec.ID, ctx.Err())

@@ -53,7 +53,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(
 		cron.WithLocation(time.UTC),
 		cron.WithLogger(cl),
-		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
+		// Recover goes inside SkipIfStillRunning: the other way round, a panic would skip past
+		// SkipIfStillRunning's release of its token, and the schedule would never run again.
+		cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
 	)
 	for _, spec := range s.Specs {
 		if spec.Schedule == nil {
