@@ -113,7 +113,11 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, e
 
 func (r *Runner) finish(ctx context.Context, log *slog.Logger, spec Spec, tick time.Time, s Summary, runErr error) {
 	msg := ""
-	if runErr != nil {
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		msg = runErr.Error()
+		log.Info("summary not posted: stopped", "err", runErr)
+	case runErr != nil:
 		msg = runErr.Error()
 		log.Error("summary not posted", "err", runErr)
 	}

@@ -58,10 +58,11 @@ func TestSchedulerStopsCleanly(t *testing.T) {
 	auditor := &blockingAuditor{started: make(chan struct{}, 10), panics: true}
 	poster := &fakePoster{}
 	logs := &syncLog{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	s := &Scheduler{
-		Runner: &Runner{Auditor: auditor, History: st, Ticks: st, Poster: poster, Owner: "me"},
+		Runner: &Runner{Auditor: auditor, History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log},
 		Specs:  []Spec{{ID: "s", Cron: "* * * * * *", Schedule: sched, Channel: "C0SUMMARY1"}},
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Logger: log,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -95,7 +96,7 @@ func TestSchedulerStopsCleanly(t *testing.T) {
 	if !strings.Contains(logs.String(), "internal error: audit exploded") {
 		t.Errorf("the panicking run's tick does not say why it was not posted:\n%s", logs.String())
 	}
-	if strings.Contains(logs.String(), "scheduled summary failed") {
+	if strings.Contains(logs.String(), "scheduled summary failed") || strings.Contains(logs.String(), "level=ERROR msg=\"summary not posted\" err=\"summary s: stopped") {
 		t.Errorf("a run stopped by shutdown is logged as a failure:\n%s", logs.String())
 	}
 }
