@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 	"time"
 )
 
@@ -187,8 +189,9 @@ type Verifier struct {
 	// the certificate host is in the topic's region is skipped.
 	CertHostPattern *regexp.Regexp
 
-	mu    sync.Mutex
-	cache map[string]cachedCert
+	mu     sync.Mutex
+	cache  map[string]cachedCert
+	flight singleflight.Group // one fetch per certificate URL at a time
 }
 
 type cachedCert struct {
@@ -308,7 +311,17 @@ func (v *Verifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKe
 		return c.pub, nil
 	}
 	v.mu.Unlock()
+	// A burst of messages signed with a certificate not cached yet (at startup, or after a
+	// rotation) waits for one download instead of starting one each.
+	pub, err, _ := v.flight.Do(certURL, func() (any, error) { return v.fetchKey(ctx, certURL, now) })
+	if err != nil {
+		return nil, err
+	}
+	return pub.(*rsa.PublicKey), nil
+}
 
+// fetchKey downloads and caches the key of the certificate at certURL.
+func (v *Verifier) fetchKey(ctx context.Context, certURL string, now time.Time) (*rsa.PublicKey, error) {
 	fetch := v.Fetch
 	if fetch == nil {
 		fetch = defaultFetch

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -593,5 +594,53 @@ func TestDefaultFetch(t *testing.T) {
 		if hits.Load() != tt.wantHits {
 			t.Errorf("%s: %d requests, want %d", tt.path, hits.Load(), tt.wantHits)
 		}
+	}
+}
+
+// TestVerifyOneFetchPerBurst: messages arriving together with a certificate not cached yet
+// share one download, and all verify.
+func TestVerifyOneFetchPerBurst(t *testing.T) {
+	signer := newTestSigner(t)
+	const topic = "arn:aws:sns:us-east-1:123456789012:cis-alarms"
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var fetches atomic.Int32
+	release := make(chan struct{})
+	v := &Verifier{
+		Topics: []string{topic},
+		MaxAge: time.Hour,
+		Now:    func() time.Time { return at },
+		Fetch: func(context.Context, string) ([]byte, error) {
+			fetches.Add(1)
+			<-release
+			return signer.certPEM, nil
+		},
+	}
+	const burst = 16
+	errs := make(chan error, burst)
+	var started sync.WaitGroup
+	for i := range burst {
+		subject := "s"
+		m := &Message{
+			Type: TypeNotification, MessageId: fmt.Sprintf("m-%d", i), TopicArn: topic, Subject: &subject,
+			Message: "hello", Timestamp: at.Format("2006-01-02T15:04:05.000Z"), SignatureVersion: "2",
+			SigningCertURL: "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem",
+		}
+		signer.sign(t, m)
+		started.Add(1)
+		go func() {
+			started.Done()
+			errs <- v.Verify(context.Background(), m)
+		}()
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let the burst reach the fetch
+	close(release)
+	for range burst {
+		if err := <-errs; err != nil {
+			t.Errorf("Verify: %v", err)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d certificate fetches for a burst of %d messages, want 1", n, burst)
 	}
 }
