@@ -36,8 +36,6 @@ var (
 const (
 	metadataEventType = "cisbot_sns_message"
 	metadataMessageID = "message_id"
-	findPageSize      = 200
-	findMaxPages      = 10 // 2,000 messages since the earlier attempt; beyond that, post again
 	historyScopes     = "channels:history and groups:history"
 )
 
@@ -114,54 +112,12 @@ func (p *AlertPoster) Find(ctx context.Context, a alerts.Post, since time.Time) 
 	if strings.TrimSpace(a.Channel) == "" || a.MessageID == "" {
 		return "", false, fmt.Errorf("slack: looking up a %s post needs its channel and SNS message id", a.Kind)
 	}
-	oldest := fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
-	if since.Unix() <= 0 {
-		oldest = "0"
+	ts, found, err = findPost(ctx, p.api, a.Channel, a.ThreadTS, since, metadataEventType, metadataMessageID, a.MessageID)
+	if errors.Is(err, errGaveUp) {
+		p.log.Warn("gave up looking for an earlier post of an alert in a busy channel", "channel", a.Channel, "sns_message_id", a.MessageID, "error", err)
+		return "", false, nil
 	}
-	method, cursor := "conversations.history", ""
-	if a.ThreadTS != "" {
-		method = "conversations.replies"
-	}
-	for range findMaxPages {
-		var msgs []slack.Message
-		var next string
-		if a.ThreadTS != "" {
-			var more bool
-			msgs, more, next, err = p.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-				ChannelID: a.Channel, Timestamp: a.ThreadTS, Oldest: oldest, Cursor: cursor,
-				Limit: findPageSize, IncludeAllMetadata: true,
-			})
-			if !more {
-				next = ""
-			}
-		} else {
-			var resp *slack.GetConversationHistoryResponse
-			resp, err = p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-				ChannelID: a.Channel, Oldest: oldest, Cursor: cursor,
-				Limit: findPageSize, IncludeAllMetadata: true,
-			})
-			if err == nil {
-				msgs = resp.Messages
-				if resp.HasMore {
-					next = resp.ResponseMetaData.NextCursor
-				}
-			}
-		}
-		if err != nil {
-			return "", false, slackError(method, a.Channel, err)
-		}
-		for _, m := range msgs {
-			if m.Metadata.EventType == metadataEventType && m.Metadata.EventPayload[metadataMessageID] == a.MessageID {
-				return m.Timestamp, true, nil
-			}
-		}
-		if next == "" {
-			return "", false, nil
-		}
-		cursor = next
-	}
-	p.log.Warn("gave up looking for an earlier post of an alert in a busy channel", "channel", a.Channel, "sns_message_id", a.MessageID, "pages", findMaxPages)
-	return "", false, nil
+	return ts, found, err
 }
 
 // UpdateStatus rewrites the first message of an alarm's thread (channel, ts) with chat.update:

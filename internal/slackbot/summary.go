@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/summary"
 )
@@ -22,7 +23,23 @@ import (
 type SummaryPoster struct {
 	api *slack.Client
 	log *slog.Logger
+	// backoff is the wait before attempt n+1 after a failure that is neither a rate limit nor
+	// an error answer (default summaryBackoff).
+	backoff func(n int) time.Duration
 }
+
+// A summary post that fails is tried again, up to summaryAttempts times in all: after a rate
+// limit when Slack says, after a server or network failure with a backoff, first looking in the
+// channel (by the post's metadata) whether the failed attempt went out after all. An error
+// answer (a channel the bot is not in) is not retried: it needs a person.
+const (
+	summaryAttempts   = 5
+	summaryMaxWait    = 5 * time.Minute // a longer Retry-After ends the retries
+	summaryEventType  = "cisbot_summary"
+	summaryPayloadKey = "summary"
+)
+
+func summaryBackoff(n int) time.Duration { return time.Duration(1<<min(n, 6)) * time.Second }
 
 var _ summary.Poster = (*SummaryPoster)(nil)
 
@@ -53,24 +70,77 @@ func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Summary) erro
 	if err := validate(r.Blocks); err != nil {
 		return fmt.Errorf("slack: the summary breaks a Slack limit: %w", err)
 	}
-	_, ts, err := p.api.PostMessageContext(ctx, s.Channel, slack.MsgOptionText(r.Text, false), slack.MsgOptionBlocks(r.Blocks...))
-	if err != nil {
-		return summaryError(s.Channel, err)
+	key := s.Schedule + "@" + s.At.UTC().Format(time.RFC3339Nano)
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(r.Text, false),
+		slack.MsgOptionBlocks(r.Blocks...),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: summaryEventType, EventPayload: map[string]any{summaryPayloadKey: key}}),
 	}
-	p.log.Debug("summary posted", "channel", s.Channel, "schedule", s.Schedule, "ts", ts)
-	return nil
+	backoff := p.backoff
+	if backoff == nil {
+		backoff = summaryBackoff
+	}
+	var unsure time.Time // when an attempt of unknown outcome was sent
+	for n := 1; ; n++ {
+		if !unsure.IsZero() {
+			ts, found, err := findPost(ctx, p.api, s.Channel, "", unsure.Add(-time.Minute), summaryEventType, summaryPayloadKey, key)
+			if err == nil && found {
+				p.log.Info("an earlier attempt had posted the summary", "channel", s.Channel, "schedule", s.Schedule, "ts", ts)
+				return nil
+			}
+			if err != nil {
+				p.log.Warn("could not look up whether the summary was posted; posting it again", "channel", s.Channel, "error", err)
+			}
+		}
+		sent := time.Now()
+		_, ts, err := p.api.PostMessageContext(ctx, s.Channel, opts...)
+		if err == nil {
+			p.log.Debug("summary posted", "channel", s.Channel, "schedule", s.Schedule, "ts", ts, "attempts", n)
+			return nil
+		}
+		err = summaryError(s.Channel, err)
+		wait, retry := summaryRetry(err, n, backoff)
+		if !retry || n >= summaryAttempts || ctx.Err() != nil {
+			return err
+		}
+		if errors.Is(err, alerts.ErrNotPosted) {
+			unsure = time.Time{}
+		} else if unsure.IsZero() {
+			unsure = sent
+		}
+		p.log.Warn("summary post failed; trying again", "channel", s.Channel, "schedule", s.Schedule, "attempt", n, "wait", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// summaryRetry says whether a failed summary post (attempt n) is tried again, and after what.
+func summaryRetry(err error, n int, backoff func(int) time.Duration) (time.Duration, bool) {
+	if ra, ok := errors.AsType[*alerts.RetryAfterError](err); ok {
+		return ra.After, ra.After <= summaryMaxWait
+	}
+	if errors.Is(err, alerts.ErrNotPosted) {
+		return 0, false // Slack's error answer: retrying would get the same
+	}
+	return backoff(n), true
 }
 
 // summaryError says what to do about a failed post; the channel comes from summaries[].channel.
+// Slack's error answers are marked alerts.NotPosted.
 func summaryError(ch string, err error) error {
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		switch se.Err {
 		case "channel_not_found":
-			return fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix summaries[].channel (%w)", ch, err)
+			return alerts.NotPosted(fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix summaries[].channel (%w)", ch, err))
 		case "not_in_channel":
-			return fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix summaries[].channel (%w)", ch, err)
+			return alerts.NotPosted(fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix summaries[].channel (%w)", ch, err))
 		case "is_archived":
-			return fmt.Errorf("slack: channel %s is archived: unarchive it, or set summaries[].channel to another channel (%w)", ch, err)
+			return alerts.NotPosted(fmt.Errorf("slack: channel %s is archived: unarchive it, or set summaries[].channel to another channel (%w)", ch, err))
 		}
 	}
 	return slackError("chat.postMessage", ch, err)
