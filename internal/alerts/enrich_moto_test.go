@@ -3,7 +3,6 @@ package alerts_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -25,15 +24,7 @@ import (
 var srv *moto.Server
 
 func TestMain(m *testing.M) {
-	// The tests reach AWS only through moto, with dummy credentials set here.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	moto.Hermetic() // AWS only through moto, with the tests' own dummy credentials
 	moto.Main(m, &srv)
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,10 +24,9 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/slackbot"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
+	"github.com/cisbot/cisbot/internal/testutil/goldenfile"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenAccount is this test's own account in the shared emulator, fixed so that the golden
 // file is stable (the other tests draw fresh ids from 3000…).
@@ -107,7 +105,7 @@ func TestEnrichedAlertGolden(t *testing.T) {
 		t.Fatalf("blocks: %v", err)
 	}
 	got.WriteString("\n")
-	golden(t, filepath.Join("testdata", "golden", "enriched-alert.json"), got.Bytes())
+	goldenfile.Check(t, "enriched-alert.json", got.Bytes())
 }
 
 var eventTimeRE = regexp.MustCompile(`"eventTime":"([^"]+)"`)
@@ -177,25 +175,5 @@ func writeTrailEvents(t *testing.T, logs *cloudwatchlogs.Client, group, file str
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events,
 	}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
 	}
 }

@@ -20,14 +20,8 @@ var srv *moto.Server
 func TestMain(m *testing.M) {
 	// The CLI reads AWS settings from the environment as users set them; here they point at
 	// moto with dummy credentials, and nothing of the developer's own setup leaks in.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") || k == "CISBOT_CONFIG" {
-			os.Unsetenv(k)
-		}
-	}
-	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	moto.Hermetic()
+	os.Unsetenv("CISBOT_CONFIG")
 	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	os.Setenv("AWS_REGION", "us-east-1")

@@ -46,7 +46,7 @@ type IO struct {
 // Run executes the command line args (without the program name) and returns the exit code.
 func Run(ctx context.Context, args []string, stdio IO) int {
 	root := newRoot(stdio)
-	root.SetArgs(args)
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK

@@ -45,6 +45,13 @@ const defaultRetryAfter = 30 * time.Second
 // NewAlertPoster builds an AlertPoster for a configuration (BotToken and APIURL are used).
 // WithHTTPClient replaces its HTTP client (default: a 30 s timeout).
 func NewAlertPoster(cfg Config, logger *slog.Logger, opts ...Option) *AlertPoster {
+	api, logger := botClient(cfg, logger, opts)
+	return &AlertPoster{api: api, log: logger}
+}
+
+// botClient is a Web API client with the bot token (and SLACK_API_URL when set), and logger or
+// a discarding one. WithHTTPClient replaces its HTTP client (default: a 30 s timeout).
+func botClient(cfg Config, logger *slog.Logger, opts []Option) (*slack.Client, *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -56,7 +63,7 @@ func NewAlertPoster(cfg Config, logger *slog.Logger, opts ...Option) *AlertPoste
 	if cfg.APIURL != "" {
 		sopts = append(sopts, slack.OptionAPIURL(cfg.APIURL))
 	}
-	return &AlertPoster{api: slack.New(cfg.BotToken, sopts...), log: logger}
+	return slack.New(cfg.BotToken, sopts...), logger
 }
 
 // Post renders a post and sends it to its channel (as a reply in the thread a.ThreadTS when

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -46,18 +45,8 @@ var _ summary.Poster = (*SummaryPoster)(nil)
 // NewSummaryPoster builds a SummaryPoster for a configuration (BotToken and APIURL are used).
 // WithHTTPClient replaces its HTTP client (default: a 30 s timeout).
 func NewSummaryPoster(cfg Config, logger *slog.Logger, opts ...Option) *SummaryPoster {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	o := options{httpClient: &http.Client{Timeout: 30 * time.Second}}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	sopts := []slack.Option{slack.OptionHTTPClient(o.httpClient)}
-	if cfg.APIURL != "" {
-		sopts = append(sopts, slack.OptionAPIURL(cfg.APIURL))
-	}
-	return &SummaryPoster{api: slack.New(cfg.BotToken, sopts...), log: logger}
+	api, logger := botClient(cfg, logger, opts)
+	return &SummaryPoster{api: api, log: logger}
 }
 
 // PostSummary renders the summary and posts it to s.Channel. A channel the bot cannot post to

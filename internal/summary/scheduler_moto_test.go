@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,15 +29,7 @@ import (
 var srv *moto.Server
 
 func TestMain(m *testing.M) {
-	// AWS is reached only through moto, with dummy credentials.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	moto.Hermetic() // AWS only through moto, with the tests' own dummy credentials
 	moto.Main(m, &srv)
 }
 

@@ -201,6 +201,21 @@ func (s *Server) Output() string { return s.out.String() }
 // server and exits with the tests' code. When moto_server cannot be started (for example,
 // it is not installed) it prints why and exits 1: the tests never skip silently.
 // m is a *testing.M, or a wrapper whose Run does more set-up once the server is known.
+// Hermetic removes the developer's or CI's AWS settings from this test process, so that tests
+// reach AWS only through the emulator, with credentials they give themselves: every AWS_*
+// variable goes, the shared config and credentials files are the null device, and instance
+// metadata is never asked. Tests that need a variable set it with t.Setenv.
+func Hermetic() {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k)
+		}
+	}
+	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
 func Main(m interface{ Run() int }, srv **Server) {
 	s, err := Start()
 	if err != nil {
