@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"strings"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/cis"
@@ -27,10 +28,12 @@ func Compare(results []cis.Result, prev map[string]store.AuditRecord, at time.Ti
 		line := Line{Account: res.Account, AccountID: res.AccountID, Status: res.Status, Reason: res.Reason, Verdict: verdict}
 		if res.FailedStep != nil {
 			line.FailedStep = string(*res.FailedStep)
+			// The step is shown on its own ("fails at subscriber: …"): the reason without it.
+			line.Reason = strings.TrimPrefix(res.Reason, line.FailedStep+": ")
 		}
 		rec := store.AuditRecord{
 			Account: res.Account, AccountID: res.AccountID, At: at, Status: string(res.Status),
-			FailedStep: line.FailedStep, Reason: res.Reason, Source: source,
+			FailedStep: line.FailedStep, Reason: line.Reason, Source: source,
 		}
 		switch res.Status {
 		case cis.StatusPass:

@@ -138,3 +138,33 @@ func TestCompareOrder(t *testing.T) {
 		t.Errorf("%d records, %+v", len(recs), s)
 	}
 }
+
+// TestCompareReason: the failing step is shown on its own, so the reason kept and shown loses
+// the "step: " the audit puts in front of it; other reasons stay whole.
+func TestCompareReason(t *testing.T) {
+	step := cis.StepSubscriber
+	for _, tc := range []struct {
+		name string
+		res  cis.Result
+		want string
+	}{
+		{"step prefix dropped", cis.Result{Account: "a", Status: cis.StatusFail, FailedStep: &step,
+			Reason: "subscriber: topic cis-alarms has no confirmed subscription"}, "topic cis-alarms has no confirmed subscription"},
+		{"another prefix kept", cis.Result{Account: "a", Status: cis.StatusFail, FailedStep: &step,
+			Reason: "alarm: no alarm"}, "alarm: no alarm"},
+		{"no step", cis.Result{Account: "a", Status: cis.StatusPass, Reason: "every step of the CIS chain passes: ok"}, "every step of the CIS chain passes: ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, recs := Compare([]cis.Result{tc.res}, nil, t1, "s")
+			lines := append(append(s.NewlyFailing, s.StillFailing...), s.Errors...)
+			if len(recs) != 1 || recs[0].Reason != tc.want {
+				t.Errorf("record reason %q, want %q", recs[0].Reason, tc.want)
+			}
+			for _, l := range lines {
+				if l.Reason != tc.want {
+					t.Errorf("line reason %q, want %q", l.Reason, tc.want)
+				}
+			}
+		})
+	}
+}
