@@ -57,9 +57,11 @@ type Tick struct {
 
 // SummaryTicks makes a scheduled summary run once per tick across replicas sharing the store.
 type SummaryTicks interface {
-	// ClaimTick claims (schedule, tick) for owner with a conditional INSERT: ok is true for
-	// exactly one caller per key, false (no error) for every other.
-	ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time) (ok bool, err error)
+	// ClaimTick claims (schedule, tick) for owner at at with a conditional INSERT: ok is true
+	// for exactly one caller per key, false (no error) for every other. With a positive lease,
+	// a claim made before at-lease and never finished (its claimer died) is taken over: ok is
+	// then true for exactly one of the callers taking it over.
+	ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time, lease time.Duration) (ok bool, err error)
 	// FinishTick records the outcome of a claimed tick: posted (with the pass count and total)
 	// when errMsg is "", else the error. Only owner can finish it; a tick that is not owner's
 	// claim is an error wrapping ErrNotFound.

@@ -99,14 +99,14 @@ func TestSummaryTicks(t *testing.T) {
 	if _, found, err := s.LastPosted(ctx, "s1", tick1); found || err != nil {
 		t.Fatalf("LastPosted on an empty store: found %v, %v", found, err)
 	}
-	ok, err := s.ClaimTick(ctx, "s1", tick1, "a", tick1)
+	ok, err := s.ClaimTick(ctx, "s1", tick1, "a", tick1, 0)
 	if !ok || err != nil {
 		t.Fatalf("first claim: %v, %v", ok, err)
 	}
-	if ok, err := s.ClaimTick(ctx, "s1", tick1, "b", tick1); ok || err != nil {
+	if ok, err := s.ClaimTick(ctx, "s1", tick1, "b", tick1, 0); ok || err != nil {
 		t.Errorf("second claim of the same tick: %v, %v; want false, nil", ok, err)
 	}
-	if ok, err := s.ClaimTick(ctx, "s2", tick1, "b", tick1); !ok || err != nil {
+	if ok, err := s.ClaimTick(ctx, "s2", tick1, "b", tick1, 0); !ok || err != nil {
 		t.Errorf("another schedule's claim of the same time: %v, %v", ok, err)
 	}
 	// Only the owner finishes a tick.
@@ -136,7 +136,7 @@ func TestSummaryTicks(t *testing.T) {
 		schedule, owner string
 		tick            time.Time
 	}{{"", "a", tick1}, {"s1", "", tick1}, {"s1", "a", time.Time{}}} {
-		if _, err := s.ClaimTick(ctx, bad.schedule, bad.tick, bad.owner, tick1); err == nil {
+		if _, err := s.ClaimTick(ctx, bad.schedule, bad.tick, bad.owner, tick1, 0); err == nil {
 			t.Errorf("ClaimTick(%q, %v, %q) succeeded", bad.schedule, bad.tick, bad.owner)
 		}
 	}
@@ -158,7 +158,7 @@ func TestClaimTickOnce(t *testing.T) {
 		for i := range racers {
 			wg.Go(func() {
 				<-start
-				ok, err := handles[i%len(handles)].ClaimTick(context.Background(), "daily", base.Add(time.Duration(tk)*time.Hour), fmt.Sprint("replica-", i), base)
+				ok, err := handles[i%len(handles)].ClaimTick(context.Background(), "daily", base.Add(time.Duration(tk)*time.Hour), fmt.Sprint("replica-", i), base, 0)
 				if err != nil {
 					errs <- err
 				}
@@ -178,5 +178,62 @@ func TestClaimTickOnce(t *testing.T) {
 		if n := wins[tk].Load(); n != 1 {
 			t.Errorf("tick %d: %d claims won, want exactly 1", tk, n)
 		}
+	}
+}
+
+// TestClaimTickTakeover: a claim never finished (its replica died) is taken over once its lease
+// has passed, by one caller; a finished tick, posted or failed, never is; the old owner can no
+// longer finish it.
+func TestClaimTickTakeover(t *testing.T) {
+	ctx := context.Background()
+	lease := 30 * time.Minute
+	tick := base
+	type step struct {
+		owner string
+		at    time.Duration // after the tick
+		lease time.Duration
+		want  bool
+	}
+	for _, tc := range []struct {
+		name   string
+		finish string // "": the first claim is never finished; "posted" or an error
+		steps  []step
+	}{
+		{"dead claim taken over after the lease", "", []step{
+			{"b", lease - time.Millisecond, lease, false}, // still within the lease
+			{"b", lease + time.Second, 0, false},          // no lease asked: never
+			{"b", lease + time.Second, lease, true},
+			{"c", lease + 2*time.Second, lease, false}, // b's fresh claim holds
+		}},
+		{"posted tick never taken over", "posted", []step{{"b", 10 * lease, lease, false}}},
+		{"failed tick never taken over", "channel_not_found", []step{{"b", 10 * lease, lease, false}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStore(t)
+			if ok, err := s.ClaimTick(ctx, "daily", tick, "a", tick, lease); !ok || err != nil {
+				t.Fatalf("first claim: %v, %v", ok, err)
+			}
+			switch tc.finish {
+			case "":
+			case "posted":
+				if err := s.FinishTick(ctx, "daily", tick, "a", 1, 1, "", tick.Add(time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := s.FinishTick(ctx, "daily", tick, "a", 0, 1, tc.finish, tick.Add(time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, st := range tc.steps {
+				if ok, err := s.ClaimTick(ctx, "daily", tick, st.owner, tick.Add(st.at), st.lease); ok != st.want || err != nil {
+					t.Errorf("step %d: ClaimTick(%s, +%v, lease %v) = %v, %v; want %v", i, st.owner, st.at, st.lease, ok, err, st.want)
+				}
+			}
+			if tc.finish == "" {
+				if err := s.FinishTick(ctx, "daily", tick, "a", 1, 1, "", tick.Add(2*lease)); !errors.Is(err, ErrNotFound) {
+					t.Errorf("FinishTick by the dead owner after the takeover: %v, want ErrNotFound", err)
+				}
+			}
+		})
 	}
 }

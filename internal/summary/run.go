@@ -25,7 +25,7 @@ type History interface {
 
 // Ticks is the part of the store that makes a tick post once.
 type Ticks interface {
-	ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time) (bool, error)
+	ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time, lease time.Duration) (bool, error)
 	FinishTick(ctx context.Context, schedule string, tick time.Time, owner string, pass, total int, errMsg string, at time.Time) error
 	LastPosted(ctx context.Context, schedule string, tick time.Time) (store.Tick, bool, error)
 }
@@ -43,7 +43,11 @@ type Runner struct {
 	Ticks   Ticks
 	Poster  Poster
 	// Owner names this replica in the claims (host and pid).
-	Owner  string
+	Owner string
+	// Lease is how long a claimed tick that was never finished (its replica died during the
+	// run) stays claimed before another run of the same tick may take it over (default
+	// DefaultTickLease; negative: never).
+	Lease  time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -53,6 +57,19 @@ func (r *Runner) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// DefaultTickLease is longer than any audit of all accounts takes.
+const DefaultTickLease = 30 * time.Minute
+
+func (r *Runner) lease() time.Duration {
+	switch {
+	case r.Lease < 0:
+		return 0
+	case r.Lease == 0:
+		return DefaultTickLease
+	}
+	return r.Lease
 }
 
 func (r *Runner) log() *slog.Logger {
@@ -71,7 +88,7 @@ var ErrClaimed = errors.New("the tick was claimed by another run")
 // the outcome. A cancelled ctx stops the run without posting a summary of interrupted audits.
 func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, error) {
 	log := r.log().With("schedule", spec.ID, "channel", spec.Channel, "tick", tick.UTC().Format(time.RFC3339))
-	ok, err := r.Ticks.ClaimTick(ctx, spec.ID, tick, r.Owner, r.now())
+	ok, err := r.Ticks.ClaimTick(ctx, spec.ID, tick, r.Owner, r.now(), r.lease())
 	if err != nil {
 		return Summary{}, fmt.Errorf("summary %s: %w", spec.ID, err)
 	}

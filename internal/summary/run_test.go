@@ -92,7 +92,7 @@ func TestRunOutcomes(t *testing.T) {
 				t.Errorf("LastPosted = %+v, %v, %v", last, found, err)
 			}
 			// The tick stays claimed either way: no second post for it.
-			if ok, _ := st.ClaimTick(bg, spec.ID, t1, "other", t1); ok {
+			if ok, _ := st.ClaimTick(bg, spec.ID, t1, "other", t1, 0); ok {
 				t.Error("the tick could be claimed again")
 			}
 			if _, err := r.Run(bg, spec, t1); !errors.Is(err, ErrClaimed) {
@@ -122,7 +122,7 @@ func TestPreview(t *testing.T) {
 	if recs, _ := st.AccountAudits(ctx, "dev", 10); len(recs) != 1 || len(p.posted) != 0 {
 		t.Errorf("the dry run recorded %d results or posted %d summaries", len(recs)-1, len(p.posted))
 	}
-	if ok, _ := st.ClaimTick(ctx, "s1", t1, "other", t1); !ok {
+	if ok, _ := st.ClaimTick(ctx, "s1", t1, "other", t1, 0); !ok {
 		t.Error("the dry run claimed a tick")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -36,11 +37,22 @@ func (s Spec) Names() []string {
 // Scheduler runs each spec's summary at its ticks with robfig/cron: a job that panics is
 // recovered and logged, a job still running at its next tick skips that tick, and Run stops
 // cleanly when its context ends.
+//
+// As it starts, it also runs each spec's latest tick if that came less than CatchUp ago: a tick
+// missed while the bot was down (a deploy, a crash) is posted late rather than lost, and a tick
+// whose run died with its replica is taken over once the Runner's lease has passed. A tick
+// already posted is not posted again (the claim says so).
 type Scheduler struct {
 	Runner *Runner
 	Specs  []Spec
 	Logger *slog.Logger
+	// CatchUp is how late a missed tick is still run at start (default DefaultCatchUp;
+	// negative: never).
+	CatchUp time.Duration
 }
+
+// DefaultCatchUp is how late a summary missed while the bot was down is still posted.
+const DefaultCatchUp = time.Hour
 
 // Run schedules the specs and blocks until ctx is done; then it stops the cron, whose jobs see
 // ctx cancelled, and waits for the jobs under way before returning.
@@ -50,26 +62,48 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cl := cronLogger{log}
-	c := cron.New(
-		cron.WithLocation(time.UTC),
-		cron.WithLogger(cl),
-		// Recover goes inside SkipIfStillRunning: the other way round, a panic would skip past
-		// SkipIfStillRunning's release of its token, and the schedule would never run again.
-		cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
-	)
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl))
+	// Recover goes inside SkipIfStillRunning: the other way round, a panic would skip past
+	// SkipIfStillRunning's release of its token, and the schedule would never run again.
+	chain := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))
+	var catchUps sync.WaitGroup
 	for _, spec := range s.Specs {
 		if spec.Schedule == nil {
 			return fmt.Errorf("summary %s: no schedule", spec.ID)
 		}
 		spec.Schedule = aligned(spec.Schedule)
-		c.Schedule(spec.Schedule, cron.FuncJob(func() { s.fire(ctx, log, spec) }))
+		// One job per spec, for its ticks and its catch-up alike, so that they never overlap.
+		job := chain.Then(cron.FuncJob(func() { s.fire(ctx, log, spec) }))
+		c.Schedule(spec.Schedule, job)
+		now := s.Runner.now().UTC()
 		log.Info("summary scheduled", "schedule", spec.ID, "cron", spec.Cron, "channel", spec.Channel,
-			"next", spec.Schedule.Next(time.Now().UTC()).UTC().Format(time.RFC3339))
+			"next", spec.Schedule.Next(now).UTC().Format(time.RFC3339))
+		if last, ok := s.missed(spec, now); ok {
+			log.Info("running the latest tick of a summary at start, in case it was missed", "schedule", spec.ID,
+				"tick", last.Format(time.RFC3339))
+			catchUps.Go(job.Run)
+		}
 	}
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
+	catchUps.Wait()
 	return nil
+}
+
+// missed is spec's latest tick at or before now when it came less than CatchUp ago.
+func (s *Scheduler) missed(spec Spec, now time.Time) (time.Time, bool) {
+	window := s.CatchUp
+	if window == 0 {
+		window = DefaultCatchUp
+	}
+	if window < 0 {
+		return time.Time{}, false
+	}
+	tick := TickAt(spec.Schedule, now)
+	// TickAt falls back to now when the schedule has no activation within a year: no tick.
+	real := spec.Schedule.Next(tick.Add(-time.Second)).Equal(tick)
+	return tick, real && now.Sub(tick) < window
 }
 
 // fire is one tick of spec's schedule.

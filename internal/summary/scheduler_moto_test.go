@@ -159,7 +159,7 @@ func TestScheduleFires(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := st.ClaimTick(ctx, spec.ID, before, "earlier", before); !ok || err != nil {
+	if ok, err := st.ClaimTick(ctx, spec.ID, before, "earlier", before, 0); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if err := st.FinishTick(ctx, spec.ID, before, "earlier", 1, 2, "", before); err != nil {
@@ -262,8 +262,8 @@ type counted struct {
 	c *claims
 }
 
-func (w counted) ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time) (bool, error) {
-	ok, err := w.Ticks.ClaimTick(ctx, schedule, tick, owner, at)
+func (w counted) ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time, lease time.Duration) (bool, error) {
+	ok, err := w.Ticks.ClaimTick(ctx, schedule, tick, owner, at, lease)
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()

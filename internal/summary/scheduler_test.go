@@ -100,3 +100,87 @@ func TestSchedulerStopsCleanly(t *testing.T) {
 		t.Errorf("a run stopped by shutdown is logged as a failure:\n%s", logs.String())
 	}
 }
+
+// TestSchedulerCatchUp: at start, the latest tick is run when it came less than CatchUp ago:
+// posted when it was missed, or when its claim was never finished and its lease has passed;
+// left alone when it was posted, when its claimer may still be running it, or when it is too
+// old.
+func TestSchedulerCatchUp(t *testing.T) {
+	sched, err := config.ParseCron("0 9 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	const (
+		none       = iota // no claim of the tick
+		posted            // claimed and posted
+		unfinished        // claimed at the tick by a replica that never finished it
+	)
+	for _, tc := range []struct {
+		name    string
+		before  int
+		now     time.Duration // after the tick
+		catchUp time.Duration
+		want    string // the log line the catch-up ends with; "" for no catch-up run
+		posts   int
+	}{
+		{"missed while down: posted late", none, 20 * time.Minute, 0, "summary posted", 1},
+		{"already posted: not again", posted, 20 * time.Minute, 0, "summary posted by another run", 0},
+		{"claimer died: taken over after the lease", unfinished, 40 * time.Minute, 0, "summary posted", 1},
+		{"claimer may still run it: left alone", unfinished, 20 * time.Minute, 0, "summary posted by another run", 0},
+		{"too late", none, 61 * time.Minute, 0, "", 0},
+		{"catch-up off", none, 20 * time.Minute, -1, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cisbot.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			spec := Spec{ID: "daily", Cron: "0 9 * * *", Schedule: sched, Channel: "C0SUMMARY1"}
+			switch tc.before {
+			case posted, unfinished:
+				if ok, err := st.ClaimTick(ctx, spec.ID, tick, "other", tick, 0); !ok || err != nil {
+					t.Fatal(ok, err)
+				}
+				if tc.before == posted {
+					if err := st.FinishTick(ctx, spec.ID, tick, "other", 1, 1, "", tick.Add(time.Minute)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			now := tick.Add(tc.now)
+			logs := &syncLog{}
+			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			poster := &fakePoster{}
+			s := &Scheduler{
+				Runner: &Runner{Auditor: &fakeAuditor{results: []cis.Result{result("prod", cis.StatusPass, "")}},
+					History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log, Now: func() time.Time { return now }},
+				Specs: []Spec{spec}, Logger: log, CatchUp: tc.catchUp,
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- s.Run(runCtx) }()
+			if tc.want != "" {
+				deadline := time.Now().Add(10 * time.Second)
+				for !strings.Contains(logs.String(), "msg=\""+tc.want+"\"") && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" && !strings.Contains(logs.String(), "msg=\""+tc.want+"\"") {
+				t.Errorf("no %q in the log:\n%s", tc.want, logs.String())
+			}
+			if ran := strings.Contains(logs.String(), "running the latest tick"); ran != (tc.want != "") {
+				t.Errorf("catch-up run: %v, want %v\n%s", ran, tc.want != "", logs.String())
+			}
+			if len(poster.posted) != tc.posts {
+				t.Errorf("%d summaries posted, want %d", len(poster.posted), tc.posts)
+			}
+		})
+	}
+}
