@@ -24,11 +24,14 @@ func renderStatus(b *strings.Builder, st commands.Status) {
 			continue
 		}
 		line := fmt.Sprintf("  %-5s  %s  %s", e.Status, pad(e.Account, nameW), e.At.UTC().Format("2006-01-02 15:04 UTC"))
-		if e.FailedStep != "" {
+		switch {
+		case e.Status == "FAIL" && e.FailedStep != "":
 			line += "  at " + e.FailedStep
-		}
-		if e.Status != "PASS" && e.Reason != "" {
-			line += ": " + firstLine(e.Reason)
+			if e.Reason != "" {
+				line += ": " + firstLine(e.Reason)
+			}
+		case e.Status != "PASS" && e.Reason != "":
+			line += "  " + firstLine(e.Reason) // an error's reason names its step
 		}
 		if !e.Since.IsZero() {
 			line += " (failing since " + e.Since.UTC().Format("2006-01-02 15:04 UTC") + ")"

@@ -11,7 +11,7 @@ func TestRenderStatus(t *testing.T) {
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	st := commands.Status{Entries: []commands.StatusEntry{
 		{Account: "prod", AccountID: "111111111111", Status: "PASS", Reason: "every step passes", At: at},
-		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "alarm: no alarm fires on one event", At: at, Since: at.Add(-48 * time.Hour)},
+		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm fires on one event", At: at, Since: at.Add(-48 * time.Hour)},
 		{Account: "staging", Status: "ERROR", FailedStep: "trail", Reason: "trail: AccessDenied\n(request id 1)", At: at},
 		{Account: "qa"},
 	}, Actions: []commands.Action{{ID: commands.ActionFix, Label: "Fix: dev", Value: "dev"}}}

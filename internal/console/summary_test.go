@@ -22,7 +22,7 @@ func sampleSummary() summary.Summary {
 		Schedule: "a1b2c3d4e5f6", Channel: "C0SECOPS01", Control: "4.1", At: at, Location: berlin,
 		Pass: 2, Total: 5, Previous: &summary.Previous{At: at.AddDate(0, 0, -3), Pass: 3, Total: 5},
 		NewlyFailing: []summary.Line{{Account: "dev", AccountID: "222222222222", Status: cis.StatusFail, FailedStep: "subscriber", Since: at,
-			Reason: "subscriber: topic cis-alarms has no confirmed subscription\n(1 pending)"}},
+			Reason: "topic cis-alarms has no confirmed subscription\n(1 pending)"}},
 		NewlyPassing: []summary.Line{{Account: "qa", AccountID: "444444444444", Status: cis.StatusPass, Verdict: "FAIL"}},
 		StillFailing: []summary.Line{{Account: "legacy", Status: cis.StatusFail, FailedStep: "metric_filter", Verdict: "FAIL", Since: at.Add(-72 * time.Hour)}},
 		Errors:       []summary.Line{{Account: "sandbox", Status: cis.StatusError, Verdict: "PASS", Reason: "trail: sts:AssumeRole: AccessDenied"}},

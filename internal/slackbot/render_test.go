@@ -108,7 +108,7 @@ func goldenReplies() []struct {
 func sampleStatus() commands.Status {
 	return commands.Status{Entries: []commands.StatusEntry{
 		{Account: "prod", AccountID: "111111111111", Status: "PASS", Reason: "every step passes", At: started},
-		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "alarm: no alarm would fire on one event. More.", At: started, Since: started.Add(-72 * time.Hour)},
+		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm would fire on one event. More.", At: started, Since: started.Add(-72 * time.Hour)},
 		{Account: "stage <!channel> & co", Status: "ERROR", FailedStep: "trail", Reason: "trail: sts:AssumeRole: AccessDenied", At: started},
 		{Account: "qa"},
 	}, Actions: []commands.Action{{ID: commands.ActionFix, Label: "Fix: dev", Value: "dev"}}}

@@ -63,8 +63,8 @@ func statusLine(e commands.StatusEntry) string {
 	}
 	t += " " + esc(e.Status)
 	if e.Status != string(cis.StatusPass) {
-		if e.FailedStep != "" {
-			t += " at " + code(e.FailedStep, 50)
+		if e.FailedStep != "" && e.Status == string(cis.StatusFail) {
+			t += " at " + code(e.FailedStep, 50) // an error's reason names its step
 		}
 		if e.Reason != "" {
 			t += ": " + escFit(firstSentence(e.Reason, 300), 300)

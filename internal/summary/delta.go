@@ -28,8 +28,11 @@ func Compare(results []cis.Result, prev map[string]store.AuditRecord, at time.Ti
 		line := Line{Account: res.Account, AccountID: res.AccountID, Status: res.Status, Reason: res.Reason, Verdict: verdict}
 		if res.FailedStep != nil {
 			line.FailedStep = string(*res.FailedStep)
-			// The step is shown on its own ("fails at subscriber: …"): the reason without it.
-			line.Reason = strings.TrimPrefix(res.Reason, line.FailedStep+": ")
+			if res.Status == cis.StatusFail {
+				// A failure's step is shown on its own ("fails at subscriber: …"): its reason
+				// is kept without it. An error's reason keeps it ("trail: AccessDenied").
+				line.Reason = strings.TrimPrefix(res.Reason, line.FailedStep+": ")
+			}
 		}
 		rec := store.AuditRecord{
 			Account: res.Account, AccountID: res.AccountID, At: at, Status: string(res.Status),

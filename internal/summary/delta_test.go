@@ -139,8 +139,8 @@ func TestCompareOrder(t *testing.T) {
 	}
 }
 
-// TestCompareReason: the failing step is shown on its own, so the reason kept and shown loses
-// the "step: " the audit puts in front of it; other reasons stay whole.
+// TestCompareReason: a failure's step is shown on its own, so the reason kept and shown loses
+// the "step: " the audit puts in front of it; other reasons (and errors') stay whole.
 func TestCompareReason(t *testing.T) {
 	step := cis.StepSubscriber
 	for _, tc := range []struct {
@@ -153,6 +153,8 @@ func TestCompareReason(t *testing.T) {
 		{"another prefix kept", cis.Result{Account: "a", Status: cis.StatusFail, FailedStep: &step,
 			Reason: "alarm: no alarm"}, "alarm: no alarm"},
 		{"no step", cis.Result{Account: "a", Status: cis.StatusPass, Reason: "every step of the CIS chain passes: ok"}, "every step of the CIS chain passes: ok"},
+		{"an error keeps its step", cis.Result{Account: "a", Status: cis.StatusError, FailedStep: &step,
+			Reason: "subscriber: AccessDenied"}, "subscriber: AccessDenied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, recs := Compare([]cis.Result{tc.res}, nil, t1, "s")
