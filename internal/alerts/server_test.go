@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
 // fakeDeps records the handler's calls to its dependencies.
@@ -52,29 +54,11 @@ func (f *fakeDeps) counts() (enqueued, confirmed int) {
 	return len(f.enqueued), len(f.confirmed)
 }
 
-// syncBuffer is a log sink safe for the server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEndpoint is a handler with fake dependencies, served on loopback.
 type testEndpoint struct {
 	deps *fakeDeps
 	reg  *prometheus.Registry
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	h    *Handler
 	srv  *httptest.Server
 }
@@ -82,7 +66,7 @@ type testEndpoint struct {
 func newTestEndpoint(t *testing.T, v *Verifier, deps *fakeDeps) *testEndpoint {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := &Handler{
 		Verifier: v,
 		Enqueue:  deps.enqueue,

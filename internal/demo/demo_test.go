@@ -1,36 +1,17 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
-
-// syncBuffer is written by the demo and read by the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // motoPID is the pid the demo reports for its moto_server.
 func motoPID(t *testing.T, out string) int {
@@ -45,7 +26,7 @@ func motoPID(t *testing.T, out string) int {
 
 // The interactive session: what the user types runs against the demo's accounts.
 func TestInteractive(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	in := strings.NewReader("audit dev\n1\n\naudit prod\n")
 	if err := Run(context.Background(), Options{In: in, Out: &out, Interactive: true}); err != nil {
 		t.Fatal(err)
@@ -78,7 +59,7 @@ func TestInteractive(t *testing.T) {
 
 // Ctrl-C (the context cancelled) while the session waits for input stops moto_server.
 func TestInterrupted(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,7 +91,7 @@ func TestInterrupted(t *testing.T) {
 func TestTourInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	err := Run(ctx, Options{Out: &out})
 	if err == nil {
 		t.Fatal("an interrupted tour returned nil")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 	"github.com/slack-go/slack"
 )
 
@@ -226,7 +227,7 @@ func (f *fakeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // newFakeChat is an AlertPoster talking to f; newLogger checks its logs for the token.
-func newFakeChat(t *testing.T, f *fakeChat) (*AlertPoster, *logBuffer) {
+func newFakeChat(t *testing.T, f *fakeChat) (*AlertPoster, *syncbuf.Buffer) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)

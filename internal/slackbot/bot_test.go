@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
 // ackDeadline is how soon an envelope must be acknowledged in these tests; Slack allows 3 s.
@@ -22,7 +23,7 @@ type running struct {
 	slack   *fakeSlack
 	rec     *recorder
 	auditor *fakeAuditor
-	logs    *logBuffer
+	logs    *syncbuf.Buffer
 	conn    *wsConn
 	cancel  context.CancelFunc
 	done    chan error

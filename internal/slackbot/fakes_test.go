@@ -1,7 +1,6 @@
 package slackbot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/slacktest"
 )
@@ -325,28 +325,10 @@ func (c *clock) Now() time.Time {
 	return now
 }
 
-// logBuffer collects a test's logs.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newLogger logs at debug level into a buffer that is checked for secrets when the test ends.
-func newLogger(t testing.TB) (*slog.Logger, *logBuffer) {
+func newLogger(t testing.TB) (*slog.Logger, *syncbuf.Buffer) {
 	t.Helper()
-	buf := &logBuffer{}
+	buf := &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		logs := buf.String()
 		for _, secret := range []string{"SECRETrespondtoken", "/commands/T0TEST", testAppToken, testBotToken} {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
 // nopHandler does nothing: for tests that only need a Handler.
@@ -17,7 +18,7 @@ type nopHandler struct{}
 func (nopHandler) Handle(context.Context, commands.Request, commands.Replier)             {}
 func (nopHandler) HandleAction(context.Context, commands.ActionRequest, commands.Replier) {}
 
-func newTestReplier(t *testing.T, rawURL string, now func() time.Time) (*replier, *logBuffer) {
+func newTestReplier(t *testing.T, rawURL string, now func() time.Time) (*replier, *syncbuf.Buffer) {
 	t.Helper()
 	log, buf := newLogger(t)
 	target, err := newResponseURL(rawURL, now())

@@ -1,12 +1,10 @@
 package summary
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
 // blockingAuditor signals each audit's start, then panics on the first call when asked and
@@ -34,14 +33,6 @@ func (a *blockingAuditor) Audit(ctx context.Context, _ []string, _ func(done, to
 	return cis.NewReport("4.1", []cis.Result{result("prod", cis.StatusError, cis.StepTrail)}), nil
 }
 
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncLog) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncLog) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // TestSchedulerStopsCleanly: a job that panics is recovered and the schedule goes on; a job still
 // running at the next ticks is not started again beside itself; on cancel, Run waits for the
 // job under way, which posts nothing.
@@ -57,7 +48,7 @@ func TestSchedulerStopsCleanly(t *testing.T) {
 	}
 	auditor := &blockingAuditor{started: make(chan struct{}, 10), panics: true}
 	poster := &fakePoster{}
-	logs := &syncLog{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	s := &Scheduler{
 		Runner: &Runner{Auditor: auditor, History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log},
@@ -151,7 +142,7 @@ func TestSchedulerCatchUp(t *testing.T) {
 				}
 			}
 			now := tick.Add(tc.now)
-			logs := &syncLog{}
+			logs := &syncbuf.Buffer{}
 			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			poster := &fakePoster{}
 			s := &Scheduler{
