@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cisbot/cisbot/internal/testutil/fakeclock"
 )
 
 // channelPoster is a Poster and Finder of our own interface (not Slack) that keeps what was
@@ -133,7 +135,7 @@ func TestRelayExactlyOnce(t *testing.T) {
 			id := enqueueFile(t, st, relayTextFile, relayStart)
 			poster := newChannelPoster()
 			poster.fail, poster.findErr = tc.fail, tc.findErr
-			clock := &fakeClock{t: relayStart}
+			clock := fakeclock.New(relayStart)
 			r := newTestRelay(st, poster, clock)
 			if tc.crashed {
 				if got, err := st.Claim(ctx, "dead", relayStart, time.Minute, 1); err != nil || len(got) != 1 {
@@ -185,7 +187,7 @@ func TestRelayCrashBeforeThreadRecorded(t *testing.T) {
 	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:cis-unauthorized"
 	alarm := enqueueBody(t, st, alarmBody(t, "m-alarm", StateAlarm, "cis-unauthorized", arn), relayStart)
 	poster := newChannelPoster()
-	clock := &fakeClock{t: relayStart}
+	clock := fakeclock.New(relayStart)
 	if got, err := st.Claim(ctx, "dead", relayStart, time.Minute, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim by the dead relay = %v, %v", got, err)
 	}
@@ -221,7 +223,7 @@ func TestRelayRunTakesBackItsClaims(t *testing.T) {
 	ctx := context.Background()
 	st := relayStore(t)
 	mine := enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, "mine"), relayStart)
-	clock := &fakeClock{t: relayStart.Add(time.Second)}
+	clock := fakeclock.New(relayStart.Add(time.Second))
 	if got, err := st.Claim(ctx, "replica-1", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
@@ -259,7 +261,7 @@ func TestRelayRunDrainsBacklog(t *testing.T) {
 		enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
 	}
 	poster := newChannelPoster()
-	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Second)})
+	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
 	r.Batch, r.Poll = 2, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

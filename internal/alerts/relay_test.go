@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/fakeclock"
 )
 
 // fakePoster is a Poster of our own interface (not Slack): it records posts and can fail.
@@ -46,23 +47,6 @@ func (f *fakePoster) delivered() []Post {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Post(nil), f.posts...)
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 type fakeEnricher struct {
@@ -149,7 +133,7 @@ func confirmationBody(typ, id string) []byte {
 		`"SignatureVersion":"1","Signature":"c2ln","SigningCertURL":"https://sns.us-east-1.amazonaws.com/x.pem"}`)
 }
 
-func newTestRelay(st Outbox, p Poster, clock *fakeClock) *Relay {
+func newTestRelay(st Outbox, p Poster, clock *fakeclock.Clock) *Relay {
 	return &Relay{
 		Outbox:     st,
 		Poster:     p,
@@ -202,7 +186,7 @@ func TestRelayRunOnce(t *testing.T) {
 			}
 			poster := &fakePoster{}
 			enricher := &fakeEnricher{}
-			clock := &fakeClock{t: relayStart}
+			clock := fakeclock.New(relayStart)
 			r := newTestRelay(st, poster, clock)
 			r.Enricher = enricher
 			r.Metrics = NewMetrics(nil)
@@ -276,7 +260,7 @@ func TestRelayRetries(t *testing.T) {
 				}
 				return nil
 			}}
-			clock := &fakeClock{t: relayStart}
+			clock := fakeclock.New(relayStart)
 			spy := &spyOutbox{Outbox: st}
 			r := newTestRelay(spy, poster, clock)
 			ctx := context.Background()
@@ -319,7 +303,7 @@ func TestRelayMaxAttemptsKeepsItemHourly(t *testing.T) {
 	st := relayStore(t)
 	enqueueFile(t, st, relayTextFile, relayStart)
 	poster := &fakePoster{fail: func(Post, int) error { return errors.New("down") }}
-	clock := &fakeClock{t: relayStart}
+	clock := fakeclock.New(relayStart)
 	r := newTestRelay(st, poster, clock)
 	r.MaxAttempts = 2
 	r.Backoff = func(int) time.Duration { return time.Second }
@@ -368,7 +352,7 @@ func TestRelayTwoOwnersPostOnce(t *testing.T) {
 		enqueueFile(t, st, f, relayStart.Add(time.Duration(i)*time.Millisecond))
 	}
 	poster := &fakePoster{}
-	clock := &fakeClock{t: relayStart.Add(time.Second)}
+	clock := fakeclock.New(relayStart.Add(time.Second))
 	var wg sync.WaitGroup
 	for _, owner := range []string{"replica-a", "replica-b"} {
 		r := newTestRelay(st, poster, clock)
@@ -416,7 +400,7 @@ func TestRelayPacesChannel(t *testing.T) {
 			enqueueFile(t, st, relayTextFile, relayStart)
 			enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
 			poster := &fakePoster{}
-			clock := &fakeClock{t: relayStart.Add(time.Second)}
+			clock := fakeclock.New(relayStart.Add(time.Second))
 			r := newTestRelay(st, poster, clock)
 			r.PerChannel = tc.per
 			if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
@@ -438,7 +422,7 @@ func TestRelayRunStopsWithContext(t *testing.T) {
 	st := relayStore(t)
 	enqueueFile(t, st, relayTextFile, relayStart)
 	poster := &fakePoster{}
-	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Second)})
+	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
 	r.Poll = 5 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -556,7 +540,7 @@ func TestRelayThreads(t *testing.T) {
 		enqueueBody(t, st, alarmBody(t, s.id, s.state, s.name, s.arn), relayStart.Add(time.Duration(i)*time.Second))
 	}
 	poster := &updatingPoster{}
-	clock := &fakeClock{t: relayStart.Add(time.Minute)}
+	clock := fakeclock.New(relayStart.Add(time.Minute))
 	r := newTestRelay(st, poster, clock)
 	r.Threads = st
 	runAll(t, r, len(steps))
@@ -591,7 +575,7 @@ func TestRelayThreadsWithoutARN(t *testing.T) {
 	enqueueBody(t, st, alarmBody(t, "m1", StateAlarm, "noarn", ""), relayStart)
 	enqueueBody(t, st, alarmBody(t, "m2", StateOK, "noarn", ""), relayStart.Add(time.Second))
 	poster := &updatingPoster{failUpd: errors.New("chat.update failed")}
-	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Minute)})
+	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
 	r.Threads = st
 	runAll(t, r, 2)
 	posts := poster.delivered()
@@ -616,7 +600,7 @@ func TestRelayThreadsOKFirst(t *testing.T) {
 	enqueueBody(t, st, alarmBody(t, "m2", StateInsufficientData, "a", arn), relayStart.Add(time.Second))
 	enqueueBody(t, st, alarmBody(t, "m3", StateAlarm, "a", arn), relayStart.Add(2*time.Second))
 	poster := &updatingPoster{}
-	r := newTestRelay(st, poster, &fakeClock{t: relayStart.Add(time.Minute)})
+	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
 	r.Threads = st
 	runAll(t, r, 3)
 	for i, p := range poster.delivered() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/fakeclock"
 )
 
 // fakeRemediator stands in for our own Remediator interface (app.Remediator runs against moto
@@ -64,30 +65,12 @@ func (f *fakeRemediator) Apply(_ context.Context, account string, p cis.Plan, re
 	return res, nil
 }
 
-// clock is a settable Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixEnv struct {
 	t     *testing.T
 	path  string
 	st    *store.SQLite
 	rem   *fakeRemediator
-	clock *clock
+	clock *fakeclock.Clock
 	pol   *Policy
 	bot   *Bot
 }
@@ -108,7 +91,7 @@ func newFixEnv(t *testing.T, pol *Policy) *fixEnv {
 		pol = &Policy{Approvers: []string{"U0BOSS"}}
 	}
 	e := &fixEnv{t: t, path: filepath.Join(t.TempDir(), "cisbot.db"), rem: &fakeRemediator{plan: failingPlan("h1")},
-		clock: &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}, pol: pol}
+		clock: fakeclock.New(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)), pol: pol}
 	e.st = openStore(t, e.path)
 	e.bot = e.newBot()
 	return e
@@ -304,7 +287,7 @@ func TestApproveAppliesAndReaudits(t *testing.T) {
 func TestExpiredRequest(t *testing.T) {
 	e := newFixEnv(t, nil)
 	fp := e.fix("U1")
-	e.clock.Add(time.Hour + time.Second)
+	e.clock.Advance(time.Hour + time.Second)
 	rec := e.click(ActionApprove, fp.RequestID, "U0BOSS")
 	if d, ok := rec.last[Origin].(FixDecided); !ok || d.State != "expired" {
 		t.Fatalf("%+v", rec.last["1"])
@@ -413,7 +396,7 @@ func TestHistory(t *testing.T) {
 	e := newFixEnv(t, nil)
 	first := e.fix("U1")
 	e.click(ActionReject, first.RequestID, "U0BOSS")
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	second := e.fix("U2")
 	rec := &recorder{}
 	e.bot.Handle(context.Background(), Request{Text: "history prod", UserID: "U1"}, rec)
