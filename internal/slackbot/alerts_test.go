@@ -113,17 +113,7 @@ func TestRenderAlertGolden(t *testing.T) {
 				t.Errorf("breaks a Slack limit: %v", err)
 			}
 			// User-provided text never reaches Slack's mrkdwn unescaped (a header is plain text).
-			mr := []string{r.Text}
-			for _, b := range r.Blocks {
-				switch b := b.(type) {
-				case *slack.SectionBlock:
-					mr = append(mr, b.Text.Text)
-				case *slack.ContextBlock:
-					for _, e := range b.ContextElements.Elements {
-						mr = append(mr, e.(*slack.TextBlockObject).Text)
-					}
-				}
-			}
+			mr := append([]string{r.Text}, mrkdwnTexts(r.Blocks)...)
 			for _, bad := range []string{"<!channel>", "<!here>", "<!everyone>", "<@U", "<https://evil"} {
 				if strings.Contains(strings.Join(mr, "\n"), bad) {
 					t.Errorf("%s reaches Slack unescaped", bad)

@@ -448,9 +448,16 @@ func renderEvidence(e commands.Evidence) rendered {
 // textLen counts the characters of text in blocks, as Slack's overall limit would.
 func textLen(blocks ...slack.Block) int {
 	n := 0
+	eachText(blocks, func(t *slack.TextBlockObject) { n += utf8.RuneCountInString(t.Text) })
+	return n
+}
+
+// eachText calls f with every text object of the kinds of blocks the bot sends: headers,
+// sections and their fields, context texts and button labels.
+func eachText(blocks []slack.Block, f func(*slack.TextBlockObject)) {
 	add := func(t *slack.TextBlockObject) {
 		if t != nil {
-			n += utf8.RuneCountInString(t.Text)
+			f(t)
 		}
 	}
 	for _, b := range blocks {
@@ -478,5 +485,4 @@ func textLen(blocks ...slack.Block) int {
 			}
 		}
 	}
-	return n
 }

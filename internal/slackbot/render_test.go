@@ -381,25 +381,10 @@ func abs(n int) int {
 // mrkdwnTexts is the text of every mrkdwn object in blocks.
 func mrkdwnTexts(blocks []slack.Block) []string {
 	var out []string
-	add := func(t *slack.TextBlockObject) {
-		if t != nil && t.Type == slack.MarkdownType {
+	eachText(blocks, func(t *slack.TextBlockObject) {
+		if t.Type == slack.MarkdownType {
 			out = append(out, t.Text)
 		}
-	}
-	for _, b := range blocks {
-		switch b := b.(type) {
-		case *slack.SectionBlock:
-			add(b.Text)
-			for _, f := range b.Fields {
-				add(f)
-			}
-		case *slack.ContextBlock:
-			for _, e := range b.ContextElements.Elements {
-				if t, ok := e.(*slack.TextBlockObject); ok {
-					add(t)
-				}
-			}
-		}
-	}
+	})
 	return out
 }
