@@ -17,15 +17,15 @@ import (
 	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
-var srv *moto.Server
+var srv *emulator.Server
 
 func TestMain(m *testing.M) {
-	moto.Hermetic() // AWS only through moto, with the tests' own dummy credentials
-	moto.Main(m, &srv)
+	emulator.Hermetic() // AWS only through moto, with the tests' own dummy credentials
+	emulator.Main(m, &srv)
 }
 
 // factory builds the bot's real session factory, aimed at moto.

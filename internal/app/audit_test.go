@@ -16,21 +16,21 @@ import (
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 	"github.com/cisbot/cisbot/internal/testutil/awsproxy"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
 var (
-	srv *moto.Server
+	srv *emulator.Server
 	// proxy stands in front of moto: it adds latency for the fan-out benchmark and shows one
 	// subscription as pending, a state moto cannot hold (it confirms every subscription).
 	proxy *awsproxy.Proxy
 )
 
 func TestMain(m *testing.M) {
-	moto.Hermetic() // AWS only through moto, with the tests' own dummy credentials
-	moto.Main(m, &srv)
+	emulator.Hermetic() // AWS only through moto, with the tests' own dummy credentials
+	emulator.Main(m, &srv)
 }
 
 var proxyOnce sync.Once

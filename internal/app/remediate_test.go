@@ -25,7 +25,7 @@ import (
 func writers(s *awsenv.Session) cis.Writers { return Writers(s) }
 
 const (
-	logGroup    = "cloudtrail-logs" // what awsfixture builds
+	logGroup    = "cloudtrail-logs" // what the emulator fixture builds
 	secops      = "secops@example.com"
 	botEndpoint = "https://cisbot.example.com/sns/alerts"
 )
@@ -40,7 +40,7 @@ type remediated struct {
 }
 
 // newRemediated builds the scenario in a fresh account, then breaks what the scenario cannot
-// (awsfixture builds every part; removing one is done here with the SDK).
+// (the emulator fixture builds every part; removing one is done here with the SDK).
 func newRemediated(t *testing.T, sc awsaccount.Scenario, breaks ...func(t *testing.T, r *remediated)) *remediated {
 	t.Helper()
 	f := factory(t)

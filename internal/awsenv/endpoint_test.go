@@ -15,7 +15,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/emulator"
 )
 
 func TestCloudWatchProtocolDecision(t *testing.T) {
@@ -154,8 +154,8 @@ func TestEndpointURLFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Region() != moto.Region {
-		t.Errorf("Region() = %q, want %q from AWS_REGION", f.Region(), moto.Region)
+	if f.Region() != emulator.Region {
+		t.Errorf("Region() = %q, want %q from AWS_REGION", f.Region(), emulator.Region)
 	}
 	for _, service := range []string{"SNS", cloudwatch.ServiceID, "CloudWatch Logs"} {
 		if !f.UsesEndpointOverride(service) {
@@ -164,8 +164,8 @@ func TestEndpointURLFromEnvironment(t *testing.T) {
 	}
 
 	base := f.Session(Target{})
-	if id, err := base.AccountID(ctx); err != nil || id != moto.DefaultAccountID {
-		t.Fatalf("AccountID = %q, %v; want %s", id, err, moto.DefaultAccountID)
+	if id, err := base.AccountID(ctx); err != nil || id != emulator.DefaultAccountID {
+		t.Fatalf("AccountID = %q, %v; want %s", id, err, emulator.DefaultAccountID)
 	}
 	if err := putAndDescribeAlarm(ctx, base.CloudWatch(""), "from-env"); err != nil {
 		t.Fatalf("CloudWatch with protocol auto: %v", err)
@@ -195,7 +195,7 @@ func TestServiceEndpointOverride(t *testing.T) {
 		target  Target
 		account string
 	}{
-		{Target{}, moto.DefaultAccountID},
+		{Target{}, emulator.DefaultAccountID},
 		{Target{Name: "prod", RoleARN: "arn:aws:iam::222222222222:role/cisbot"}, "222222222222"},
 	} {
 		s := f.Session(tt.target)

@@ -17,16 +17,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/emulator"
 )
 
 // srv is the moto server shared by this package's tests. Tests that need an empty server
 // call srv.Reset, so they do not run in parallel.
-var srv *moto.Server
+var srv *emulator.Server
 
 func TestMain(m *testing.M) {
 	hermeticEnv()
-	moto.Main(m, &srv)
+	emulator.Main(m, &srv)
 }
 
 // hermeticEnv removes the developer's or CI's AWS settings from this test process, so that

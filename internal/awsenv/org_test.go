@@ -13,7 +13,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/emulator"
 )
 
 func TestOrganizationAccounts(t *testing.T) {
@@ -26,7 +26,7 @@ func TestOrganizationAccounts(t *testing.T) {
 	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
 		t.Fatal(err)
 	}
-	want := []OrgAccount{{ID: moto.DefaultAccountID}} // the management account; moto names it
+	want := []OrgAccount{{ID: emulator.DefaultAccountID}} // the management account; moto names it
 	for i := range 4 {
 		name := fmt.Sprintf("member-%d", i)
 		out, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(name), Email: aws.String(name + "@example.com")})

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/emulator"
 )
 
 func TestBaseSessionAccountID(t *testing.T) {
@@ -23,8 +23,8 @@ func TestBaseSessionAccountID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id != moto.DefaultAccountID {
-			t.Fatalf("AccountID = %s, want %s", id, moto.DefaultAccountID)
+		if id != emulator.DefaultAccountID {
+			t.Fatalf("AccountID = %s, want %s", id, emulator.DefaultAccountID)
 		}
 	}
 	if n := len(rec.calls("GetCallerIdentity")); n != 1 {
@@ -98,8 +98,8 @@ func TestAssumeRole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if base != moto.DefaultAccountID {
-				t.Errorf("base AccountID = %s, want %s", base, moto.DefaultAccountID)
+			if base != emulator.DefaultAccountID {
+				t.Errorf("base AccountID = %s, want %s", base, emulator.DefaultAccountID)
 			}
 		})
 	}

@@ -11,21 +11,21 @@ import (
 
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
-var srv *moto.Server
+var srv *emulator.Server
 
 func TestMain(m *testing.M) {
 	// The CLI reads AWS settings from the environment as users set them; here they point at
 	// moto with dummy credentials, and nothing of the developer's own setup leaks in.
-	moto.Hermetic()
+	emulator.Hermetic()
 	os.Unsetenv("CISBOT_CONFIG")
 	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	os.Setenv("AWS_REGION", "us-east-1")
-	moto.Main(&motoEnv{m}, &srv)
+	emulator.Main(&motoEnv{m}, &srv)
 }
 
 // motoEnv sets AWS_ENDPOINT_URL once moto's address is known.

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
 // cisbot demo with stdin not a terminal plays the scripted tour against its own moto_server,
@@ -62,7 +62,7 @@ func TestDemo(t *testing.T) {
 	if pid == srv.PID() {
 		t.Fatal("the demo used the tests' moto_server")
 	}
-	if moto.Running(pid) {
+	if emulator.Running(pid) {
 		t.Errorf("moto_server (pid %d) or a process it started is still running after the demo", pid)
 	}
 	if resp, err := http.Get(m[1] + "/moto-api/"); err == nil {

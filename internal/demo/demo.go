@@ -22,14 +22,14 @@ import (
 
 	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/app"
-	"github.com/cisbot/cisbot/internal/awsfixture"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
+	"github.com/cisbot/cisbot/internal/emulator"
+	"github.com/cisbot/cisbot/internal/emulator/fixture"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
 // ExactCodes is dev's metric filter pattern. It names the two codes of the CIS text exactly,
@@ -40,13 +40,13 @@ const ExactCodes = `{ ($.errorCode = "UnauthorizedOperation") || ($.errorCode = 
 // account is one account of the demo estate.
 type account struct {
 	name, id string
-	sc       awsfixture.Scenario
+	sc       fixture.Scenario
 	about    string
 }
 
 var estate = []account{
-	{"prod", "111111111111", awsfixture.Scenario{}, "trail, the Security Hub metric filter, an alarm on one event, a confirmed subscriber"},
-	{"dev", "222222222222", awsfixture.Scenario{Pattern: ExactCodes}, "the same, but its metric filter lists exact codes: " + ExactCodes},
+	{"prod", "111111111111", fixture.Scenario{}, "trail, the Security Hub metric filter, an alarm on one event, a confirmed subscriber"},
+	{"dev", "222222222222", fixture.Scenario{Pattern: ExactCodes}, "the same, but its metric filter lists exact codes: " + ExactCodes},
 }
 
 // Options configure Run.
@@ -70,7 +70,7 @@ func Run(ctx context.Context, opts Options) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv, err := moto.Start()
+	srv, err := emulator.Start()
 	if err != nil {
 		return fmt.Errorf("the demo runs AWS locally in moto_server, the AWS emulator: %w", err)
 	}
@@ -85,10 +85,10 @@ func Run(ctx context.Context, opts Options) error {
 	say(w, "Building two accounts in it through the AWS SDK, each assumed through a role as in production:")
 	cfg := &config.Config{AWS: config.AWS{Region: Region, CloudWatchProtocol: "query"}}
 	for _, a := range estate {
-		if err := awsfixture.Build(ctx, factory, a.id, a.sc, nil); err != nil {
+		if err := fixture.Build(ctx, factory, a.id, a.sc, nil); err != nil {
 			return fmt.Errorf("demo: build account %s in moto_server: %w", a.name, err)
 		}
-		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.name, RoleARN: awsfixture.RoleARN(a.id)})
+		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.name, RoleARN: fixture.RoleARN(a.id)})
 		say(w, "  %-4s  %s  %s", a.name, a.id, a.about)
 	}
 

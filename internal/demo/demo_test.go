@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/testutil/moto"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
@@ -52,7 +52,7 @@ func TestInteractive(t *testing.T) {
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
 	}
-	if pid := motoPID(t, got); moto.Running(pid) {
+	if pid := motoPID(t, got); emulator.Running(pid) {
 		t.Errorf("moto_server (pid %d) still runs", pid)
 	}
 }
@@ -82,7 +82,7 @@ func TestInterrupted(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after the context was cancelled")
 	}
-	if pid := motoPID(t, out.String()); moto.Running(pid) {
+	if pid := motoPID(t, out.String()); emulator.Running(pid) {
 		t.Errorf("moto_server (pid %d) still runs", pid)
 	}
 }
@@ -96,7 +96,7 @@ func TestTourInterrupted(t *testing.T) {
 	if err == nil {
 		t.Fatal("an interrupted tour returned nil")
 	}
-	if pid := motoPID(t, out.String()); moto.Running(pid) {
+	if pid := motoPID(t, out.String()); emulator.Running(pid) {
 		t.Errorf("moto_server (pid %d) still runs", pid)
 	}
 }

@@ -19,18 +19,18 @@ import (
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/slackbot"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
-	"github.com/cisbot/cisbot/internal/testutil/moto"
 )
 
-var srv *moto.Server
+var srv *emulator.Server
 
 func TestMain(m *testing.M) {
-	moto.Hermetic() // AWS only through moto, with the tests' own dummy credentials
-	moto.Main(m, &srv)
+	emulator.Hermetic() // AWS only through moto, with the tests' own dummy credentials
+	emulator.Main(m, &srv)
 }
 
 const (

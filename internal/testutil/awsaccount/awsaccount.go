@@ -1,5 +1,5 @@
 // Package awsaccount builds AWS accounts in an emulator for tests: a test-friendly wrapper of
-// awsfixture that fails the test on error and hands out fresh account ids.
+// emulator/fixture that fails the test on error and hands out fresh account ids.
 package awsaccount
 
 import (
@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"github.com/cisbot/cisbot/internal/awsenv"
-	"github.com/cisbot/cisbot/internal/awsfixture"
+	"github.com/cisbot/cisbot/internal/emulator/fixture"
 )
 
 // Scenario says what to break; the zero value builds an account that passes control 4.1.
-type Scenario = awsfixture.Scenario
+type Scenario = fixture.Scenario
 
 // Rewriter replaces text in the emulator's responses (see testutil/awsproxy).
-type Rewriter = awsfixture.Rewriter
+type Rewriter = fixture.Rewriter
 
 var seq atomic.Int64
 
@@ -24,13 +24,13 @@ var seq atomic.Int64
 func NewID() string { return fmt.Sprintf("3000%08d", seq.Add(1)) }
 
 // RoleARN is the role the tests assume in account id.
-func RoleARN(id string) string { return awsfixture.RoleARN(id) }
+func RoleARN(id string) string { return fixture.RoleARN(id) }
 
 // Build creates the scenario in account id (assuming RoleARN(id) through f), failing the test
 // if it cannot.
 func Build(t testing.TB, f *awsenv.Factory, id string, sc Scenario, rw Rewriter) {
 	t.Helper()
-	if err := awsfixture.Build(context.Background(), f, id, sc, rw); err != nil {
+	if err := fixture.Build(context.Background(), f, id, sc, rw); err != nil {
 		t.Fatal(err)
 	}
 }

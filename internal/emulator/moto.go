@@ -1,10 +1,11 @@
-// Package moto runs a moto_server (the AWS emulator) on a loopback port, so that real
-// aws-sdk-go-v2 clients can run without an AWS account or the network: for tests, and for
-// cisbot demo (internal/demo), which is why it does not import package testing.
+// Package emulator runs a moto_server (the AWS emulator) on a loopback port, so that real
+// aws-sdk-go-v2 clients can run without an AWS account or the network. It is part of the
+// product: cisbot demo (internal/demo) runs on it, which is why it does not import package
+// testing; the tests use it too.
 //
 // In tests, one server per test binary is the intended use: call Main from TestMain, isolate
 // tests with Reset or with distinct account ids, and build clients from Env or URL.
-package moto
+package emulator
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package moto
+package emulator
 
 import (
 	"context"
