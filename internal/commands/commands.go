@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
@@ -97,9 +99,7 @@ type Bot struct {
 	opts Options
 	defs []Def
 
-	mu      sync.Mutex
-	reports map[string]cis.Report // recent reports by id, for the evidence buttons
-	order   []string
+	reports *lru.Cache[string, cis.Report] // recent reports by id, for the evidence buttons
 }
 
 // maxReports is how many recent reports keep their evidence available.
@@ -128,7 +128,8 @@ func New(opts Options) *Bot {
 	if opts.RequestTTL == 0 {
 		opts.RequestTTL = defaultRequestTTL
 	}
-	return &Bot{opts: opts, defs: Table(), reports: map[string]cis.Report{}}
+	reports, _ := lru.New[string, cis.Report](maxReports) // fails only for a size below 1
+	return &Bot{opts: opts, defs: Table(), reports: reports}
 }
 
 // Table is the command set.
@@ -305,16 +306,7 @@ func (u *updater) update(done, total int) {
 	}
 }
 
-func (b *Bot) remember(id string, r cis.Report) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.reports[id] = r
-	b.order = append(b.order, id)
-	for len(b.order) > maxReports {
-		delete(b.reports, b.order[0])
-		b.order = b.order[1:]
-	}
-}
+func (b *Bot) remember(id string, r cis.Report) { b.reports.Add(id, r) }
 
 // HandleAction answers a pressed button.
 func (b *Bot) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
@@ -326,9 +318,7 @@ func (b *Bot) HandleAction(ctx context.Context, req ActionRequest, rep Replier) 
 			return
 		}
 		id, account, _ := strings.Cut(req.Value, "/")
-		b.mu.Lock()
-		report, ok := b.reports[id]
-		b.mu.Unlock()
+		report, ok := b.reports.Get(id)
 		if ok {
 			for _, r := range report.Results {
 				if r.Account == account {

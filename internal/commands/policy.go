@@ -1,11 +1,14 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Groups resolves a user group to its members (Slack: usergroups.users.list).
@@ -30,14 +33,13 @@ type Policy struct {
 	// GroupTTL is how long a group's membership is trusted before it is asked again.
 	GroupTTL time.Duration
 
-	mu    sync.Mutex
-	cache map[string]groupEntry
+	cacheOnce sync.Once
+	cache     *expirable.LRU[string, []string] // group id → members
 }
 
-type groupEntry struct {
-	members []string
-	at      time.Time
-}
+// maxCachedGroups bounds the membership cache; a workspace's approver and auditor lists name a
+// handful of groups.
+const maxCachedGroups = 256
 
 // Allow decides a request; why is the sentence to show when it is refused.
 func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) (ok bool, why string) {
@@ -94,26 +96,20 @@ func (p *Policy) listed(ctx context.Context, user string, ids []string) (bool, e
 }
 
 func (p *Policy) members(ctx context.Context, group string) ([]string, error) {
-	ttl := p.GroupTTL
-	if ttl == 0 {
-		ttl = 5 * time.Minute
-	}
-	p.mu.Lock()
-	e, ok := p.cache[group]
-	p.mu.Unlock()
-	if ok && time.Since(e.at) < ttl {
-		return e.members, nil
+	p.cacheOnce.Do(func() {
+		// The LRU's expiry ticker needs a TTL of at least 100 ns; below a millisecond means "ask
+		// every time" anyway.
+		ttl := max(cmp.Or(p.GroupTTL, 5*time.Minute), time.Millisecond)
+		p.cache = expirable.NewLRU[string, []string](maxCachedGroups, nil, ttl)
+	})
+	if m, ok := p.cache.Get(group); ok {
+		return m, nil
 	}
 	m, err := p.Groups.Members(ctx, group)
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	if p.cache == nil {
-		p.cache = map[string]groupEntry{}
-	}
-	p.cache[group] = groupEntry{members: m, at: time.Now()}
-	p.mu.Unlock()
+	p.cache.Add(group, m)
 	return m, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -55,7 +57,7 @@ type Bot struct {
 	opts options
 
 	inflight atomic.Int64
-	seen     recent
+	seen     *lru.Cache[string, struct{}] // recent envelope ids
 }
 
 // New builds a bot for a configuration (see ConfigFromEnv) and a handler (a *commands.Bot).
@@ -83,7 +85,8 @@ func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) (*Bot, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Bot{cfg: cfg, h: h, log: logger, api: newAPI(cfg), opts: o}, nil
+	seen, _ := lru.New[string, struct{}](recentSize) // fails only for a size below 1
+	return &Bot{cfg: cfg, h: h, log: logger, api: newAPI(cfg), opts: o, seen: seen}, nil
 }
 
 // Run connects with Socket Mode and serves until ctx is done, then waits (bounded) for the
@@ -192,7 +195,7 @@ func (b *Bot) first(req *socketmode.Request) bool {
 	if req == nil || req.EnvelopeID == "" {
 		return true
 	}
-	if !b.seen.add(req.EnvelopeID) {
+	if found, _ := b.seen.ContainsOrAdd(req.EnvelopeID, struct{}{}); found {
 		b.log.Info("ignored an envelope delivered twice", "retry_attempt", req.RetryAttempt)
 		return false
 	}
@@ -261,34 +264,9 @@ func (b *Bot) spawn(wg *sync.WaitGroup, log *slog.Logger, work func()) {
 	}()
 }
 
-// recent remembers the last envelope ids, to drop a delivery made again.
-type recent struct {
-	mu    sync.Mutex
-	ids   map[string]bool
-	order []string
-}
-
-// recentSize is how many envelope ids are remembered: Slack redelivers within minutes.
+// recentSize is how many envelope ids are remembered to drop a delivery made again: Slack
+// redelivers within minutes.
 const recentSize = 4096
-
-// add records id; it is false when id is among the last ones seen.
-func (r *recent) add(id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ids[id] {
-		return false
-	}
-	if r.ids == nil {
-		r.ids = make(map[string]bool, recentSize)
-	}
-	r.ids[id] = true
-	r.order = append(r.order, id)
-	if len(r.order) > recentSize {
-		delete(r.ids, r.order[0])
-		r.order = r.order[1:]
-	}
-	return true
-}
 
 // debugLog passes the socketmode client's own lines to slog at debug level.
 type debugLog struct{ log *slog.Logger }
