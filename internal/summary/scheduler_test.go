@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/cis"
@@ -37,58 +38,60 @@ func (a *blockingAuditor) Audit(ctx context.Context, _ []string, _ func(done, to
 // running at the next ticks is not started again beside itself; on cancel, Run waits for the
 // job under way, which posts nothing.
 func TestSchedulerStopsCleanly(t *testing.T) {
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cisbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sched, err := config.ParseCronSeconds("* * * * * *")
-	if err != nil {
-		t.Fatal(err)
-	}
-	auditor := &blockingAuditor{started: make(chan struct{}, 10), panics: true}
-	poster := &fakePoster{}
-	logs := &syncbuf.Buffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	s := &Scheduler{
-		Runner: &Runner{Auditor: auditor, History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log},
-		Specs:  []Spec{{ID: "s", Cron: "* * * * * *", Schedule: sched, Channel: "C0SUMMARY1"}},
-		Logger: log,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	for i := range 2 { // the panicking run, then one that blocks
-		select {
-		case <-auditor.started:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("audit %d did not start", i+1)
-		}
-	}
-	time.Sleep(2500 * time.Millisecond) // two more ticks while the second run blocks
-	if n := auditor.calls.Load(); n != 2 {
-		t.Errorf("%d audits started, want 2: a run still under way is not started again", n)
-	}
-	cancel()
-	select {
-	case err := <-done:
+	// In a synctest bubble the per-second schedule's ticks cost no real time, and "two more
+	// ticks while the second run blocks" is exactly two ticks.
+	synctest.Test(t, func(t *testing.T) {
+		st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cisbot.db"))
 		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		sched, err := config.ParseCronSeconds("* * * * * *")
+		if err != nil {
+			t.Fatal(err)
+		}
+		auditor := &blockingAuditor{started: make(chan struct{}, 10), panics: true}
+		poster := &fakePoster{}
+		logs := &syncbuf.Buffer{}
+		log := slog.New(slog.NewTextHandler(logs, nil))
+		s := &Scheduler{
+			Runner: &Runner{Auditor: auditor, History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log},
+			Specs:  []Spec{{ID: "s", Cron: "* * * * * *", Schedule: sched, Channel: "C0SUMMARY1"}},
+			Logger: log,
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		<-auditor.started                   // the panicking run
+		<-auditor.started                   // then one that blocks
+		time.Sleep(2500 * time.Millisecond) // two more ticks while the second run blocks
+		synctest.Wait()
+		if n := auditor.calls.Load(); n != 2 {
+			t.Errorf("%d audits started, want 2: a run still under way is not started again", n)
+		}
+		cancel()
+		if err := <-done; err != nil {
 			t.Errorf("Run = %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return")
-	}
+		checkStoppedCleanly(t, poster, logs.String())
+	})
+}
+
+// checkStoppedCleanly: cancelled runs posted nothing, the panic and its tick's reason were logged,
+// and a run stopped by shutdown is not logged as a failure.
+func checkStoppedCleanly(t *testing.T, poster *fakePoster, logs string) {
+	t.Helper()
 	if len(poster.posted) != 0 {
 		t.Errorf("%d summaries posted by cancelled runs", len(poster.posted))
 	}
-	if !strings.Contains(logs.String(), "audit exploded") {
-		t.Errorf("the panic was not logged:\n%s", logs.String())
+	if !strings.Contains(logs, "audit exploded") {
+		t.Errorf("the panic was not logged:\n%s", logs)
 	}
-	if !strings.Contains(logs.String(), "internal error: audit exploded") {
-		t.Errorf("the panicking run's tick does not say why it was not posted:\n%s", logs.String())
+	if !strings.Contains(logs, "internal error: audit exploded") {
+		t.Errorf("the panicking run's tick does not say why it was not posted:\n%s", logs)
 	}
-	if strings.Contains(logs.String(), "scheduled summary failed") || strings.Contains(logs.String(), "level=ERROR msg=\"summary not posted\" err=\"summary s: stopped") {
-		t.Errorf("a run stopped by shutdown is logged as a failure:\n%s", logs.String())
+	if strings.Contains(logs, "scheduled summary failed") || strings.Contains(logs, "level=ERROR msg=\"summary not posted\" err=\"summary s: stopped") {
+		t.Errorf("a run stopped by shutdown is logged as a failure:\n%s", logs)
 	}
 }
 
