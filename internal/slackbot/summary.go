@@ -147,6 +147,28 @@ func renderSummary(s summary.Summary) rendered {
 		title = "CIS " + s.Control + " summary: " + s.Headline()
 	}
 	blocks := []slack.Block{header(title)}
+	if counts := summaryCounts(s); len(counts) > 0 {
+		blocks = append(blocks, contextBlock(strings.Join(counts, "   ")))
+	}
+	tail := summaryTail(s)
+	blockBudget := maxBlocks - len(blocks) - len(tail) - 2
+	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...) - 400
+	for _, sec := range summarySections(s) {
+		if len(sec.lines) == 0 {
+			continue
+		}
+		secs := sec.render(&blockBudget, &textBudget)
+		blocks = append(blocks, secs...)
+	}
+	if s.Unchanged > 0 && blockBudget > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf(":white_check_mark: %d %s passing as before.", s.Unchanged, plural(s.Unchanged, "account", "accounts"))))
+	}
+	blocks = append(blocks, tail...)
+	return rendered{Text: fallback(title), Blocks: blocks}
+}
+
+// summaryCounts is the headline's breakdown, one entry per kind of change present.
+func summaryCounts(s summary.Summary) []string {
 	var counts []string
 	for _, c := range []struct {
 		n    int
@@ -160,10 +182,12 @@ func renderSummary(s summary.Summary) rendered {
 			counts = append(counts, fmt.Sprintf(c.what, c.n))
 		}
 	}
-	if len(counts) > 0 {
-		blocks = append(blocks, contextBlock(strings.Join(counts, "   ")))
-	}
+	return counts
+}
 
+// summaryTail is what ends every summary whatever its length: a Fix button per failing account
+// and the audit's time.
+func summaryTail(s summary.Summary) []slack.Block {
 	var failing []commands.Action
 	for _, l := range s.Failing() {
 		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + l.Account, Value: l.Account})
@@ -177,13 +201,18 @@ func renderSummary(s summary.Summary) rendered {
 	if hidden > 0 {
 		foot = append(foot, fmt.Sprintf("%d more Fix %s not shown: use /cis fix ACCOUNT.", hidden, plural(hidden, "button is", "buttons are")))
 	}
-	tail = append(tail, contextBlock(foot...))
+	return append(tail, contextBlock(foot...))
+}
 
-	sections := []struct {
-		title string
-		lines []summary.Line
-		line  func(summary.Line) string
-	}{
+// summarySection is one list of a summary (newly failing, …) and how each of its lines reads.
+type summarySection struct {
+	title string
+	lines []summary.Line
+	line  func(summary.Line) string
+}
+
+func summarySections(s summary.Summary) []summarySection {
+	return []summarySection{
 		{"Newly failing", s.NewlyFailing, func(l summary.Line) string {
 			return ":x: " + accountName(l) + " fails at " + step(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)
 		}},
@@ -205,36 +234,29 @@ func renderSummary(s summary.Summary) rendered {
 			return t
 		}},
 	}
-	blockBudget := maxBlocks - len(blocks) - len(tail) - 2
-	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...) - 400
-	for _, sec := range sections {
-		if len(sec.lines) == 0 {
-			continue
+}
+
+// render lays the section out within what is left of the message's block and text budgets,
+// which it reduces, and counts the accounts it could not list.
+func (sec summarySection) render(blockBudget, textBudget *int) []slack.Block {
+	lines := []string{"*" + sec.title + "*"}
+	for i, l := range sec.lines {
+		if i == maxSummaryLines {
+			break
 		}
-		lines := []string{"*" + sec.title + "*"}
-		for i, l := range sec.lines {
-			if i == maxSummaryLines {
-				break
-			}
-			lines = append(lines, "• "+sec.line(l))
-		}
-		secs, rest := pack(lines, max(blockBudget-1, 0), max(textBudget, 0))
-		rest += len(sec.lines) - min(len(sec.lines), maxSummaryLines)
-		blocks = append(blocks, secs...)
-		blockBudget -= len(secs)
-		textBudget -= textLen(secs...)
-		if rest > 0 && blockBudget > 0 {
-			more := contextBlock(fmt.Sprintf("…and %d more %s %s", rest, plural(rest, "account", "accounts"), strings.ToLower(sec.title)))
-			blocks = append(blocks, more)
-			blockBudget--
-			textBudget -= textLen(more)
-		}
+		lines = append(lines, "• "+sec.line(l))
 	}
-	if s.Unchanged > 0 && blockBudget > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf(":white_check_mark: %d %s passing as before.", s.Unchanged, plural(s.Unchanged, "account", "accounts"))))
+	secs, rest := pack(lines, max(*blockBudget-1, 0), max(*textBudget, 0))
+	rest += len(sec.lines) - min(len(sec.lines), maxSummaryLines)
+	*blockBudget -= len(secs)
+	*textBudget -= textLen(secs...)
+	if rest > 0 && *blockBudget > 0 {
+		more := contextBlock(fmt.Sprintf("…and %d more %s %s", rest, plural(rest, "account", "accounts"), strings.ToLower(sec.title)))
+		secs = append(secs, more)
+		*blockBudget--
+		*textBudget -= textLen(more)
 	}
-	blocks = append(blocks, tail...)
-	return rendered{Text: fallback(title), Blocks: blocks}
+	return secs
 }
 
 func accountName(l summary.Line) string {
