@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -129,10 +131,46 @@ func (r Remediation) TTL() time.Duration {
 
 // Store is where the bot keeps requests, decisions and history.
 type Store struct {
-	// Driver is sqlite (the default; PostgreSQL for several replicas comes later).
+	// Driver is sqlite (the default).
 	Driver string `yaml:"driver"`
 	// Path is the SQLite file; empty means cisbot.db in the working directory.
 	Path string `yaml:"path"`
+	// Retention is how long delivered alerts, finished fix requests' plans and old audit results
+	// are kept: a number of days ("90d") or a Go duration ("2160h"); empty means 90 days.
+	Retention string `yaml:"retention"`
+}
+
+// DefaultRetention is how long the store keeps what it no longer needs when store.retention is
+// not set.
+const DefaultRetention = 90 * 24 * time.Hour
+
+// RetentionPeriod is Retention parsed, DefaultRetention when empty.
+func (s Store) RetentionPeriod() time.Duration {
+	d, err := ParseRetention(s.Retention)
+	if err != nil || d == 0 {
+		return DefaultRetention
+	}
+	return d
+}
+
+// ParseRetention reads a retention period: "90d" (days, which Go durations lack) or a Go
+// duration. Empty is 0.
+func ParseRetention(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration", s)
+	}
+	return d, nil
 }
 
 // Slack restricts the bot's use in Slack. Empty lists restrict nothing.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -243,5 +244,39 @@ func BenchmarkParseExample(b *testing.B) {
 		if _, err := Parse("example.yml", data, getenv); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRetentionPeriod: store.retention in days or as a Go duration, 90 days when unset.
+func TestRetentionPeriod(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", DefaultRetention, false},
+		{"90d", 90 * 24 * time.Hour, false},
+		{"1d", 24 * time.Hour, false},
+		{"720h", 720 * time.Hour, false},
+		{"0d", 0, true},
+		{"-5d", 0, true},
+		{"d", 0, true},
+		{"3 months", 0, true},
+		{"-1h", 0, true},
+		{"999999d", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := ParseRetention(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseRetention(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if got := (Store{Retention: tt.in}).RetentionPeriod(); got != tt.want {
+				t.Errorf("RetentionPeriod(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
 	}
 }

@@ -53,6 +53,7 @@ var validFixtures = map[string]*Config{
 			{Name: "gov", RoleARN: "arn:aws-us-gov:iam::333333333333:role/cisbot+audit=x,y.z@w-v", ExternalID: "a=b,c.d@e:f/g-h_i+j", Channel: "D0123ABCDE"},
 		},
 		Organization: &Organization{RoleName: "cisbot-audit", ExternalID: "org-wide-id"},
+		Store:        Store{Path: "/var/lib/cisbot/cisbot.db", Retention: "30d"},
 	},
 	"env.yml": {
 		AWS: AWS{Region: "eu-central-1", CloudWatchProtocol: "auto"},
@@ -129,6 +130,7 @@ var invalidFixtures = map[string][]wantErr{
 		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
 		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},
 		{"store.driver", 13, []string{`"postgres" is not a store driver`, "not implemented yet"}},
+		{"store.retention", 14, []string{`"3 months" is not a retention period`, "90d"}},
 	},
 	"alerts.yml": {
 		{"alerts.tls_key_file", 3, []string{"tls_cert_file and tls_key_file go together"}},

@@ -325,6 +325,11 @@ func (v *validator) store(s *Store) {
 		}
 		v.add(f, v.show(f, s.Driver)+" is not a store driver", fix)
 	}
+	if f := "store.retention"; s.Retention != "" && !v.m.skipped(f) {
+		if d, err := ParseRetention(s.Retention); err != nil || d < time.Hour {
+			v.add(f, v.show(f, s.Retention)+" is not a retention period", "write a number of days such as 90d (the default), or a duration of at least 1h such as 720h")
+		}
+	}
 }
 
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)

@@ -48,3 +48,29 @@ func BenchmarkRecordAudits(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrune prunes a year of daily summaries over 1000 accounts down to 90 days, as the
+// first prune of a store that never had retention does (each iteration starts from the full
+// year).
+func BenchmarkPrune(b *testing.B) {
+	const accounts, days = 1000, 365
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s := newTestStore(b)
+		for d := range days {
+			recs := make([]AuditRecord, accounts)
+			for a := range recs {
+				recs[a] = AuditRecord{Account: fmt.Sprintf("acct-%04d", a), At: base.Add(time.Duration(d) * 24 * time.Hour), Status: AuditPass, Verdict: AuditPass, Since: base}
+			}
+			if err := s.RecordAudits(ctx, recs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		p, err := s.Prune(ctx, base.Add((days-90)*24*time.Hour))
+		if err != nil || p.AuditHistory != accounts*(days-90) {
+			b.Fatalf("pruned %+v, %v", p, err)
+		}
+	}
+}

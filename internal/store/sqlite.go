@@ -57,6 +57,13 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite store %q: create directory: %w", path, err)
 	}
+	// The database holds fix plans and alert bodies: a new file is its owner's alone (SQLite
+	// gives its -wal and -shm files the same mode).
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite store %q: create: %w", path, err)
+	}
 
 	w, err := sql.Open("sqlite", sqliteDSN(abs, false))
 	if err != nil {

@@ -142,6 +142,7 @@ type Store interface {
 	Threads
 	AuditHistory
 	SummaryTicks
+	Retention
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database. The Store must not be used afterwards.
