@@ -49,7 +49,7 @@ func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) 
 	if !auditor || len(p.Auditors) == 0 {
 		return true, ""
 	}
-	in, err := p.listed(ctx, user, p.Auditors)
+	in, err := p.listed(ctx, user, p.Auditors, false)
 	switch {
 	case err != nil:
 		return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
@@ -60,12 +60,13 @@ func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) 
 }
 
 // AllowApprove decides whether user may approve or reject fix requests; why is the sentence to
-// show when not.
+// show when not. User groups are asked at every call, never answered from the cache: someone
+// removed from the approvers' group a minute ago must not approve a change to an account.
 func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why string) {
 	if len(p.Approvers) == 0 {
 		return false, "Nobody may approve fixes yet: ask an admin to list the approvers in remediation.approvers."
 	}
-	in, err := p.listed(ctx, user, p.Approvers)
+	in, err := p.listed(ctx, user, p.Approvers, true)
 	switch {
 	case err != nil:
 		return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
@@ -75,8 +76,9 @@ func (p *Policy) AllowApprove(ctx context.Context, user string) (ok bool, why st
 	return true, ""
 }
 
-// listed reports whether user is in ids, directly or through a user group (S…).
-func (p *Policy) listed(ctx context.Context, user string, ids []string) (bool, error) {
+// listed reports whether user is in ids, directly or through a user group (S…); fresh asks
+// for each group's members instead of trusting the cache.
+func (p *Policy) listed(ctx context.Context, user string, ids []string, fresh bool) (bool, error) {
 	if slices.Contains(ids, user) {
 		return true, nil
 	}
@@ -84,7 +86,7 @@ func (p *Policy) listed(ctx context.Context, user string, ids []string) (bool, e
 		if !strings.HasPrefix(id, "S") || p.Groups == nil {
 			continue
 		}
-		members, err := p.members(ctx, id)
+		members, err := p.members(ctx, id, fresh)
 		if err != nil {
 			return false, err
 		}
@@ -95,14 +97,14 @@ func (p *Policy) listed(ctx context.Context, user string, ids []string) (bool, e
 	return false, nil
 }
 
-func (p *Policy) members(ctx context.Context, group string) ([]string, error) {
+func (p *Policy) members(ctx context.Context, group string, fresh bool) ([]string, error) {
 	p.cacheOnce.Do(func() {
 		// The LRU's expiry ticker needs a TTL of at least 100 ns; below a millisecond means "ask
 		// every time" anyway.
 		ttl := max(cmp.Or(p.GroupTTL, 5*time.Minute), time.Millisecond)
 		p.cache = expirable.NewLRU[string, []string](maxCachedGroups, nil, ttl)
 	})
-	if m, ok := p.cache.Get(group); ok {
+	if m, ok := p.cache.Get(group); ok && !fresh {
 		return m, nil
 	}
 	m, err := p.Groups.Members(ctx, group)

@@ -46,3 +46,36 @@ func TestPolicyGroupCache(t *testing.T) {
 		})
 	}
 }
+
+// TestApproveAsksAtClickTime: audits may trust the membership cache, approvals never do: a user
+// removed from the approvers' group is refused at the next click, within the cache's TTL.
+func TestApproveAsksAtClickTime(t *testing.T) {
+	ctx := context.Background()
+	g := &countingGroups{members: map[string][]string{"S1": {"U1", "U2"}}}
+	p := &Policy{Auditors: []string{"S1"}, Approvers: []string{"S1"}, Groups: g, GroupTTL: time.Hour}
+	steps := []struct {
+		name     string
+		members  []string
+		approve  bool // AllowApprove, else Allow (an audit)
+		want     bool
+		wantAsks int32
+	}{
+		{"audit asks", []string{"U1", "U2"}, false, true, 1},
+		{"audit is cached", []string{"U1", "U2"}, false, true, 1},
+		{"approve asks although cached", []string{"U1", "U2"}, true, true, 2},
+		{"U1 removed: approve refused at once", []string{"U2"}, true, false, 3},
+		{"the fresh answer refreshed the cache for audits", []string{"U2"}, false, false, 3},
+	}
+	for _, st := range steps {
+		g.members["S1"] = st.members
+		var ok bool
+		if st.approve {
+			ok, _ = p.AllowApprove(ctx, "U1")
+		} else {
+			ok, _ = p.Allow(ctx, "U1", "C1", true)
+		}
+		if ok != st.want || g.asks.Load() != st.wantAsks {
+			t.Errorf("%s: allowed %v with %d asks, want %v with %d", st.name, ok, g.asks.Load(), st.want, st.wantAsks)
+		}
+	}
+}
