@@ -132,6 +132,11 @@ var invalidFixtures = map[string][]wantErr{
 		{"store.driver", 13, []string{`"postgres" is not a store driver`, "not implemented yet"}},
 		{"store.retention", 14, []string{`"3 months" is not a retention period`, "90d"}},
 	},
+	"topics_any_account.yml": {
+		{"alerts.topics[1]", 6, []string{`"arn:aws:sns:*:*:*" does not name one account`, "12-digit account id"}},
+		{"alerts.topics[2]", 7, []string{"does not name one account"}},
+		{"alerts.topics[3]", 8, []string{"does not name one account"}},
+	},
 	"alerts.yml": {
 		{"alerts.tls_key_file", 3, []string{"tls_cert_file and tls_key_file go together"}},
 		{"alerts.listen", 4, []string{`"8080" is not a listen address`}},

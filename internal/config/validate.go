@@ -334,6 +334,10 @@ func (v *validator) store(s *Store) {
 
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)
 
+// topicAccountRE is the account field a topic pattern must have: literal, since an alarm is
+// trusted as its topic's account's (see internal/sns).
+var topicAccountRE = regexp.MustCompile(`^arn:[^:]*:sns:[^:]*:[0-9]{12}:`)
+
 func (v *validator) alerts(a *Alerts) {
 	if f := "alerts.default_channel"; a.DefaultChannel != "" && !v.m.skipped(f) && !channelRE.MatchString(a.DefaultChannel) {
 		v.add(f, v.show(f, a.DefaultChannel)+" is not a Slack channel id",
@@ -355,8 +359,14 @@ func (v *validator) alerts(a *Alerts) {
 		v.add(f, "tls_cert_file and tls_key_file go together", "set both to serve HTTPS, or neither to serve HTTP behind a TLS-terminating proxy")
 	}
 	for i, t := range a.Topics {
-		if f := "alerts.topics[" + strconv.Itoa(i) + "]"; !v.m.skipped(f) && !topicPatternRE.MatchString(t) {
-			v.add(f, v.show(f, t)+" is not an SNS topic ARN", "write arn:aws:sns:<region>:<account id>:<topic>, with * for any part, e.g. arn:aws:sns:*:111111111111:cis-alarms")
+		f := "alerts.topics[" + strconv.Itoa(i) + "]"
+		switch {
+		case v.m.skipped(f):
+		case !topicPatternRE.MatchString(t):
+			v.add(f, v.show(f, t)+" is not an SNS topic ARN", "write arn:aws:sns:<region>:<account id>:<topic>, with * for the region or the topic name, e.g. arn:aws:sns:*:111111111111:cis-alarms")
+		case !topicAccountRE.MatchString(t):
+			v.add(f, v.show(f, t)+" does not name one account: anyone allowed to publish to such a topic in any account could post alarms as any account",
+				"write the topic owner's 12-digit account id (wildcards stay allowed in the region and the topic name), one entry per account, e.g. arn:aws:sns:*:111111111111:cis-alarms")
 		}
 	}
 	if f := "alerts.max_message_age"; a.MaxMessageAge != "" && !v.m.skipped(f) {
