@@ -1,5 +1,3 @@
-// Package app wires the domain to its real parts: configured accounts to AWS sessions and audit
-// targets. The command line and the Slack bot share it, so an account means the same in both.
 package app
 
 import (
