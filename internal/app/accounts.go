@@ -1,5 +1,3 @@
-// Package app wires the domain to its real parts: configured accounts to AWS sessions and audit
-// targets. The command line and the Slack bot share it, so an account means the same in both.
 package app
 
 import (
@@ -9,8 +7,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
@@ -23,6 +25,8 @@ type Accounts struct {
 	mu  sync.Mutex
 	ids map[string]string // account name -> id, learned from GetCallerIdentity
 }
+
+var _ commands.Directory = (*Accounts)(nil)
 
 // NewAccounts binds a configuration to a session factory.
 func NewAccounts(cfg *config.Config, f *awsenv.Factory) *Accounts {
@@ -102,7 +106,7 @@ func (a *Accounts) accountID(ctx context.Context, acc *config.Account) (string, 
 }
 
 func (a *Accounts) orgRole(accountID string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(a.factory.Region()), accountID, a.cfg.Organization.RoleName)
+	return arn.ARN{Partition: partition(a.factory.Region()), Service: "iam", AccountID: accountID, Resource: "role/" + a.cfg.Organization.RoleName}.String()
 }
 
 func partition(region string) string {
@@ -117,11 +121,11 @@ func partition(region string) string {
 
 // roleAccount is the account id in a role ARN (arn:aws:iam::<id>:role/x), or "".
 func roleAccount(roleARN string) string {
-	parts := strings.Split(roleARN, ":")
-	if len(parts) < 6 {
+	a, err := arn.Parse(roleARN)
+	if err != nil {
 		return ""
 	}
-	return parts[4]
+	return a.AccountID
 }
 
 // UnknownAccountError is a name that is not configured, with the closest configured one.
@@ -204,4 +208,52 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis
 		out = append(out, cis.Target{Name: name, Resolve: func(context.Context) (*cis.AccountAPI, error) { return API(s), nil }})
 	}
 	return out, nil
+}
+
+// Accounts lists the configured accounts for /cis accounts.
+func (a *Accounts) Accounts() []commands.AccountInfo {
+	out := make([]commands.AccountInfo, 0, len(a.cfg.Accounts))
+	for _, acc := range a.cfg.Accounts {
+		out = append(out, commands.AccountInfo{Name: acc.Name, RoleARN: acc.RoleARN, Channel: acc.Channel})
+	}
+	return out
+}
+
+// OrganizationRole is the role name assumed in organization accounts, "" without one.
+func (a *Accounts) OrganizationRole() string {
+	if a.cfg.Organization == nil {
+		return ""
+	}
+	return a.cfg.Organization.RoleName
+}
+
+// AlertChannel is where an alarm of accountID is posted: the configured account's channel, else
+// alerts.default_channel ("" when neither is set).
+func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		if acc.Channel == "" {
+			continue
+		}
+		id := roleAccount(acc.RoleARN)
+		if id == "" {
+			id, _ = a.accountID(ctx, acc)
+		}
+		if id == accountID {
+			return acc.Channel
+		}
+	}
+	return a.cfg.Alerts.DefaultChannel
+}
+
+// Enricher reads the CloudTrail events behind an alarm in the alarm's own account, through the
+// same sessions the audit uses.
+func (a *Accounts) Enricher() *alerts.Enricher {
+	return &alerts.Enricher{Logs: func(account, region string) (alerts.LogsReader, error) {
+		s, ok := a.SessionFor(context.Background(), account)
+		if !ok {
+			return nil, fmt.Errorf("account %s is not configured: add it to accounts (or set organization.role_name) so cisbot can read its CloudTrail logs", account)
+		}
+		return s.Logs(region), nil
+	}}
 }

@@ -36,22 +36,3 @@ func (a *Auditor) Audit(ctx context.Context, names []string, progress func(done,
 	}
 	return cis.NewReport(ctl.ID, runner.Run(ctx, targets)), nil
 }
-
-// Accounts lists the configured accounts for /cis accounts.
-func (a *Accounts) Accounts() []commands.AccountInfo {
-	out := make([]commands.AccountInfo, 0, len(a.cfg.Accounts))
-	for _, acc := range a.cfg.Accounts {
-		out = append(out, commands.AccountInfo{Name: acc.Name, RoleARN: acc.RoleARN, Channel: acc.Channel})
-	}
-	return out
-}
-
-// OrganizationRole is the role name assumed in organization accounts, "" without one.
-func (a *Accounts) OrganizationRole() string {
-	if a.cfg.Organization == nil {
-		return ""
-	}
-	return a.cfg.Organization.RoleName
-}
-
-var _ commands.Directory = (*Accounts)(nil)

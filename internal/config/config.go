@@ -131,7 +131,7 @@ func (r Remediation) TTL() time.Duration {
 
 // Store is where the bot keeps requests, decisions and history.
 type Store struct {
-	// Driver is sqlite (the default).
+	// Driver is sqlite, the only driver and the default (postgres is refused).
 	Driver string `yaml:"driver"`
 	// Path is the SQLite file; empty means cisbot.db in the working directory.
 	Path string `yaml:"path"`

@@ -1,12 +1,11 @@
 // Package store keeps the bot's durable state behind one interface: remediation requests and
-// their history, the alert outbox and alert threads, audit history and the claims of scheduled
-// summaries now, dedup keys later.
+// their history, the alert outbox (whose message ids deduplicate redeliveries) and alert threads,
+// audit history and the claims of scheduled summaries.
 //
-// Two drivers are planned. SQLite (a single file, pure-Go driver, no cgo) is the default and needs
-// nothing else; PostgreSQL will let several replicas share the same state. Every state change that
-// must happen at most once (an approval click, an expiry sweep) is a conditional UPDATE inside one
-// database transaction, never an in-memory flag, so it holds across goroutines, processes and
-// replicas alike.
+// The driver is SQLite (a single file, pure-Go driver, no cgo), which needs nothing else;
+// store.driver postgres is refused. Every state change that must happen at most once (an approval
+// click, an expiry sweep) is a conditional UPDATE inside one database transaction, never an
+// in-memory flag, so it holds across goroutines and across processes sharing the database.
 //
 // Times are stored in UTC with millisecond precision: a time written is read back as
 // t.UTC().Truncate(time.Millisecond). The store never reads the clock; callers pass every time.
@@ -134,8 +133,7 @@ type Requests interface {
 	SetMessageRef(ctx context.Context, id, ref string) error
 }
 
-// Store is everything the bot keeps. Later issues add dedup as a further embedded interface
-// (and tables) next to these.
+// Store is everything the bot keeps.
 type Store interface {
 	Requests
 	Outbox

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/slackbot"
+	"github.com/cisbot/cisbot/internal/testutil/slackfake"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
+)
+
+const (
+	serverBotToken = "xoxb-0000-0000-serversecret"
+	serverAppToken = "xapp-1-A0FAKE-0000-serversecret"
+)
+
+// newTestServer builds the Server of a minimal config (a store in a temporary directory, the
+// alert endpoint on listen) against a local Slack workspace.
+func newTestServer(t *testing.T, listen string, logs io.Writer) *Server {
+	t.Helper()
+	ws := slackfake.New(t, serverBotToken)
+	cfg := parseConfig(t, fmt.Sprintf(`accounts:
+  - name: prod
+    role_arn: arn:aws:iam::111122223333:role/cisbot
+store:
+  path: %s
+alerts:
+  listen: %s
+  topics: [arn:aws:sns:us-east-1:111122223333:cis-alarms]
+  default_channel: C0DEFAULTAL
+`, filepath.Join(t.TempDir(), "cisbot.db"), listen))
+	scfg := slackbot.Config{AppToken: serverAppToken, BotToken: serverBotToken, APIURL: ws.APIURL(), Command: slackbot.DefaultCommand}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	s, err := NewServer(context.Background(), cfg, scfg, factory(t), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestServerRun: the server built from a minimal config connects to Slack, answers the alert
+// endpoint (readiness, metrics, and a refusal of what is not an SNS message) and stops when
+// its context is done, the endpoint closed.
+func TestServerRun(t *testing.T) {
+	addr := freeAddr(t)
+	var logs syncbuf.Buffer
+	s := newTestServer(t, addr, &logs)
+	if got, want := s.AlertEndpoint(), addr+"/sns"; got != want {
+		t.Errorf("AlertEndpoint = %q, want %q", got, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	base := "http://" + addr
+
+	waitFor(t, done, &logs, "/readyz answers 200", func() bool { return status(base+"/readyz") == http.StatusOK })
+	waitFor(t, done, &logs, "the Socket Mode connection", func() bool { return strings.Contains(logs.String(), "connecting to Slack with Socket Mode") })
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"go_goroutines", "process_start_time_seconds", "cisbot_outbox_depth"} {
+		if !strings.Contains(string(metrics), "\n"+name+" ") {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
+	resp, err = http.Post(base+"/sns", "text/plain", strings.NewReader(`{"Type":"Notification"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unsigned message: status %d, want 400", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v after its context was cancelled, want nil\n%s", err, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("Run did not return within 15 s of its context being cancelled\n%s", logs.String())
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("the alert endpoint still accepts connections after Run returned")
+	}
+	if !strings.Contains(logs.String(), "disconnected from Slack") {
+		t.Errorf("the Slack connection was not closed\n%s", logs.String())
+	}
+}
+
+// TestServerListenError: an address the endpoint cannot listen on ends Run with an error that
+// names it, and the Slack connection is closed.
+func TestServerListenError(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	var logs syncbuf.Buffer
+	s := newTestServer(t, addr, &logs)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "alert endpoint "+addr) || !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("Run = %v, want an error naming the alert endpoint %s", err, addr)
+		}
+		if !strings.Contains(logs.String(), "disconnected from Slack") {
+			t.Errorf("the Slack connection was not closed\n%s", logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("Run did not return within 15 s with the address taken\n%s", logs.String())
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func status(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitFor polls cond for up to 10 s, failing when Run returns first.
+func waitFor(t *testing.T, done <-chan error, logs *syncbuf.Buffer, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		select {
+		case err := <-done:
+			t.Fatalf("waiting for %s: Run returned %v\n%s", what, err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10 s\n%s", what, logs.String())
+		}
+	}
+}

@@ -1,0 +1,28 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// DefaultStorePath is where the SQLite store lives when store.path is not set.
+const DefaultStorePath = "cisbot.db"
+
+// OpenStore opens the store the config names (SQLite by default).
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	driver, path := cfg.Store.Driver, cfg.Store.Path
+	if driver == "" {
+		driver = store.DriverSQLite
+	}
+	if path == "" {
+		path = DefaultStorePath
+	}
+	st, err := store.Open(ctx, driver, path)
+	if err != nil {
+		return nil, fmt.Errorf("store (store.driver %s, store.path %s): %w", driver, path, err)
+	}
+	return st, nil
+}
