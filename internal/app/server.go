@@ -32,7 +32,7 @@ const shutdownTimeout = 10 * time.Second
 
 // Server is the bot that cisbot run runs: /cis commands over Socket Mode, the alert endpoint
 // (SNS, /readyz, /metrics) writing to the outbox, the relay posting the outbox to Slack, the
-// expiry of fix requests and the scheduled summaries, all on one store.
+// expiry of fix requests, the store's pruning and the scheduled summaries, all on one store.
 type Server struct {
 	cfg      *config.Config
 	logger   *slog.Logger
@@ -159,7 +159,7 @@ func (s *Server) AlertEndpoint() string { return s.endpoint.Addr + s.path }
 // Run serves until ctx is done or a part fails: Slack refusing the app token, or the alert
 // endpoint unable to listen (the error names its address). It then drains the endpoint's
 // requests under way (each is stored before it is answered) for up to 10 s, and waits for the
-// relay, the expiry and the summaries under way to stop. A Server runs once.
+// relay, the housekeeping and the summaries under way to stop. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
 	serveErr := s.serve()
 	runCtx, cancel := context.WithCancel(ctx)
@@ -170,6 +170,7 @@ func (s *Server) Run(ctx context.Context) error {
 	relay := s.newRelay(runCtx)
 	wg.Go(func() { _ = relay.Run(runCtx) })
 	wg.Go(func() { expireRequests(runCtx, s.store, s.logger) })
+	wg.Go(func() { pruneStore(runCtx, s.store, s.cfg.Store.RetentionPeriod(), s.logger) })
 	// On shutdown the cron stops and the summaries under way are waited for.
 	wg.Go(func() { _ = s.summaries.Run(runCtx) })
 	var runErr error

@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// expireRequests marks fix requests past their TTL as expired, once a minute, so the history
+// says so even when nobody clicks them again (a click also checks expiry).
+func expireRequests(ctx context.Context, st store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := st.ExpireBefore(ctx, now); err != nil && ctx.Err() == nil {
+				logger.Warn("expiring fix requests failed", "err", err)
+			} else if n > 0 {
+				logger.Info("fix requests expired", "count", n)
+			}
+		}
+	}
+}
+
+// pruneInterval is how often the store is pruned after the prune at start.
+const pruneInterval = time.Hour
+
+// pruner is the part of the store that housekeeping prunes.
+type pruner interface {
+	Prune(ctx context.Context, cutoff time.Time) (store.Pruned, error)
+}
+
+// pruneStore keeps the store within store.retention: at start, then every pruneInterval.
+func pruneStore(ctx context.Context, st pruner, retention time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		p, err := st.Prune(ctx, time.Now().Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("pruning the store failed; it is tried again in an hour", "err", err, "retention", retention.String())
+		case p.Total() > 0:
+			logger.Info("store pruned", "retention", retention.String(), "outbox", p.Outbox, "request_plans", p.RequestBodies,
+				"audit_results", p.AuditHistory, "summary_ticks", p.SummaryTicks)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
