@@ -17,11 +17,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/slackbot"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 )
@@ -71,11 +73,11 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			metrics := alerts.NewMetrics(reg)
+			metrics := sns.NewMetrics(reg)
 			poster := slackbot.NewAlertPoster(scfg, logger)
 			handler := app.AlertHandler(cfg, accounts, st, poster.Ping, metrics, logger)
-			alertPath := cmp.Or(cfg.Alerts.Path, alerts.DefaultPath)
-			server := alerts.NewServer(cmp.Or(cfg.Alerts.Listen, ":8080"), alerts.Mux(alertPath, handler, reg))
+			alertPath := cmp.Or(cfg.Alerts.Path, sns.DefaultPath)
+			server := sns.NewServer(cmp.Or(cfg.Alerts.Listen, ":8080"), sns.Mux(alertPath, handler, reg))
 			serveErr := make(chan error, 1)
 			go func() {
 				var err error
@@ -98,12 +100,12 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			slackErr := make(chan error, 1)
 			go func() { slackErr <- sb.Run(runCtx) }()
 			host, _ := os.Hostname()
-			relay := &alerts.Relay{
+			relay := &relay.Relay{
 				Outbox:   st,
 				Threads:  st,
 				Poster:   poster,
 				Enricher: accounts.Enricher(),
-				Channel: func(topicARN string, a *alerts.Alarm) string {
+				Channel: func(topicARN string, a *alarm.Alarm) string {
 					account := ""
 					if a != nil {
 						account = a.AWSAccountID
@@ -118,7 +120,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				PerChannel: cmp.Or(cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
 				Logger:     logger,
 				Metrics:    metrics,
-				Counters:   alerts.NewRelayMetrics(reg),
+				Counters:   relay.NewRelayMetrics(reg),
 			}
 			relayDone := make(chan struct{})
 			go func() { defer close(relayDone); _ = relay.Run(runCtx) }()

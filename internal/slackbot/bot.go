@@ -15,9 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/cisbot/cisbot/internal/commands"
 )
 
 // Handler runs requests; *commands.Bot is one. It is called after the request is acknowledged,

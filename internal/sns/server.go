@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 // This file is the HTTP side of the SNS endpoint: the handler that reads,
 // verifies and durably enqueues each SNS POST, the health, readiness and

@@ -1,4 +1,9 @@
-package alerts
+// Package relay delivers the outbox to the channels: a worker claims the notifications the
+// SNS endpoint stored, turns each into a Post (an alarm, enriched with its CloudTrail events,
+// or plain text) and hands it to a Poster exactly once, pacing each channel, retrying with
+// backoff and threading an alarm's later state changes under its first post. It also defines
+// the delivery errors a Poster returns (ErrNotPosted, NotPosted, RetryAfterError).
+package relay
 
 import (
 	"context"
@@ -12,6 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -38,7 +46,7 @@ var _ Threads = (store.Store)(nil)
 
 // ThreadKey is the identity of an alarm for threading: its ARN, else account/region/name; ""
 // when the alarm has neither an ARN nor a name.
-func ThreadKey(a *Alarm) string {
+func ThreadKey(a *alarm.Alarm) string {
 	if a == nil {
 		return ""
 	}
@@ -53,11 +61,11 @@ func ThreadKey(a *Alarm) string {
 
 // Relay defaults.
 const (
-	DefaultRelayLease       = 2 * time.Minute
-	DefaultRelayPoll        = time.Second
-	DefaultRelayBatch       = 10
-	DefaultRelayMaxAttempts = 20
-	DefaultPerChannel       = time.Second // Slack's ~1 message/s per channel
+	DefaultLease       = 2 * time.Minute
+	DefaultPoll        = time.Second
+	DefaultBatch       = 10
+	DefaultMaxAttempts = 20
+	DefaultPerChannel  = time.Second // Slack's ~1 message/s per channel
 	// After MaxAttempts failures an item is kept but tried at most this often.
 	relayGiveUpInterval = time.Hour
 	backoffMin          = 2 * time.Second
@@ -87,17 +95,17 @@ type Relay struct {
 	Threads Threads
 	// Enricher fetches the CloudTrail context of an ALARM; nil: no enrichment.
 	Enricher interface {
-		Enrich(ctx context.Context, a *Alarm) Context
+		Enrich(ctx context.Context, a *alarm.Alarm) enrich.Findings
 	}
 	// Channel says where a post goes (the wiring maps the alarm's account to
 	// accounts[].channel, else a default); a is nil for anything but an alarm. "" means
 	// nowhere: the item is marked delivered with a log warning. Required.
-	Channel func(topicARN string, a *Alarm) string
+	Channel func(topicARN string, a *alarm.Alarm) string
 	Owner   string        // this replica's id; required
-	Lease   time.Duration // claim lease (default DefaultRelayLease)
-	Poll    time.Duration // wait between passes (default DefaultRelayPoll)
-	Batch   int           // items claimed per pass (default DefaultRelayBatch)
-	// MaxAttempts failed attempts (default DefaultRelayMaxAttempts) after which an item is
+	Lease   time.Duration // claim lease (default DefaultLease)
+	Poll    time.Duration // wait between passes (default DefaultPoll)
+	Batch   int           // items claimed per pass (default DefaultBatch)
+	// MaxAttempts failed attempts (default DefaultMaxAttempts) after which an item is
 	// kept, never dropped, but retried at most hourly and logged at error level.
 	MaxAttempts int
 	// Backoff is the wait before attempt number attempt (1 for the first retry); default
@@ -109,7 +117,7 @@ type Relay struct {
 	PerChannel time.Duration
 	Now        func() time.Time // the clock for claims and schedules; default time.Now
 	Logger     *slog.Logger
-	Metrics    *Metrics      // outbox depth, set after each pass; nil: none
+	Metrics    *sns.Metrics  // outbox depth, set after each pass; nil: none
 	Counters   *RelayMetrics // delivered and retries; nil: none
 
 	mu   sync.Mutex
@@ -173,8 +181,8 @@ func orDuration(d, def time.Duration) time.Duration {
 	return def
 }
 
-func (r *Relay) lease() time.Duration { return orDuration(r.Lease, DefaultRelayLease) }
-func (r *Relay) poll() time.Duration  { return orDuration(r.Poll, DefaultRelayPoll) }
+func (r *Relay) lease() time.Duration { return orDuration(r.Lease, DefaultLease) }
+func (r *Relay) poll() time.Duration  { return orDuration(r.Poll, DefaultPoll) }
 func (r *Relay) perChannel() time.Duration {
 	if r.PerChannel < 0 {
 		return 0
@@ -186,14 +194,14 @@ func (r *Relay) batch() int {
 	if r.Batch > 0 {
 		return r.Batch
 	}
-	return DefaultRelayBatch
+	return DefaultBatch
 }
 
 func (r *Relay) maxAttempts() int {
 	if r.MaxAttempts > 0 {
 		return r.MaxAttempts
 	}
-	return DefaultRelayMaxAttempts
+	return DefaultMaxAttempts
 }
 
 func (r *Relay) backoff(attempt int) time.Duration {
@@ -306,7 +314,7 @@ func (r *Relay) pass(ctx context.Context) (claimed, delivered int, err error) {
 // deliver posts one item and settles it; ok is true when it was marked delivered.
 func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) {
 	log := r.logger().With("message_id", it.ID, "topic", it.TopicARN, "kind", it.Kind)
-	m, err := ParseMessage(it.Body)
+	m, err := sns.ParseMessage(it.Body)
 	if err != nil {
 		// It was verified when stored: a bug, not a reason to retry forever.
 		log.Error("outbox item has an unparsable body; dropping it", "error", err)
@@ -322,11 +330,11 @@ func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) 
 	case store.OutboxUnsubscribeConfirmation:
 		p.Kind = PostUnsubscribed
 	case store.OutboxNotification:
-		a, err := ParseAlarm(m.Message)
+		a, err := alarm.Parse(m.Message)
 		switch {
 		case err == nil:
 			p.Kind, p.Alarm = PostAlarm, a
-		case errors.Is(err, ErrNotAlarm):
+		case errors.Is(err, alarm.ErrNotAlarm):
 			p.Kind, p.Text = PostMessage, m.Message
 			if m.Subject != nil {
 				p.Subject = *m.Subject
@@ -348,9 +356,9 @@ func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) 
 		log.Warn("no channel for this message; not posting it")
 		return r.settle(ctx, it, log)
 	}
-	if p.Alarm != nil && p.Alarm.NewState == StateAlarm && r.Enricher != nil {
-		c := r.Enricher.Enrich(ctx, p.Alarm)
-		p.Context = &c
+	if p.Alarm != nil && p.Alarm.NewState == alarm.StateAlarm && r.Enricher != nil {
+		f := r.Enricher.Enrich(ctx, p.Alarm)
+		p.Findings = &f
 	}
 	key := ""
 	if r.Threads != nil && p.Kind == PostAlarm {
@@ -445,7 +453,7 @@ func (r *Relay) thread(ctx context.Context, key string, p Post, ts string, log *
 	first := p.ThreadTS
 	var keep []byte // what the first message shows, kept so that its status update shows it still
 	if first == "" {
-		if p.Alarm.NewState != StateAlarm {
+		if p.Alarm.NewState != alarm.StateAlarm {
 			return // OK or INSUFFICIENT_DATA without a thread: no thread is started
 		}
 		if ts == "" {

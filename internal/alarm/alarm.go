@@ -1,4 +1,8 @@
-package alerts
+// Package alarm is the CloudWatch alarm model: it parses the message a CloudWatch metric or
+// composite alarm publishes to SNS (tolerating the older and the drifting field shapes) into an
+// Alarm with its trigger, its state change and its region code, and maps the Region display
+// names CloudWatch sends to region codes.
+package alarm
 
 import (
 	"bytes"
@@ -11,18 +15,18 @@ import (
 	"unicode"
 )
 
-// MaxAlarmMessageSize is the largest SNS Message string ParseAlarm accepts:
+// MaxMessageSize is the largest SNS Message string Parse accepts:
 // 256 KiB, the SNS maximum message size.
-const MaxAlarmMessageSize = 256 * 1024
+const MaxMessageSize = 256 * 1024
 
-// ErrNotAlarm is returned (wrapped) by ParseAlarm when the message is not a
+// ErrNotAlarm is returned (wrapped) by Parse when the message is not a
 // CloudWatch metric-alarm notification at all: plain text, or JSON without
 // AlarmName and NewStateValue. The relay forwards such messages as plain text.
 var ErrNotAlarm = errors.New("not a CloudWatch alarm message")
 
-// ErrAlarmTooLarge is returned (wrapped) by ParseAlarm for a message larger than
-// MaxAlarmMessageSize.
-var ErrAlarmTooLarge = errors.New("alarm message too large")
+// ErrTooLarge is returned (wrapped) by Parse for a message larger than
+// MaxMessageSize.
+var ErrTooLarge = errors.New("alarm message too large")
 
 // Alarm states as CloudWatch sends them in NewStateValue and OldStateValue.
 const (
@@ -229,35 +233,35 @@ type rawTrigger struct {
 	Metrics            json.RawMessage `json:"Metrics"`
 }
 
-// ParseAlarm parses the Message string of an SNS notification sent by a
+// Parse parses the Message string of an SNS notification sent by a
 // CloudWatch metric alarm. It returns an error wrapping ErrNotAlarm when the
 // message is not an alarm (plain text, a JSON value that is not an object, or
 // an object without AlarmName and NewStateValue), an error wrapping
-// ErrAlarmTooLarge above MaxAlarmMessageSize, and another error when an alarm
+// ErrTooLarge above MaxMessageSize, and another error when an alarm
 // message is malformed (bad JSON, wrong field types, unparseable
 // StateChangeTime). Unknown fields are ignored.
-func ParseAlarm(message string) (*Alarm, error) {
-	if len(message) > MaxAlarmMessageSize {
-		return nil, fmt.Errorf("alerts: %w: %d bytes, limit %d", ErrAlarmTooLarge, len(message), MaxAlarmMessageSize)
+func Parse(message string) (*Alarm, error) {
+	if len(message) > MaxMessageSize {
+		return nil, fmt.Errorf("alarm: %w: %d bytes, limit %d", ErrTooLarge, len(message), MaxMessageSize)
 	}
 	data := bytes.TrimSpace([]byte(message))
 	if len(data) == 0 || data[0] != '{' {
-		return nil, fmt.Errorf("alerts: %w: not a JSON object", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: not a JSON object", ErrNotAlarm)
 	}
 	if !json.Valid(data) {
 		// Text that merely starts with "{" is not an alarm; a broken document
 		// that names the alarm fields is a malformed alarm.
 		if bytes.Contains(data, []byte(`"AlarmName"`)) && bytes.Contains(data, []byte(`"NewStateValue"`)) {
-			return nil, errors.New("alerts: malformed CloudWatch alarm: invalid JSON")
+			return nil, errors.New("alarm: malformed CloudWatch alarm: invalid JSON")
 		}
-		return nil, fmt.Errorf("alerts: %w: invalid JSON", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: invalid JSON", ErrNotAlarm)
 	}
 	var raw rawAlarm
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("alerts: malformed CloudWatch alarm: %w", err)
+		return nil, fmt.Errorf("alarm: malformed CloudWatch alarm: %w", err)
 	}
 	if isAbsent(raw.AlarmName) || isAbsent(raw.NewStateValue) {
-		return nil, fmt.Errorf("alerts: %w: no AlarmName/NewStateValue", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: no AlarmName/NewStateValue", ErrNotAlarm)
 	}
 
 	a := &Alarm{}
@@ -289,15 +293,15 @@ func ParseAlarm(message string) (*Alarm, error) {
 	}
 
 	if strings.TrimSpace(a.AlarmName) == "" {
-		return nil, errors.New("alerts: malformed CloudWatch alarm: empty AlarmName")
+		return nil, errors.New("alarm: malformed CloudWatch alarm: empty AlarmName")
 	}
 	if strings.TrimSpace(a.NewState) == "" {
-		return nil, errors.New("alerts: malformed CloudWatch alarm: empty NewStateValue")
+		return nil, errors.New("alarm: malformed CloudWatch alarm: empty NewStateValue")
 	}
 	if changed != "" {
 		t, err := parseAlarmTime(changed)
 		if err != nil {
-			return nil, fmt.Errorf("alerts: malformed CloudWatch alarm: StateChangeTime %q: %w", changed, err)
+			return nil, fmt.Errorf("alarm: malformed CloudWatch alarm: StateChangeTime %q: %w", changed, err)
 		}
 		a.StateChangeTime = t
 	}
@@ -474,7 +478,7 @@ type fieldParser struct{ err error }
 
 func (p *fieldParser) fail(field, what string) {
 	if p.err == nil {
-		p.err = fmt.Errorf("alerts: malformed CloudWatch alarm: %s: %s", field, what)
+		p.err = fmt.Errorf("alarm: malformed CloudWatch alarm: %s: %s", field, what)
 	}
 }
 

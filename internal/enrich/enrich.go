@@ -1,4 +1,8 @@
-package alerts
+// Package enrich finds the CloudTrail events behind a CloudWatch metric alarm: the metric
+// filters that feed the alarm's metric, and the log events they matched in the alarm's
+// evaluation window, read from CloudWatch Logs in the alarm's account and region and grouped
+// by principal. It is the only alert code that calls AWS.
+package enrich
 
 import (
 	"cmp"
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/filterpattern"
 )
@@ -54,8 +59,8 @@ type FilterRef struct {
 	ConsoleURL string // the log group's events in the window, filtered by Pattern
 }
 
-// Context is the CloudTrail context of an alarm.
-type Context struct {
+// Findings are the CloudTrail events behind an alarm, as far as they could be read.
+type Findings struct {
 	Filters   []FilterRef // the metric filters feeding the alarm's namespace and metric
 	Window    [2]time.Time
 	Total     int              // matching events found
@@ -156,10 +161,10 @@ type event struct {
 	time time.Time
 }
 
-// Enrich fetches the context of a metric alarm. It never fails as a whole: what could not
+// Enrich finds the CloudTrail events behind a metric alarm. It never fails as a whole: what could not
 // be fetched is said in Missing.
-func (e *Enricher) Enrich(ctx context.Context, a *Alarm) Context {
-	var c Context
+func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
+	var c Findings
 	switch {
 	case a.Composite:
 		c.Missing = "composite alarm: no single metric to trace to a metric filter"
