@@ -100,7 +100,7 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 			slackErr := make(chan error, 1)
 			go func() { slackErr <- sb.Run(runCtx) }()
 			host, _ := os.Hostname()
-			relay := &relay.Relay{
+			worker := &relay.Relay{
 				Outbox:   st,
 				Threads:  st,
 				Poster:   poster,
@@ -119,11 +119,10 @@ the standard credential chain. Create the Slack app from manifest.yml.`,
 				Owner:      cmp.Or(host, "cisbot"),
 				PerChannel: cmp.Or(cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
 				Logger:     logger,
-				Metrics:    metrics,
-				Counters:   relay.NewRelayMetrics(reg),
+				Metrics:    relay.NewMetrics(reg),
 			}
 			relayDone := make(chan struct{})
-			go func() { defer close(relayDone); _ = relay.Run(runCtx) }()
+			go func() { defer close(relayDone); _ = worker.Run(runCtx) }()
 			defer func() { cancel(); <-relayDone }()
 			// Scheduled summaries: on shutdown the cron stops and the jobs under way are waited for.
 			specs, err := app.SummarySpecs(cfg)

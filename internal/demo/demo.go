@@ -299,10 +299,10 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 		return fmt.Errorf("demo: store the notification: %w", err)
 	}
 	poster := &countingPoster{Poster: c.Alerts()}
-	relay := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
+	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
 		Channel: func(string, *alarm.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
 		Now: func() time.Time { return changed }}
-	n, err := relay.RunOnce(ctx)
+	n, err := worker.RunOnce(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: relay the alarm: %w", err)
 	}

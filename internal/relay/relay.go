@@ -7,7 +7,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,11 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/enrich"
-	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -117,47 +113,14 @@ type Relay struct {
 	PerChannel time.Duration
 	Now        func() time.Time // the clock for claims and schedules; default time.Now
 	Logger     *slog.Logger
-	Metrics    *sns.Metrics  // outbox depth, set after each pass; nil: none
-	Counters   *RelayMetrics // delivered and retries; nil: none
+	Metrics    *Metrics // outbox depth, deliveries and retries; nil: counted nowhere
+
+	once    sync.Once
+	metrics *Metrics // Metrics, or a throwaway set
+	stages  []stage  // the delivery pipeline (pipeline.go)
 
 	mu   sync.Mutex
 	last map[string]time.Time // channel -> time of the last post to it
-}
-
-// RelayMetrics are the relay's counters. A nil *RelayMetrics counts nothing.
-type RelayMetrics struct {
-	Delivered prometheus.Counter
-	Retries   prometheus.Counter
-}
-
-// NewRelayMetrics creates the relay's counters and registers them with reg (unless nil).
-func NewRelayMetrics(reg prometheus.Registerer) *RelayMetrics {
-	m := &RelayMetrics{
-		Delivered: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "cisbot", Subsystem: "outbox", Name: "delivered_total",
-			Help: "Outbox messages delivered (or settled without a post).",
-		}),
-		Retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "cisbot", Subsystem: "outbox", Name: "retries_total",
-			Help: "Outbox deliveries that failed and were scheduled again.",
-		}),
-	}
-	if reg != nil {
-		reg.MustRegister(m.Delivered, m.Retries)
-	}
-	return m
-}
-
-func (m *RelayMetrics) delivered() {
-	if m != nil {
-		m.Delivered.Inc()
-	}
-}
-
-func (m *RelayMetrics) retried() {
-	if m != nil {
-		m.Retries.Inc()
-	}
 }
 
 func (r *Relay) now() time.Time {
@@ -226,7 +189,7 @@ func DefaultBackoff(attempt int) time.Duration {
 // claimed a full batch (a backlog drains at Slack's pace, not a batch per Poll). Errors of a
 // pass are logged and the loop goes on. It returns nil when ctx is done.
 func (r *Relay) Run(ctx context.Context) error {
-	if err := r.check(); err != nil {
+	if err := r.start(); err != nil {
 		return err
 	}
 	// A process that just started holds no claim: whatever is claimed under its owner name was
@@ -256,6 +219,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
+// start checks the configuration and, the first time, builds the pipeline.
+func (r *Relay) start() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	r.once.Do(func() {
+		r.metrics = r.Metrics
+		if r.metrics == nil {
+			r.metrics = NewMetrics(nil)
+		}
+		r.stages = r.pipeline()
+	})
+	return nil
+}
+
 func (r *Relay) check() error {
 	switch {
 	case r.Outbox == nil:
@@ -274,7 +252,7 @@ func (r *Relay) check() error {
 // delivered (posted, or settled without a post: no channel, or a bad stored body). Items it
 // could not finish because ctx ended stay claimed until their lease expires, then are due again.
 func (r *Relay) RunOnce(ctx context.Context) (int, error) {
-	if err := r.check(); err != nil {
+	if err := r.start(); err != nil {
 		return 0, err
 	}
 	_, delivered, err := r.pass(ctx)
@@ -303,193 +281,12 @@ func (r *Relay) pass(ctx context.Context) (claimed, delivered int, err error) {
 	if n, err := r.Outbox.Pending(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("relay: outbox depth: %w", err))
 	} else {
-		r.Metrics.SetOutboxDepth(n)
+		r.metrics.OutboxDepth.Set(float64(n))
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)
 	}
 	return len(items), delivered, errors.Join(errs...)
-}
-
-// deliver posts one item and settles it; ok is true when it was marked delivered.
-func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) {
-	log := r.logger().With("message_id", it.ID, "topic", it.TopicARN, "kind", it.Kind)
-	m, err := sns.ParseMessage(it.Body)
-	if err != nil {
-		// It was verified when stored: a bug, not a reason to retry forever.
-		log.Error("outbox item has an unparsable body; dropping it", "error", err)
-		return r.settle(ctx, it, log)
-	}
-	p := Post{MessageID: it.ID, TopicARN: it.TopicARN, Received: it.CreatedAt}
-	if p.TopicARN == "" {
-		p.TopicARN = m.TopicArn
-	}
-	switch it.Kind {
-	case store.OutboxSubscriptionConfirmation:
-		p.Kind = PostSubscribed
-	case store.OutboxUnsubscribeConfirmation:
-		p.Kind = PostUnsubscribed
-	case store.OutboxNotification:
-		a, err := alarm.Parse(m.Message)
-		switch {
-		case err == nil:
-			p.Kind, p.Alarm = PostAlarm, a
-		case errors.Is(err, alarm.ErrNotAlarm):
-			p.Kind, p.Text = PostMessage, m.Message
-			if m.Subject != nil {
-				p.Subject = *m.Subject
-			}
-		default:
-			// An alarm-shaped message we cannot read: relay it as text rather than lose it.
-			log.Warn("alarm message unparsable; relaying it as text", "error", err)
-			p.Kind, p.Text = PostMessage, m.Message
-			if m.Subject != nil {
-				p.Subject = *m.Subject
-			}
-		}
-	default:
-		log.Error("outbox item of unknown kind; dropping it")
-		return r.settle(ctx, it, log)
-	}
-	p.Channel = r.Channel(p.TopicARN, p.Alarm)
-	if p.Channel == "" {
-		log.Warn("no channel for this message; not posting it")
-		return r.settle(ctx, it, log)
-	}
-	if p.Alarm != nil && p.Alarm.NewState == alarm.StateAlarm && r.Enricher != nil {
-		f := r.Enricher.Enrich(ctx, p.Alarm)
-		p.Findings = &f
-	}
-	key := ""
-	if r.Threads != nil && p.Kind == PostAlarm {
-		key = ThreadKey(p.Alarm)
-	}
-	if key != "" {
-		ts, firstPost, found, err := r.Threads.Thread(ctx, key, p.Channel)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false, nil
-			}
-			return false, r.retry(ctx, it, p.Channel, fmt.Errorf("look up the alarm's thread: %w", err), log)
-		}
-		if found {
-			p.ThreadTS = ts
-			p.first = firstPost
-		}
-	}
-	if !it.PostingAt.IsZero() {
-		ts, found, err := r.find(ctx, p, it.PostingAt, log)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false, nil
-			}
-			return false, r.retry(ctx, it, p.Channel, err, log)
-		}
-		if found {
-			log.Info("an earlier attempt had posted it; not posting it again", "channel", p.Channel, "ts", ts)
-			return r.posted(ctx, it, key, p, ts, log)
-		}
-	}
-	if err := r.pace(ctx, p.Channel); err != nil {
-		return false, nil // ctx ended; the lease brings the item back
-	}
-	if ok, err := r.Outbox.Posting(ctx, it.ID, r.Owner, r.now()); err != nil {
-		if ctx.Err() != nil {
-			return false, nil
-		}
-		return false, r.retry(ctx, it, p.Channel, fmt.Errorf("record the attempt: %w", err), log)
-	} else if !ok {
-		log.Warn("outbox claim lost before posting; leaving the item to its new owner")
-		return false, nil
-	}
-	ts, err := r.Poster.Post(ctx, p)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, nil // the outcome is unknown: the mark stays, the next attempt looks first
-		}
-		if errors.Is(err, ErrNotPosted) {
-			if _, cerr := r.Outbox.Posting(ctx, it.ID, r.Owner, time.Time{}); cerr != nil {
-				log.Warn("could not clear the attempt mark; the next attempt looks the message up first", "error", cerr)
-			}
-		}
-		return false, r.retry(ctx, it, p.Channel, err, log)
-	}
-	return r.posted(ctx, it, key, p, ts, log)
-}
-
-// posted finishes an item whose post is in the channel as ts: threads it, marks it delivered.
-func (r *Relay) posted(ctx context.Context, it store.OutboxItem, key string, p Post, ts string, log *slog.Logger) (bool, error) {
-	if key != "" {
-		r.thread(ctx, key, p, ts, log)
-	}
-	return r.settle(ctx, it, log)
-}
-
-// find looks for the post an earlier attempt at sent may have made. A rate limit is returned
-// (the item is retried later); any other failure to look is logged and reported as not found,
-// so the item is posted again rather than held back: a message may appear twice, never lost.
-func (r *Relay) find(ctx context.Context, p Post, sent time.Time, log *slog.Logger) (ts string, found bool, err error) {
-	f, ok := r.Poster.(Finder)
-	if !ok {
-		return "", false, nil
-	}
-	ts, found, err = f.Find(ctx, p, sent.Add(-findSkew))
-	if err == nil || ctx.Err() != nil {
-		return ts, found, err
-	}
-	if _, limited := errors.AsType[*RetryAfterError](err); limited {
-		return "", false, fmt.Errorf("look up whether an earlier attempt posted it: %w", err)
-	}
-	log.Warn("could not look up whether an earlier attempt posted this message; posting it again, so it may appear twice",
-		"channel", p.Channel, "error", err)
-	return "", false, nil
-}
-
-// thread records an alarm's thread after p was posted (ts is the posted message): a first
-// ALARM starts one; a post into a thread updates the first message's status and the recorded
-// state. It is done once the post went out, so failures are logged, never retried (a retry
-// would post again).
-func (r *Relay) thread(ctx context.Context, key string, p Post, ts string, log *slog.Logger) {
-	first := p.ThreadTS
-	var keep []byte // what the first message shows, kept so that its status update shows it still
-	if first == "" {
-		if p.Alarm.NewState != alarm.StateAlarm {
-			return // OK or INSUFFICIENT_DATA without a thread: no thread is started
-		}
-		if ts == "" {
-			log.Warn("the alarm was posted without a message timestamp; its later changes will not be threaded")
-			return
-		}
-		first = ts
-		if b, err := json.Marshal(p); err == nil {
-			keep = b
-		}
-	} else if u, ok := r.Poster.(StatusUpdater); ok {
-		var original Post
-		if len(p.first) == 0 || json.Unmarshal(p.first, &original) != nil {
-			original = Post{Kind: PostAlarm, Channel: p.Channel, Alarm: p.Alarm}
-		}
-		if err := u.UpdateStatus(ctx, p.Channel, first, original, p.Alarm); err != nil {
-			log.Warn("could not update the status of the alarm's first message", "channel", p.Channel, "ts", first, "error", err)
-		}
-	}
-	if err := r.Threads.SetThread(ctx, key, p.Channel, first, p.Alarm.NewState, keep, r.now()); err != nil {
-		log.Error("could not record the alarm's thread", "channel", p.Channel, "ts", first, "error", err)
-	}
-}
-
-// settle marks it delivered.
-func (r *Relay) settle(ctx context.Context, it store.OutboxItem, log *slog.Logger) (bool, error) {
-	ok, err := r.Outbox.Delivered(ctx, it.ID, r.Owner, r.now())
-	if err != nil {
-		return false, fmt.Errorf("relay: mark %s delivered: %w", it.ID, err)
-	}
-	if !ok {
-		log.Warn("outbox claim lost before the item was marked delivered; it may be posted again")
-		return false, nil
-	}
-	r.Counters.delivered()
-	return true, nil
 }
 
 // retry schedules another attempt after the post failed with perr.
@@ -521,33 +318,6 @@ func (r *Relay) retry(ctx context.Context, it store.OutboxItem, channel string, 
 		log.Warn("outbox claim lost before the retry was scheduled")
 		return nil
 	}
-	r.Counters.retried()
+	r.metrics.Retries.Inc()
 	return nil
-}
-
-// pace waits (respecting ctx) until a post to channel keeps PerChannel from the last one, and
-// records the post's time.
-func (r *Relay) pace(ctx context.Context, channel string) error {
-	per := r.perChannel()
-	for {
-		r.mu.Lock()
-		if r.last == nil {
-			r.last = make(map[string]time.Time)
-		}
-		now := time.Now()
-		next := r.last[channel].Add(per)
-		if !now.Before(next) {
-			r.last[channel] = now
-			r.mu.Unlock()
-			return nil
-		}
-		r.mu.Unlock()
-		t := time.NewTimer(next.Sub(now))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }

@@ -202,7 +202,7 @@ func TestRelayRunOnce(t *testing.T) {
 			clock := fakeclock.New(relayStart)
 			r := newTestRelay(st, poster, clock)
 			r.Enricher = enricher
-			r.Metrics = sns.NewMetrics(nil)
+			r.Metrics = NewMetrics(nil)
 			if tc.noChannel {
 				r.Channel = func(string, *alarm.Alarm) string { return "" }
 			}
