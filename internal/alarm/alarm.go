@@ -13,6 +13,10 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/cisbot/cisbot/internal/awsregion"
 )
 
 // MaxMessageSize is the largest SNS Message string Parse accepts:
@@ -346,28 +350,17 @@ func parseAlarmTime(s string) (time.Time, error) {
 }
 
 // parseAlarmARN extracts region and account from
-// arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>.
-func parseAlarmARN(arn string) (region, account string, ok bool) {
-	parts := strings.SplitN(arn, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "cloudwatch" || parts[5] != "alarm" {
+// arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>, whose region must be one of its
+// partition's.
+func parseAlarmARN(s string) (region, account string, ok bool) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "cloudwatch" || !strings.HasPrefix(a.Resource, "alarm:") {
 		return "", "", false
 	}
-	if !isRegionCode(parts[3]) {
+	if p, known := awsregion.ByID(a.Partition); !known || !p.Contains(a.Region) {
 		return "", "", false
 	}
-	return parts[3], parts[4], true
-}
-
-func isRegionCode(s string) bool {
-	if len(s) < 4 || len(s) > 32 || !strings.Contains(s, "-") {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-			return false
-		}
-	}
-	return true
+	return a.Region, a.AccountID, true
 }
 
 // regionDisplayNames maps normalised display names (see normaliseRegionName)

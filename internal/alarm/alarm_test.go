@@ -429,6 +429,15 @@ func TestParseAlarmTolerance(t *testing.T) {
 			t.Errorf("window %v .. %v shorter than the default period", start, end)
 		}
 	})
+	t.Run("ARN region outside its partition falls back to display name", func(t *testing.T) {
+		a, err := Parse(`{"AlarmName":"a","NewStateValue":"OK","AlarmArn":"arn:aws:cloudwatch:cn-north-1:123456789012:alarm:a","Region":"EU (Ireland)"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.RegionCode != "eu-west-1" || a.RegionSource != RegionFromDisplayName {
+			t.Errorf("RegionCode/Source = %q/%q", a.RegionCode, a.RegionSource)
+		}
+	})
 	t.Run("bad ARN falls back to display name", func(t *testing.T) {
 		a, err := Parse(`{"AlarmName":"a","NewStateValue":"OK","AlarmArn":"not-an-arn","Region":"EU (Ireland)"}`)
 		if err != nil {

@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/cisbot/cisbot/internal/awsregion"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -61,13 +61,12 @@ type Confirmer struct {
 
 // Confirm confirms the subscription a verified SubscriptionConfirmation asks for.
 func (c *Confirmer) Confirm(ctx context.Context, m *Message) error {
-	parts := strings.Split(m.TopicArn, ":")
-	if len(parts) < 6 {
+	topic, err := arn.Parse(m.TopicArn)
+	if err != nil {
 		return fmt.Errorf("confirm subscription: %q is not a topic ARN", m.TopicArn)
 	}
-	region, account := parts[3], parts[4]
 	if c.Clients != nil {
-		if api, ok := c.Clients.SNSClient(ctx, account, region); ok {
+		if api, ok := c.Clients.SNSClient(ctx, topic.AccountID, topic.Region); ok {
 			_, err := api.ConfirmSubscription(ctx, &awssns.ConfirmSubscriptionInput{
 				TopicArn: aws.String(m.TopicArn), Token: aws.String(m.Token), AuthenticateOnUnsubscribe: aws.String("true"),
 			})
@@ -82,18 +81,22 @@ func (c *Confirmer) Confirm(ctx context.Context, m *Message) error {
 	return c.visit(ctx, m.SubscribeURL)
 }
 
-var subscribeHost = regexp.MustCompile(`^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
-
-// CheckSubscribeURL accepts only an https URL on an SNS host asking to confirm a subscription.
+// CheckSubscribeURL accepts only an https URL on an SNS host (of any partition in awsregion's
+// table) asking to confirm a subscription.
 func CheckSubscribeURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !subscribeHost.MatchString(u.Hostname()) {
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !isSNSHost(u.Hostname()) {
 		return fmt.Errorf("SubscribeURL is not an https URL on an SNS host")
 	}
 	if u.Query().Get("Action") != "ConfirmSubscription" {
 		return errors.New("SubscribeURL does not ask to confirm a subscription")
 	}
 	return nil
+}
+
+func isSNSHost(host string) bool {
+	_, _, ok := awsregion.SNSHost(host)
+	return ok
 }
 
 func (c *Confirmer) visit(ctx context.Context, raw string) error {

@@ -16,6 +16,9 @@ func TestCheckSubscribeURL(t *testing.T) {
 	}{
 		{"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=x", true},
 		{"https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&Token=x", true},
+		{"https://sns.us-iso-east-1.c2s.ic.gov/?Action=ConfirmSubscription&Token=x", true},
+		{"https://sns.us-gov-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", true},
+		{"https://sns.cn-north-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", false},
 		{"http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription", false},
 		{"https://sns.us-east-1.amazonaws.com.evil.example/?Action=ConfirmSubscription", false},
 		{"https://evil.example/?Action=ConfirmSubscription&host=sns.us-east-1.amazonaws.com", false},

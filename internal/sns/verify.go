@@ -19,8 +19,12 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/singleflight"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cisbot/cisbot/internal/awsregion"
 )
 
 // RejectError is why an SNS message was refused. Reason is a short, stable
@@ -45,11 +49,10 @@ func (e *RejectError) Retryable() bool { return e.Reason == "cert_fetch" }
 
 func reject(reason string, err error) *RejectError { return &RejectError{Reason: reason, Err: err} }
 
-// DefaultCertHostPattern matches the SigningCertURL hosts of SNS in every
-// partition: commercial and GovCloud (sns.<region>.amazonaws.com), China
-// (sns.<region>.amazonaws.com.cn) and the ISO partitions (sns.<region>.c2s.ic.gov,
-// sns.<region>.sc2s.sgov.gov). It must match the whole host.
-var DefaultCertHostPattern = regexp.MustCompile(`^sns\.[a-z0-9-]{3,}\.(amazonaws\.com|amazonaws\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov)$`)
+// DefaultCertHostPattern matches the SigningCertURL hosts of SNS in every partition of
+// awsregion's table (sns.<region>.amazonaws.com, sns.<region>.amazonaws.com.cn,
+// sns.<region>.c2s.ic.gov, …). It must match the whole host.
+var DefaultCertHostPattern = awsregion.SNSHostPattern
 
 // certPathPattern is the only path shape SNS has ever served certificates from.
 var certPathPattern = regexp.MustCompile(`^/SimpleNotificationService-[0-9a-f]{32}\.pem$`)
@@ -96,31 +99,22 @@ func fullMatch(re *regexp.Regexp, s string) bool {
 	return loc != nil && loc[0] == 0 && loc[1] == len(s)
 }
 
-// partitionSuffix is the SNS host suffix for each ARN partition.
-var partitionSuffix = map[string]string{
-	"aws":        ".amazonaws.com",
-	"aws-us-gov": ".amazonaws.com",
-	"aws-cn":     ".amazonaws.com.cn",
-	"aws-iso":    ".c2s.ic.gov",
-	"aws-iso-b":  ".sc2s.sgov.gov",
-}
-
-// checkCertRegion requires the cert host sns.<region>.<suffix> to be in the
-// TopicArn's region and partition.
+// checkCertRegion requires the cert host to be SNS's host in the TopicArn's region and
+// partition.
 func checkCertRegion(certURL, topicArn string) error {
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return err
 	}
-	parts := strings.SplitN(topicArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
+	topic, err := arn.Parse(topicArn)
+	if err != nil || topic.Service != "sns" {
 		return fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
 	}
-	suffix, ok := partitionSuffix[parts[1]]
+	p, ok := awsregion.ByID(topic.Partition)
 	if !ok {
-		return fmt.Errorf("TopicArn partition %q is unknown", truncate(parts[1], 32))
+		return fmt.Errorf("TopicArn partition %q is unknown", truncate(topic.Partition, 32))
 	}
-	if want := "sns." + parts[3] + suffix; u.Host != want {
+	if want := p.Host("sns", topic.Region); u.Host != want {
 		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", u.Host, want)
 	}
 	return nil
