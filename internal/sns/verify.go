@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cisbot/cisbot/internal/awsregion"
@@ -183,15 +184,21 @@ type Verifier struct {
 	// the certificate host is in the topic's region is skipped.
 	CertHostPattern *regexp.Regexp
 
-	mu     sync.Mutex
-	cache  map[string]cachedCert
-	flight singleflight.Group // one fetch per certificate URL at a time
+	cacheOnce sync.Once
+	cache     *expirable.LRU[string, cachedCert] // by URL
+	flight    singleflight.Group                 // one fetch per certificate URL at a time
 }
 
+// cachedCert is a fetched key, used until expires by the Verifier's clock (the cache's own TTL
+// is measured with the real one).
 type cachedCert struct {
 	pub     *rsa.PublicKey
-	fetched time.Time
 	expires time.Time
+}
+
+func (v *Verifier) certs() *expirable.LRU[string, cachedCert] {
+	v.cacheOnce.Do(func() { v.cache = expirable.NewLRU[string, cachedCert](certCacheSize, nil, certCacheTTL) })
+	return v.cache
 }
 
 func (v *Verifier) now() time.Time {
@@ -299,12 +306,9 @@ func (v *Verifier) checkAge(m *Message) error {
 // or by fetching it.
 func (v *Verifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
 	now := v.now()
-	v.mu.Lock()
-	if c, ok := v.cache[certURL]; ok && now.Before(c.expires) {
-		v.mu.Unlock()
+	if c, ok := v.certs().Get(certURL); ok && now.Before(c.expires) {
 		return c.pub, nil
 	}
-	v.mu.Unlock()
 	// A burst of messages signed with a certificate not cached yet (at startup, or after a
 	// rotation) waits for one download instead of starting one each.
 	pub, err, _ := v.flight.Do(certURL, func() (any, error) { return v.fetchKey(ctx, certURL, now) })
@@ -336,34 +340,8 @@ func (v *Verifier) fetchKey(ctx context.Context, certURL string, now time.Time) 
 	if cert.NotAfter.After(now) && cert.NotAfter.Before(expires) {
 		expires = cert.NotAfter
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.cache == nil {
-		v.cache = map[string]cachedCert{}
-	}
-	if _, ok := v.cache[certURL]; !ok && len(v.cache) >= certCacheSize {
-		v.evictLocked(now)
-	}
-	v.cache[certURL] = cachedCert{pub: pub, fetched: now, expires: expires}
+	v.certs().Add(certURL, cachedCert{pub: pub, expires: expires})
 	return pub, nil
-}
-
-// evictLocked drops expired entries, or else the oldest one.
-func (v *Verifier) evictLocked(now time.Time) {
-	oldest, first := "", true
-	var oldestAt time.Time
-	for k, c := range v.cache {
-		if !now.Before(c.expires) {
-			delete(v.cache, k)
-			continue
-		}
-		if first || c.fetched.Before(oldestAt) {
-			oldest, oldestAt, first = k, c.fetched, false
-		}
-	}
-	if len(v.cache) >= certCacheSize {
-		delete(v.cache, oldest)
-	}
 }
 
 // parseCertPEM accepts exactly one CERTIFICATE PEM block, surrounded by

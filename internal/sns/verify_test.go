@@ -264,8 +264,8 @@ func TestCertCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(v.cache) > certCacheSize {
-		t.Errorf("cache holds %d entries, bound is %d", len(v.cache), certCacheSize)
+	if n := v.certs().Len(); n > certCacheSize {
+		t.Errorf("cache holds %d entries, bound is %d", n, certCacheSize)
 	}
 }
 
