@@ -315,6 +315,13 @@ func Parse(message string) (*Alarm, error) {
 		}
 	}
 
+	a.setRegion()
+	return a, nil
+}
+
+// setRegion sets RegionCode and RegionSource from AlarmArn, else from the Region display name,
+// and the account from AlarmArn when the message carries none.
+func (a *Alarm) setRegion() {
 	if region, account, ok := parseAlarmARN(a.AlarmArn); ok {
 		a.RegionCode, a.RegionSource = region, RegionFromARN
 		if a.AWSAccountID == "" {
@@ -325,7 +332,6 @@ func Parse(message string) (*Alarm, error) {
 	} else {
 		a.RegionSource = RegionUnknown
 	}
-	return a, nil
 }
 
 // alarmTimeLayouts: CloudWatch's own format (offset without colon; the

@@ -161,25 +161,11 @@ type event struct {
 	time time.Time
 }
 
-// Enrich finds the CloudTrail events behind a metric alarm. It never fails as a whole: what could not
-// be fetched is said in Missing.
+// Enrich finds the CloudTrail events behind a metric alarm. It never fails as a whole: what could
+// not be fetched is said in Missing.
 func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
 	var c Findings
-	switch {
-	case a.Composite:
-		c.Missing = "composite alarm: no single metric to trace to a metric filter"
-		return c
-	case a.Trigger.IsMetricMath():
-		c.Missing = "metric-math alarm: no single metric to trace to a metric filter"
-		return c
-	case a.Trigger.Namespace == "" || a.Trigger.MetricName == "":
-		c.Missing = "the alarm names no metric"
-		return c
-	case a.RegionCode == "":
-		c.Missing = "the alarm's region is unknown"
-		return c
-	case a.AWSAccountID == "":
-		c.Missing = "the alarm's account is unknown"
+	if c.Missing = untraceable(a); c.Missing != "" {
 		return c
 	}
 	start, end := a.EvaluationWindow()
@@ -212,41 +198,7 @@ func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
 	}
 	c.Filters = filters
 	c.ConsoleURL = filters[0].ConsoleURL
-
-	maxEvents := e.MaxEvents
-	if maxEvents <= 0 {
-		maxEvents = DefaultMaxEvents
-	}
-	var (
-		missing []string
-		events  []event
-		seen    = map[string]bool{}
-		read    int
-	)
-	for _, f := range filters {
-		if read >= maxEvents {
-			c.Truncated = true
-			break
-		}
-		p, err := filterpattern.Parse(f.Pattern)
-		if err != nil {
-			missing = append(missing, fmt.Sprintf("pattern of filter %q not understood: %v", f.Name, err))
-			continue
-		}
-		n, truncated, err := readEvents(ctx, api, f, p, start, end, maxEvents-read, func(ev event) {
-			if !seen[ev.key] {
-				seen[ev.key] = true
-				events = append(events, ev)
-			}
-		})
-		read += n
-		if truncated {
-			c.Truncated = true
-		}
-		if err != nil {
-			missing = append(missing, callError("logs:FilterLogEvents", err)+" (log group "+f.LogGroup+")")
-		}
-	}
+	events, missing := e.readFilters(ctx, api, &c)
 	c.Missing = strings.Join(missing, "; ")
 	c.Total = len(events)
 	groups := group(events)
@@ -260,6 +212,59 @@ func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
 	}
 	c.Groups = groups
 	return c
+}
+
+// untraceable says why a's events cannot be looked up, or "" when they can.
+func untraceable(a *alarm.Alarm) string {
+	switch {
+	case a.Composite:
+		return "composite alarm: no single metric to trace to a metric filter"
+	case a.Trigger.IsMetricMath():
+		return "metric-math alarm: no single metric to trace to a metric filter"
+	case a.Trigger.Namespace == "" || a.Trigger.MetricName == "":
+		return "the alarm names no metric"
+	case a.RegionCode == "":
+		return "the alarm's region is unknown"
+	case a.AWSAccountID == "":
+		return "the alarm's account is unknown"
+	}
+	return ""
+}
+
+// readFilters reads the events each of c.Filters matched in c.Window, at most MaxEvents in all
+// (setting c.Truncated when it stops there), each event once; missing says what failed.
+func (e *Enricher) readFilters(ctx context.Context, api LogsReader, c *Findings) (events []event, missing []string) {
+	maxEvents := e.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEvents
+	}
+	seen := map[string]bool{}
+	read := 0
+	for _, f := range c.Filters {
+		if read >= maxEvents {
+			c.Truncated = true
+			break
+		}
+		p, err := filterpattern.Parse(f.Pattern)
+		if err != nil {
+			missing = append(missing, fmt.Sprintf("pattern of filter %q not understood: %v", f.Name, err))
+			continue
+		}
+		n, truncated, err := readEvents(ctx, api, f, p, c.Window[0], c.Window[1], maxEvents-read, func(ev event) {
+			if !seen[ev.key] {
+				seen[ev.key] = true
+				events = append(events, ev)
+			}
+		})
+		read += n
+		if truncated {
+			c.Truncated = true
+		}
+		if err != nil {
+			missing = append(missing, callError("logs:FilterLogEvents", err)+" (log group "+f.LogGroup+")")
+		}
+	}
+	return events, missing
 }
 
 // callError describes a failed call, naming the permission when access was denied.
