@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 	"github.com/cisbot/cisbot/internal/testutil/snsproxy"
 	"github.com/cisbot/cisbot/internal/testutil/snssign"
@@ -201,7 +201,7 @@ alerts:
 func notification(t *testing.T, s *snssign.Signer, i int) (id string, body []byte) {
 	t.Helper()
 	subject := fmt.Sprintf("Notification %d", i)
-	m := &alerts.Message{
+	m := &sns.Message{
 		Type:             "Notification",
 		MessageId:        fmt.Sprintf("0d2f9b6e-7a1c-4c55-9e0b-%012d", i),
 		TopicArn:         durTopic,
@@ -211,7 +211,7 @@ func notification(t *testing.T, s *snssign.Signer, i int) (id string, body []byt
 		SignatureVersion: strconv.Itoa(1 + i%2),
 		SigningCertURL:   durCertURL,
 	}
-	sts, err := alerts.StringToSign(m)
+	sts, err := sns.StringToSign(m)
 	if err != nil {
 		t.Fatal(err)
 	}

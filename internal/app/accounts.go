@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
@@ -248,8 +248,8 @@ func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
 
 // Enricher reads the CloudTrail events behind an alarm in the alarm's own account, through the
 // same sessions the audit uses.
-func (a *Accounts) Enricher() *alerts.Enricher {
-	return &alerts.Enricher{Logs: func(account, region string) (alerts.LogsReader, error) {
+func (a *Accounts) Enricher() *enrich.Enricher {
+	return &enrich.Enricher{Logs: func(account, region string) (enrich.LogsReader, error) {
 		s, ok := a.SessionFor(context.Background(), account)
 		if !ok {
 			return nil, fmt.Errorf("account %s is not configured: add it to accounts (or set organization.role_name) so cisbot can read its CloudTrail logs", account)

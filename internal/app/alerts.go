@@ -2,33 +2,24 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
-	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
 // AlertHandler builds the SNS endpoint from a config: verification against alerts.topics and
 // alerts.max_message_age, the store's outbox behind every 200, subscription confirmation, and
 // /readyz checking the store and slack (nil: not checked).
-func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack func(context.Context) error, metrics *alerts.Metrics, logger *slog.Logger) *alerts.Handler {
-	return &alerts.Handler{
-		Verifier: &alerts.Verifier{Topics: cfg.Alerts.Topics, MaxAge: cfg.Alerts.MessageAge()},
-		Enqueue:  Enqueuer(st, time.Now),
-		Confirm:  (&Confirmer{Accounts: accounts, Logger: logger}).Confirm,
+func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack func(context.Context) error, metrics *sns.Metrics, logger *slog.Logger) *sns.Handler {
+	return &sns.Handler{
+		Verifier: &sns.Verifier{Topics: cfg.Alerts.Topics, MaxAge: cfg.Alerts.MessageAge()},
+		Enqueue:  sns.Enqueuer(st, time.Now),
+		Confirm:  (&sns.Confirmer{Clients: accounts, Logger: logger}).Confirm,
 		Ready:    Readiness(time.Now, slackReadyTTL, st.Ping, slack),
 		Logger:   logger,
 		Metrics:  metrics,
@@ -67,95 +58,15 @@ func Readiness(now func() time.Time, ttl time.Duration, store, slack func(contex
 	}
 }
 
-// Enqueuer writes a verified message to the outbox, keyed by its MessageId so that SNS
-// redeliveries are stored once.
-func Enqueuer(st store.Outbox, now func() time.Time) func(ctx context.Context, m *alerts.Message, raw []byte) (bool, error) {
-	return func(ctx context.Context, m *alerts.Message, raw []byte) (bool, error) {
-		kind := store.OutboxNotification
-		switch m.Type {
-		case "SubscriptionConfirmation":
-			kind = store.OutboxSubscriptionConfirmation
-		case "UnsubscribeConfirmation":
-			kind = store.OutboxUnsubscribeConfirmation
-		}
-		t := now()
-		return st.Enqueue(ctx, store.OutboxItem{ID: m.MessageId, TopicARN: m.TopicArn, Kind: kind, Body: raw, CreatedAt: t, NextAt: t})
+// SNSClient is SNS in account's region through the session the audit uses, when the account is
+// configured (sns.Clients, for confirming subscriptions with the bot's credentials).
+func (a *Accounts) SNSClient(ctx context.Context, account, region string) (sns.ConfirmAPI, bool) {
+	if a == nil {
+		return nil, false
 	}
-}
-
-// Confirmer confirms subscriptions of allowed topics: with sns:ConfirmSubscription and
-// AuthenticateOnUnsubscribe when the bot holds credentials in the topic's account (so nobody can
-// unsubscribe the bot without AWS credentials), otherwise by fetching the SubscribeURL after
-// checking that it points at SNS.
-type Confirmer struct {
-	Accounts *Accounts
-	Logger   *slog.Logger
-	// Client fetches SubscribeURLs; nil means a client with a timeout that follows no redirect.
-	Client *http.Client
-}
-
-// Confirm confirms the subscription a verified SubscriptionConfirmation asks for.
-func (c *Confirmer) Confirm(ctx context.Context, m *alerts.Message) error {
-	parts := strings.Split(m.TopicArn, ":")
-	if len(parts) < 6 {
-		return fmt.Errorf("confirm subscription: %q is not a topic ARN", m.TopicArn)
+	s, ok := a.SessionFor(ctx, account)
+	if !ok {
+		return nil, false
 	}
-	region, account := parts[3], parts[4]
-	if c.Accounts != nil {
-		if s, ok := c.Accounts.SessionFor(ctx, account); ok {
-			_, err := s.SNS(region).ConfirmSubscription(ctx, &sns.ConfirmSubscriptionInput{
-				TopicArn: aws.String(m.TopicArn), Token: aws.String(m.Token), AuthenticateOnUnsubscribe: aws.String("true"),
-			})
-			if err == nil {
-				return nil
-			}
-			if c.Logger != nil {
-				c.Logger.Warn("sns:ConfirmSubscription failed; confirming through the SubscribeURL", "topic", m.TopicArn, "err", err)
-			}
-		}
-	}
-	return c.visit(ctx, m.SubscribeURL)
-}
-
-var subscribeHost = regexp.MustCompile(`^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
-
-// CheckSubscribeURL accepts only an https URL on an SNS host asking to confirm a subscription.
-func CheckSubscribeURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !subscribeHost.MatchString(u.Hostname()) {
-		return fmt.Errorf("SubscribeURL is not an https URL on an SNS host")
-	}
-	if u.Query().Get("Action") != "ConfirmSubscription" {
-		return errors.New("SubscribeURL does not ask to confirm a subscription")
-	}
-	return nil
-}
-
-func (c *Confirmer) visit(ctx context.Context, raw string) error {
-	if err := CheckSubscribeURL(raw); err != nil {
-		return fmt.Errorf("confirm subscription: %w", err)
-	}
-	client := c.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return fmt.Errorf("confirm subscription: %w", err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		// The URL holds the subscription token: report the cause without it.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("confirm subscription through SNS: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("confirm subscription through SNS: status %d", resp.StatusCode)
-	}
-	return nil
+	return s.SNS(region), true
 }

@@ -19,9 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/slackbot"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 	"github.com/cisbot/cisbot/internal/testutil/goldenfile"
@@ -56,25 +58,25 @@ func TestEnrichedAlertGolden(t *testing.T) {
 	writeTrailEvents(t, f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(goldenAccount)}).Logs("us-east-1"),
 		"aws-cloudtrail-logs-"+goldenAccount, filepath.Join("testdata", "enrich", "cloudtrail-events.jsonl"), shift)
 
-	alarm := &alerts.Alarm{
+	al := &alarm.Alarm{
 		AlarmName:        "cis-4.1-unauthorized-api-calls",
 		AlarmDescription: "CIS 4.1: unauthorized API calls",
 		AWSAccountID:     goldenAccount,
 		Region:           "US East (N. Virginia)",
 		RegionCode:       "us-east-1",
-		RegionSource:     alerts.RegionFromARN,
+		RegionSource:     alarm.RegionFromARN,
 		AlarmArn:         "arn:aws:cloudwatch:us-east-1:" + goldenAccount + ":alarm:cis-4.1-unauthorized-api-calls",
-		NewState:         alerts.StateAlarm,
-		OldState:         alerts.StateOK,
+		NewState:         alarm.StateAlarm,
+		OldState:         alarm.StateOK,
 		NewStateReason:   "Threshold Crossed: 1 out of the last 1 datapoints [4.0 (02/03/26 10:20:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
 		StateChangeTime:  time.Date(2026, 3, 2, 10, 25, 30, 0, time.UTC),
-		Trigger: alerts.Trigger{
+		Trigger: alarm.Trigger{
 			Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Statistic: "SUM",
 			Period: 300, EvaluationPeriods: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Threshold: aws.Float64(1),
 		},
 	}
-	shifted := *alarm
-	shifted.StateChangeTime = alarm.StateChangeTime.Add(shift)
+	shifted := *al
+	shifted.StateChangeTime = al.StateChangeTime.Add(shift)
 	c := accounts.Enricher().Enrich(ctx, &shifted)
 	if c.Missing != "" {
 		t.Fatalf("enrichment: %s", c.Missing)
@@ -88,10 +90,10 @@ func TestEnrichedAlertGolden(t *testing.T) {
 
 	ws := slackfake.New(t, "xoxb-0000-0000-goldensecret")
 	poster := slackbot.NewAlertPoster(slackbot.Config{BotToken: "xoxb-0000-0000-goldensecret", APIURL: ws.APIURL()}, nil)
-	post := alerts.Post{
-		Channel: accounts.AlertChannel(ctx, goldenAccount), Kind: alerts.PostAlarm,
+	post := relay.Post{
+		Channel: accounts.AlertChannel(ctx, goldenAccount), Kind: relay.PostAlarm,
 		TopicARN: "arn:aws:sns:us-east-1:" + goldenAccount + ":cis-alarms", MessageID: "b3c7c1b0-9d7e-5a43-8f3e-0c1d2e3f4a5b",
-		Received: alarm.StateChangeTime.Add(2 * time.Second), Alarm: alarm, Context: &c,
+		Received: al.StateChangeTime.Add(2 * time.Second), Alarm: al, Findings: &c,
 	}
 	if _, err := poster.Post(ctx, post); err != nil {
 		t.Fatal(err)
@@ -111,7 +113,7 @@ func TestEnrichedAlertGolden(t *testing.T) {
 var eventTimeRE = regexp.MustCompile(`"eventTime":"([^"]+)"`)
 
 // shiftContext moves every time of c by d.
-func shiftContext(c alerts.Context, d time.Duration) alerts.Context {
+func shiftContext(c enrich.Findings, d time.Duration) enrich.Findings {
 	for i, at := range c.Window {
 		c.ConsoleURL = strings.ReplaceAll(c.ConsoleURL, strconv.FormatInt(at.UnixMilli(), 10), strconv.FormatInt(at.Add(d).UnixMilli(), 10))
 		c.Window[i] = at.Add(d)

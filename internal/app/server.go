@@ -15,11 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/slackbot"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 )
@@ -44,10 +46,10 @@ type Server struct {
 	path     string // the SNS endpoint's URL path
 
 	// The relay is built by Run, whose context routes its alarms; these are its parts.
-	poster   *slackbot.AlertPoster
-	metrics  *alerts.Metrics
-	counters *alerts.RelayMetrics
-	owner    string
+	poster       *slackbot.AlertPoster
+	snsMetrics   *sns.Metrics
+	relayMetrics *relay.Metrics
+	owner        string
 
 	summaries *summary.Scheduler
 }
@@ -74,8 +76,8 @@ func (s *Server) build(scfg slackbot.Config) error {
 		return err
 	}
 	reg := newRegistry()
-	s.metrics = alerts.NewMetrics(reg)
-	s.counters = alerts.NewRelayMetrics(reg)
+	s.snsMetrics = sns.NewMetrics(reg)
+	s.relayMetrics = relay.NewMetrics(reg)
 	s.poster = slackbot.NewAlertPoster(scfg, s.logger)
 	s.endpoint = s.newAlertEndpoint(reg)
 	host, _ := os.Hostname()
@@ -104,36 +106,35 @@ func newRegistry() *prometheus.Registry {
 // newAlertEndpoint serves the SNS endpoint at alerts.path, /readyz (the store and Slack) and
 // /metrics from reg on alerts.listen.
 func (s *Server) newAlertEndpoint(reg *prometheus.Registry) *http.Server {
-	s.path = cmp.Or(s.cfg.Alerts.Path, alerts.DefaultPath)
-	handler := AlertHandler(s.cfg, s.accounts, s.store, s.poster.Ping, s.metrics, s.logger)
+	s.path = cmp.Or(s.cfg.Alerts.Path, sns.DefaultPath)
+	handler := AlertHandler(s.cfg, s.accounts, s.store, s.poster.Ping, s.snsMetrics, s.logger)
 	if len(s.cfg.Alerts.Topics) == 0 {
 		s.logger.Warn("alerts.topics is empty: the alert endpoint accepts no SNS message")
 	}
-	return alerts.NewServer(cmp.Or(s.cfg.Alerts.Listen, defaultListen), alerts.Mux(s.path, handler, reg))
+	return sns.NewServer(cmp.Or(s.cfg.Alerts.Listen, defaultListen), sns.Mux(s.path, handler, reg))
 }
 
 // newRelay posts the outbox to the channels of the alarms' accounts; ctx bounds the account
 // lookups that pick a channel.
-func (s *Server) newRelay(ctx context.Context) *alerts.Relay {
-	return &alerts.Relay{
+func (s *Server) newRelay(ctx context.Context) *relay.Relay {
+	return &relay.Relay{
 		Outbox:   s.store,
 		Threads:  s.store,
 		Poster:   s.poster,
 		Enricher: s.accounts.Enricher(),
-		Channel: func(topicARN string, a *alerts.Alarm) string {
+		Channel: func(topicARN string, a *alarm.Alarm) string {
 			return s.accounts.AlertChannel(ctx, alarmAccount(topicARN, a))
 		},
 		Owner:      s.owner,
 		PerChannel: cmp.Or(s.cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
 		Logger:     s.logger,
-		Metrics:    s.metrics,
-		Counters:   s.counters,
+		Metrics:    s.relayMetrics,
 	}
 }
 
 // alarmAccount is the account an alarm belongs to: the alarm's own, else (a message that is
 // not an alarm) the account of its topic, "" when the topic is not an ARN.
-func alarmAccount(topicARN string, a *alerts.Alarm) string {
+func alarmAccount(topicARN string, a *alarm.Alarm) string {
 	if a != nil {
 		return a.AWSAccountID
 	}

@@ -7,12 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cisbot/cisbot/internal/awsregion"
 )
 
 var (
-	// regionRE is the shape of every AWS region code: us-east-1, eu-central-2, us-gov-west-1,
-	// cn-north-1, us-isob-east-1, eusc-de-east-1. A shape, not a list, so new regions work.
-	regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?$`)
 	// zoneRE is an availability zone (us-east-1a), a common mistake for a region.
 	zoneRE = regexp.MustCompile(`^([a-z]{2,4}(-[a-z]+)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?)[a-z]$`)
 	// nameRE is what users can type after /cis audit without quoting.
@@ -100,7 +99,7 @@ func (v *validator) dollarHint(field, value, fix string) string {
 }
 
 func (v *validator) aws(a *AWS) {
-	if f := "aws.region"; a.Region != "" && !v.m.skipped(f) && !regionRE.MatchString(a.Region) {
+	if f := "aws.region"; a.Region != "" && !v.m.skipped(f) && !awsregion.IsRegion(a.Region) {
 		fix := "use a region code such as us-east-1, eu-central-2 or us-gov-west-1, or leave it empty for the AWS config's region"
 		msg := v.show(f, a.Region) + " is not an AWS region code"
 		zone, low := zoneRE.FindStringSubmatch(a.Region), strings.ToLower(a.Region)
@@ -109,7 +108,7 @@ func (v *validator) aws(a *AWS) {
 		case zone != nil:
 			msg = v.show(f, a.Region) + " is an availability zone, not a region"
 			fix = "use the region " + strconv.Quote(zone[1])
-		case low != a.Region && regionRE.MatchString(low):
+		case low != a.Region && awsregion.IsRegion(low):
 			fix = "region codes are lower case: " + strconv.Quote(low)
 		}
 		v.add(f, msg, v.dollarHint(f, a.Region, fix))

@@ -8,20 +8,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/relay"
 )
 
 // AlertPoster prints the alerts the relay delivers in the console: it is the console as an
-// alerts.Poster. (Console.Post is already commands.Replier's, so it is a type of its own.)
+// relay.Poster. (Console.Post is already commands.Replier's, so it is a type of its own.)
 type AlertPoster struct{ c *Console }
 
-var _ alerts.Poster = AlertPoster{}
+var _ relay.Poster = AlertPoster{}
 
-// Alerts returns the console as an alerts.Poster: the relay's posts print between the replies.
+// Alerts returns the console as an relay.Poster: the relay's posts print between the replies.
 func (c *Console) Alerts() AlertPoster { return AlertPoster{c} }
 
 // Post prints an alert and returns a handle of the printed message (for threading).
-func (ap AlertPoster) Post(_ context.Context, p alerts.Post) (string, error) {
+func (ap AlertPoster) Post(_ context.Context, p relay.Post) (string, error) {
 	c := ap.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -31,17 +31,17 @@ func (ap AlertPoster) Post(_ context.Context, p alerts.Post) (string, error) {
 }
 
 // renderAlert is a Post as text: an alarm with its CloudTrail context, anything else in a line.
-func renderAlert(p alerts.Post) string {
+func renderAlert(p relay.Post) string {
 	var b strings.Builder
 	if p.ThreadTS != "" {
 		b.WriteString("(in reply to " + p.ThreadTS + ") ")
 	}
 	switch p.Kind {
-	case alerts.PostAlarm:
+	case relay.PostAlarm:
 		renderAlarm(&b, p)
-	case alerts.PostSubscribed:
+	case relay.PostSubscribed:
 		b.WriteString("Subscribed to " + orUnknown(p.TopicARN) + ": its notifications will be posted here.\n")
-	case alerts.PostUnsubscribed:
+	case relay.PostUnsubscribed:
 		b.WriteString("Unsubscribed from " + orUnknown(p.TopicARN) + ": its alarms no longer reach this channel. Subscribe again unless this was intended.\n")
 	default:
 		text := oneLine(p.Text)
@@ -53,7 +53,7 @@ func renderAlert(p alerts.Post) string {
 	return b.String()
 }
 
-func renderAlarm(b *strings.Builder, p alerts.Post) {
+func renderAlarm(b *strings.Builder, p relay.Post) {
 	a := p.Alarm
 	if a == nil {
 		b.WriteString("Alarm on " + orUnknown(p.TopicARN) + " (unreadable)\n")
@@ -73,7 +73,7 @@ func renderAlarm(b *strings.Builder, p alerts.Post) {
 	if a.OldState != "" {
 		fmt.Fprintf(b, "  was %s\n", a.OldState)
 	}
-	c := p.Context
+	c := p.Findings
 	if c == nil {
 		return
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
@@ -28,6 +28,7 @@ import (
 	"github.com/cisbot/cisbot/internal/console"
 	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/emulator/fixture"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 )
@@ -298,10 +299,10 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 		return fmt.Errorf("demo: store the notification: %w", err)
 	}
 	poster := &countingPoster{Poster: c.Alerts()}
-	relay := &alerts.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
-		Channel: func(string, *alerts.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
+	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
+		Channel: func(string, *alarm.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
 		Now: func() time.Time { return changed }}
-	n, err := relay.RunOnce(ctx)
+	n, err := worker.RunOnce(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: relay the alarm: %w", err)
 	}
@@ -313,11 +314,11 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 
 // countingPoster counts the posts it passes on (the relay also settles what it drops).
 type countingPoster struct {
-	alerts.Poster
+	relay.Poster
 	n int
 }
 
-func (p *countingPoster) Post(ctx context.Context, post alerts.Post) (string, error) {
+func (p *countingPoster) Post(ctx context.Context, post relay.Post) (string, error) {
 	p.n++
 	return p.Poster.Post(ctx, post)
 }

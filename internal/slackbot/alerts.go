@@ -9,13 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/relay"
 )
 
 // AlertPoster posts the alert relay's posts to their channels with chat.postMessage, using the
-// bot token (SLACK_BOT_TOKEN) and SLACK_API_URL when set. It is the alerts.Poster of the relay,
-// and its alerts.StatusUpdater (chat.update of an alarm thread's first message).
+// bot token (SLACK_BOT_TOKEN) and SLACK_API_URL when set. It is the relay.Poster of the relay,
+// and its relay.StatusUpdater (chat.update of an alarm thread's first message).
 //
 // chat.postMessage with chat:write only reaches channels the bot is a member of: invite the bot
 // (/invite @cisbot) to each account's alert channel (accounts[].channel). A public channel the
@@ -26,9 +29,9 @@ type AlertPoster struct {
 }
 
 var (
-	_ alerts.Poster        = (*AlertPoster)(nil)
-	_ alerts.StatusUpdater = (*AlertPoster)(nil)
-	_ alerts.Finder        = (*AlertPoster)(nil)
+	_ relay.Poster        = (*AlertPoster)(nil)
+	_ relay.StatusUpdater = (*AlertPoster)(nil)
+	_ relay.Finder        = (*AlertPoster)(nil)
 )
 
 // Every alert carries its SNS MessageId as message metadata, so that Find can tell whether an
@@ -67,9 +70,9 @@ func botClient(cfg Config, logger *slog.Logger, opts []Option) (*slack.Client, *
 }
 
 // Post renders a post and sends it to its channel (as a reply in the thread a.ThreadTS when
-// set); ts is the posted message's timestamp. A rate limit is an *alerts.RetryAfterError; a
+// set); ts is the posted message's timestamp. A rate limit is an *relay.RetryAfterError; a
 // channel the bot cannot post to is an error naming the channel and the fix.
-func (p *AlertPoster) Post(ctx context.Context, a alerts.Post) (ts string, err error) {
+func (p *AlertPoster) Post(ctx context.Context, a relay.Post) (ts string, err error) {
 	if strings.TrimSpace(a.Channel) == "" {
 		return "", fmt.Errorf("slack: the %s post of SNS message %s has no channel", a.Kind, a.MessageID)
 	}
@@ -114,8 +117,8 @@ func (p *AlertPoster) Ping(ctx context.Context) error {
 
 // Find looks for the alert of SNS message a.MessageID among the messages of a.Channel (of the
 // thread a.ThreadTS when set) posted since since, by the metadata Post attaches. It implements
-// alerts.Finder. Reading history needs the channels:history and groups:history scopes.
-func (p *AlertPoster) Find(ctx context.Context, a alerts.Post, since time.Time) (ts string, found bool, err error) {
+// relay.Finder. Reading history needs the channels:history and groups:history scopes.
+func (p *AlertPoster) Find(ctx context.Context, a relay.Post, since time.Time) (ts string, found bool, err error) {
 	if strings.TrimSpace(a.Channel) == "" || a.MessageID == "" {
 		return "", false, fmt.Errorf("slack: looking up a %s post needs its channel and SNS message id", a.Kind)
 	}
@@ -130,8 +133,8 @@ func (p *AlertPoster) Find(ctx context.Context, a alerts.Post, since time.Time) 
 // UpdateStatus rewrites the first message of an alarm's thread (channel, ts) with chat.update:
 // the alarm's current state and when it changed on top, then what the message showed before
 // (first: the ALARM with its CloudTrail context), since chat.update replaces a whole message. It
-// implements alerts.StatusUpdater.
-func (p *AlertPoster) UpdateStatus(ctx context.Context, channel, ts string, first alerts.Post, a *alerts.Alarm) error {
+// implements relay.StatusUpdater.
+func (p *AlertPoster) UpdateStatus(ctx context.Context, channel, ts string, first relay.Post, a *alarm.Alarm) error {
 	switch {
 	case strings.TrimSpace(channel) == "":
 		return errors.New("slack: alarm status update without a channel")
@@ -155,12 +158,12 @@ func (p *AlertPoster) UpdateStatus(ctx context.Context, channel, ts string, firs
 }
 
 // slackError turns a failure of a Web API method on channel ch into an error that says what to
-// do. An error answer from Slack (and a rate limit) is marked alerts.NotPosted: nothing went
+// do. An error answer from Slack (and a rate limit) is marked relay.NotPosted: nothing went
 // out. A transport failure or a 5xx is not: the request may have been carried out.
 func slackError(method, ch string, err error) error {
 	e := describeSlackError(method, ch, err)
 	if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
-		return alerts.NotPosted(e)
+		return relay.NotPosted(e)
 	}
 	return e
 }
@@ -171,15 +174,15 @@ func describeSlackError(method, ch string, err error) error {
 		if after <= 0 {
 			after = defaultRetryAfter
 		}
-		return &alerts.RetryAfterError{After: after, Err: err}
+		return &relay.RetryAfterError{After: after, Err: err}
 	}
 	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == http.StatusTooManyRequests {
-		return &alerts.RetryAfterError{After: defaultRetryAfter, Err: err}
+		return &relay.RetryAfterError{After: defaultRetryAfter, Err: err}
 	}
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		switch se.Err {
 		case "ratelimited":
-			return &alerts.RetryAfterError{After: defaultRetryAfter, Err: err}
+			return &relay.RetryAfterError{After: defaultRetryAfter, Err: err}
 		case "channel_not_found":
 			return fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix accounts[].channel (%w)", ch, err)
 		case "not_in_channel":
@@ -201,8 +204,8 @@ func describeSlackError(method, ch string, err error) error {
 
 // withStatus puts the status above what the first message showed, dropping trailing blocks of
 // the original that would not fit.
-func withStatus(status rendered, first alerts.Post) rendered {
-	if first.Kind != alerts.PostAlarm || first.Alarm == nil {
+func withStatus(status rendered, first relay.Post) rendered {
+	if first.Kind != relay.PostAlarm || first.Alarm == nil {
 		return status
 	}
 	orig := renderAlert(first)
@@ -219,18 +222,18 @@ func withStatus(status rendered, first alerts.Post) rendered {
 
 // renderStatus is the compact status an alarm's first message is rewritten to when a later
 // state change is posted into its thread.
-func renderStatus(al *alerts.Alarm) rendered {
+func renderStatus(al *alarm.Alarm) rendered {
 	name := strings.Join(strings.Fields(al.AlarmName), " ")
 	if name == "" {
 		name = "(unnamed alarm)"
 	}
 	var emoji, what string
 	switch al.NewState {
-	case alerts.StateAlarm:
+	case alarm.StateAlarm:
 		emoji, what = ":rotating_light:", "is in ALARM"
-	case alerts.StateOK:
+	case alarm.StateOK:
 		emoji, what = ":white_check_mark:", "is OK"
-	case alerts.StateInsufficientData:
+	case alarm.StateInsufficientData:
 		emoji, what = ":grey_question:", "has insufficient data"
 	default:
 		emoji, what = ":bell:", "is in state "+clip(strings.Join(strings.Fields(al.NewState), " "), 40)
@@ -265,18 +268,18 @@ const (
 // renderAlert lays out a relay post. Everything in it that comes from AWS (alarm names,
 // reasons, principals, error messages, SNS subjects and messages) may be chosen by an attacker:
 // it is escaped and clipped.
-func renderAlert(a alerts.Post) rendered {
+func renderAlert(a relay.Post) rendered {
 	switch a.Kind {
-	case alerts.PostAlarm:
+	case relay.PostAlarm:
 		if a.Alarm != nil {
 			return renderAlarm(a)
 		}
-	case alerts.PostMessage:
+	case relay.PostMessage:
 		return renderSNSMessage(a)
-	case alerts.PostSubscribed:
+	case relay.PostSubscribed:
 		m := ":link: cisbot is now subscribed to " + topic(a.TopicARN)
 		return rendered{Text: m, Blocks: []slack.Block{section(m)}}
-	case alerts.PostUnsubscribed:
+	case relay.PostUnsubscribed:
 		m := ":warning: Someone unsubscribed cisbot from " + topic(a.TopicARN) +
 			". Alerts from it will no longer arrive. If this was not planned, resubscribe and check who did it (CloudTrail: `sns:Unsubscribe`)."
 		return rendered{Text: m, Blocks: []slack.Block{section(m)}}
@@ -297,7 +300,7 @@ func escLine(s string, n int) string {
 	return escFit(strings.Join(strings.Fields(s), " "), n)
 }
 
-func renderAlarm(a alerts.Post) rendered {
+func renderAlarm(a relay.Post) rendered {
 	al := a.Alarm
 	name := strings.Join(strings.Fields(al.AlarmName), " ")
 	if name == "" {
@@ -308,15 +311,15 @@ func renderAlarm(a alerts.Post) rendered {
 		reason = "(no reason given)"
 	}
 	switch al.NewState {
-	case alerts.StateOK, alerts.StateInsufficientData:
+	case alarm.StateOK, alarm.StateInsufficientData:
 		emoji, what := ":white_check_mark:", "is back to OK"
-		if al.NewState == alerts.StateInsufficientData {
+		if al.NewState == alarm.StateInsufficientData {
 			emoji, what = ":grey_question:", "has insufficient data"
 		}
 		head := fmt.Sprintf("%s *%s* %s", emoji, escLine(name, alertNameLen), what)
 		m := head + "\n" + alarmWhere(al) + "\n" + reason
 		return rendered{Text: fallback(clip(name, alertNameLen) + " " + what), Blocks: []slack.Block{section(m)}}
-	case alerts.StateAlarm:
+	case alarm.StateAlarm:
 	default:
 		head := fmt.Sprintf(":bell: *%s* is in state %s", escLine(name, alertNameLen), code(al.NewState, 40))
 		m := head + "\n" + alarmWhere(al) + "\n" + reason
@@ -328,12 +331,12 @@ func renderAlarm(a alerts.Post) rendered {
 		header(prefix + clip(name, maxHeaderText-len(prefix)-len(suffix)) + suffix),
 		section(alarmWhere(al) + "\n*Reason:* " + reason),
 	}
-	blocks = append(blocks, renderAlarmContext(a.Context)...)
+	blocks = append(blocks, renderAlarmContext(a.Findings)...)
 	return rendered{Text: fallback(clip(name, alertNameLen) + " is in ALARM"), Blocks: blocks}
 }
 
 // alarmWhere is the account, region and time of an alarm's state change.
-func alarmWhere(al *alerts.Alarm) string {
+func alarmWhere(al *alarm.Alarm) string {
 	region := al.RegionCode
 	if region == "" {
 		region = al.Region
@@ -348,7 +351,7 @@ func alarmWhere(al *alerts.Alarm) string {
 	return s
 }
 
-func renderAlarmContext(c *alerts.Context) []slack.Block {
+func renderAlarmContext(c *enrich.Findings) []slack.Block {
 	if c == nil {
 		return nil
 	}
@@ -417,7 +420,7 @@ func consoleLink(u string) string {
 }
 
 // principalGroup is one principal's events, each line from AWS data escaped.
-func principalGroup(g alerts.PrincipalGroup) string {
+func principalGroup(g enrich.PrincipalGroup) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s · *%d %s*", code(g.Principal, alertItemLen), g.Count, plural(g.Count, "call", "calls"))
 	if len(g.Actions) > 0 {
@@ -467,7 +470,7 @@ func codeList(items []string, n int) string {
 
 // renderSNSMessage relays a notification that is not an alarm: its subject, and its text as a
 // code block (backquotes, which would end the block, become quotes).
-func renderSNSMessage(a alerts.Post) rendered {
+func renderSNSMessage(a relay.Post) rendered {
 	blocks := []slack.Block{section(":envelope: Message on " + topic(a.TopicARN))}
 	text := "Message on " + clip(a.TopicARN, 300)
 	if s := strings.TrimSpace(a.Subject); s != "" {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 )
 
@@ -20,8 +20,8 @@ func newFakeWorkspace(t *testing.T) (*AlertPoster, *slackfake.Workspace) {
 	return NewAlertPoster(Config{BotToken: testBotToken, APIURL: ws.APIURL()}, logger), ws
 }
 
-func textPost(id string) alerts.Post {
-	return alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostMessage, TopicARN: alertTopic, MessageID: id, Text: "message " + id}
+func textPost(id string) relay.Post {
+	return relay.Post{Channel: "C0ALERTS", Kind: relay.PostMessage, TopicARN: alertTopic, MessageID: id, Text: "message " + id}
 }
 
 // TestAlertPosterFind: every alert carries its SNS MessageId as metadata, and Find finds it
@@ -52,10 +52,10 @@ func TestAlertPosterFind(t *testing.T) {
 	if got := msgs[0].EventPayload(metadataMessageID); got != "m-000" || msgs[0].Metadata["event_type"] != metadataEventType {
 		t.Fatalf("first message metadata %v, want the SNS MessageId m-000", msgs[0].Metadata)
 	}
-	inThread := func(id string) alerts.Post { q := textPost(id); q.ThreadTS = parent; return q }
+	inThread := func(id string) relay.Post { q := textPost(id); q.ThreadTS = parent; return q }
 	tests := []struct {
 		name   string
-		post   alerts.Post
+		post   relay.Post
 		since  time.Time
 		wantTS string
 	}{
@@ -119,10 +119,10 @@ func TestAlertPosterOutcomes(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.say) {
 				t.Fatalf("error %v, want it to say %q", err, tc.say)
 			}
-			if got := errors.Is(err, alerts.ErrNotPosted); got != tc.notPosted {
+			if got := errors.Is(err, relay.ErrNotPosted); got != tc.notPosted {
 				t.Errorf("errors.Is(err, ErrNotPosted) = %v, want %v (%v)", got, tc.notPosted, err)
 			}
-			if _, got := errors.AsType[*alerts.RetryAfterError](err); got != tc.retry {
+			if _, got := errors.AsType[*relay.RetryAfterError](err); got != tc.retry {
 				t.Errorf("RetryAfterError = %v, want %v", got, tc.retry)
 			}
 			if tc.fault.Lost {

@@ -15,34 +15,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/alerts"
-	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/relay"
+	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
 const alertTopic = "arn:aws:sns:eu-west-1:111122223333:cisbot-alarms"
 
 var alarmAt = time.Date(2025, 3, 4, 9, 30, 0, 0, time.UTC)
 
-func sampleAlarm(state string) *alerts.Alarm {
-	return &alerts.Alarm{
+func sampleAlarm(state string) *alarm.Alarm {
+	return &alarm.Alarm{
 		AlarmName:       "CIS-4.1 <!channel> UnauthorizedAPICalls",
 		AWSAccountID:    "111122223333",
 		Region:          "EU (Ireland)",
 		RegionCode:      "eu-west-1",
-		RegionSource:    alerts.RegionFromARN,
+		RegionSource:    alarm.RegionFromARN,
 		AlarmArn:        "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:CIS-4.1",
 		NewState:        state,
-		OldState:        alerts.StateOK,
+		OldState:        alarm.StateOK,
 		NewStateReason:  "Threshold Crossed: 1 datapoint [7.0 (04/03/25 09:25:00)] was greater than or equal to the threshold (1.0) & <@U123>.",
 		StateChangeTime: alarmAt,
 	}
 }
 
 // sampleContext has seven principals, the top five shown.
-func sampleContext() *alerts.Context {
-	c := &alerts.Context{
-		Filters: []alerts.FilterRef{{LogGroup: "aws-cloudtrail-logs", Name: "UnauthorizedAPICalls", Pattern: `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`,
+func sampleContext() *enrich.Findings {
+	c := &enrich.Findings{
+		Filters: []enrich.FilterRef{{LogGroup: "aws-cloudtrail-logs", Name: "UnauthorizedAPICalls", Pattern: `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`,
 			ConsoleURL: "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups"}},
 		Window:     [2]time.Time{alarmAt.Add(-5 * time.Minute), alarmAt},
 		Total:      19,
@@ -50,7 +53,7 @@ func sampleContext() *alerts.Context {
 		ConsoleURL: "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1&x=1#logsV2:log-groups/log-group/aws-cloudtrail-logs/log-events$3FfilterPattern$3D",
 	}
 	for i := range 5 {
-		c.Groups = append(c.Groups, alerts.PrincipalGroup{
+		c.Groups = append(c.Groups, enrich.PrincipalGroup{
 			Principal:    fmt.Sprintf("arn:aws:iam::111122223333:user/attacker%d", i),
 			Count:        5 - i,
 			Actions:      []string{"ec2:RunInstances", "s3:GetObject"},
@@ -69,21 +72,21 @@ func sampleContext() *alerts.Context {
 
 func alertGoldenCases() []struct {
 	name string
-	post alerts.Post
+	post relay.Post
 } {
-	missing := &alerts.Context{Missing: "account 111122223333 is not configured: cisbot cannot read its CloudWatch Logs <!everyone>"}
+	missing := &enrich.Findings{Missing: "account 111122223333 is not configured: cisbot cannot read its CloudWatch Logs <!everyone>"}
 	return []struct {
 		name string
-		post alerts.Post
+		post relay.Post
 	}{
-		{"alert-alarm", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateAlarm), Context: sampleContext()}},
-		{"alert-alarm-missing", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateAlarm), Context: missing}},
-		{"alert-ok", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateOK)}},
-		{"alert-insufficient", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateInsufficientData)}},
-		{"alert-message", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostMessage, TopicARN: alertTopic, MessageID: "msg-1",
+		{"alert-alarm", relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateAlarm), Findings: sampleContext()}},
+		{"alert-alarm-missing", relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateAlarm), Findings: missing}},
+		{"alert-ok", relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateOK)}},
+		{"alert-insufficient", relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateInsufficientData)}},
+		{"alert-message", relay.Post{Channel: "C0ALERTS", Kind: relay.PostMessage, TopicARN: alertTopic, MessageID: "msg-1",
 			Subject: "Budget *alert* <!channel>", Text: "Your budget & forecast > 100%.\n```\n<@U1> see <https://evil.example|here>"}},
-		{"alert-subscribed", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostSubscribed, TopicARN: alertTopic}},
-		{"alert-unsubscribed", alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostUnsubscribed, TopicARN: alertTopic}},
+		{"alert-subscribed", relay.Post{Channel: "C0ALERTS", Kind: relay.PostSubscribed, TopicARN: alertTopic}},
+		{"alert-unsubscribed", relay.Post{Channel: "C0ALERTS", Kind: relay.PostUnsubscribed, TopicARN: alertTopic}},
 	}
 }
 
@@ -135,7 +138,7 @@ func TestRenderAlertContent(t *testing.T) {
 	}
 	c := sampleContext()
 	c.Truncated = true
-	got = all(renderAlert(alerts.Post{Kind: alerts.PostAlarm, Alarm: sampleAlarm(alerts.StateAlarm), Context: c}))
+	got = all(renderAlert(relay.Post{Kind: relay.PostAlarm, Alarm: sampleAlarm(alarm.StateAlarm), Findings: c}))
 	if !strings.Contains(got, "(first 19 events only)") {
 		t.Error("a truncated context does not say so")
 	}
@@ -148,31 +151,31 @@ func TestRenderAlertContent(t *testing.T) {
 // TestRenderAlertLimits: huge inputs stay within Slack's limits.
 func TestRenderAlertLimits(t *testing.T) {
 	long := strings.Repeat("<&>`*_", 5000)
-	al := sampleAlarm(alerts.StateAlarm)
+	al := sampleAlarm(alarm.StateAlarm)
 	al.AlarmName, al.NewStateReason = long, long
-	c := &alerts.Context{Total: 1000, More: 100, Missing: long, ConsoleURL: "https://x/" + long}
+	c := &enrich.Findings{Total: 1000, More: 100, Missing: long, ConsoleURL: "https://x/" + long}
 	for i := range 40 {
 		many := make([]string, 50)
 		for j := range many {
 			many[j] = long
 		}
-		c.Groups = append(c.Groups, alerts.PrincipalGroup{Principal: long, Count: i, Actions: many, ErrorCodes: many, ErrorMessage: long, SourceIPs: many, Regions: many, First: alarmAt, Last: alarmAt})
+		c.Groups = append(c.Groups, enrich.PrincipalGroup{Principal: long, Count: i, Actions: many, ErrorCodes: many, ErrorMessage: long, SourceIPs: many, Regions: many, First: alarmAt, Last: alarmAt})
 	}
 	for i := range 10 {
-		c.Filters = append(c.Filters, alerts.FilterRef{Name: long, LogGroup: fmt.Sprint(i)})
+		c.Filters = append(c.Filters, enrich.FilterRef{Name: long, LogGroup: fmt.Sprint(i)})
 	}
-	posts := []alerts.Post{
-		{Kind: alerts.PostAlarm, Alarm: al, Context: c, TopicARN: long},
-		{Kind: alerts.PostMessage, Subject: long, Text: long, TopicARN: long, MessageID: long},
-		{Kind: alerts.PostSubscribed, TopicARN: long},
-		{Kind: alerts.PostUnsubscribed, TopicARN: long},
+	posts := []relay.Post{
+		{Kind: relay.PostAlarm, Alarm: al, Findings: c, TopicARN: long},
+		{Kind: relay.PostMessage, Subject: long, Text: long, TopicARN: long, MessageID: long},
+		{Kind: relay.PostSubscribed, TopicARN: long},
+		{Kind: relay.PostUnsubscribed, TopicARN: long},
 		{Kind: "other", TopicARN: long},
-		{Kind: alerts.PostAlarm},
+		{Kind: relay.PostAlarm},
 	}
-	for _, state := range []string{alerts.StateOK, alerts.StateInsufficientData, "WEIRD"} {
+	for _, state := range []string{alarm.StateOK, alarm.StateInsufficientData, "WEIRD"} {
 		a := *al
 		a.NewState = state
-		posts = append(posts, alerts.Post{Kind: alerts.PostAlarm, Alarm: &a})
+		posts = append(posts, relay.Post{Kind: relay.PostAlarm, Alarm: &a})
 	}
 	for i, p := range posts {
 		r := renderAlert(p)
@@ -261,9 +264,9 @@ func TestAlertPosterRateLimited(t *testing.T) {
 	f := &fakeChat{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "7"}, body: `{"ok":false,"error":"ratelimited"}`}
 	p, _ := newFakeChat(t, f)
 	_, err := p.Post(context.Background(), alertGoldenCases()[5].post)
-	ra, ok := errors.AsType[*alerts.RetryAfterError](err)
+	ra, ok := errors.AsType[*relay.RetryAfterError](err)
 	if !ok {
-		t.Fatalf("error %v (%T), want *alerts.RetryAfterError", err, err)
+		t.Fatalf("error %v (%T), want *relay.RetryAfterError", err, err)
 	}
 	if ra.After != 7*time.Second {
 		t.Errorf("After %s, want 7s", ra.After)
@@ -288,7 +291,7 @@ func TestAlertPosterChannelErrors(t *testing.T) {
 			if code != "fatal_error" && code != "invalid_auth" && !strings.Contains(err.Error(), "accounts[].channel") {
 				t.Errorf("error %v does not name accounts[].channel", err)
 			}
-			if _, ok := errors.AsType[*alerts.RetryAfterError](err); ok {
+			if _, ok := errors.AsType[*relay.RetryAfterError](err); ok {
 				t.Error("a channel error is not a rate limit")
 			}
 			if strings.Contains(err.Error()+logs.String(), testBotToken) {
@@ -301,7 +304,7 @@ func TestAlertPosterChannelErrors(t *testing.T) {
 func TestAlertPosterNoChannel(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true}`}
 	p, _ := newFakeChat(t, f)
-	if _, err := p.Post(context.Background(), alerts.Post{Kind: alerts.PostSubscribed}); err == nil {
+	if _, err := p.Post(context.Background(), relay.Post{Kind: relay.PostSubscribed}); err == nil {
 		t.Error("a post without a channel was accepted")
 	}
 	if len(f.forms) != 0 {
@@ -312,12 +315,12 @@ func TestAlertPosterNoChannel(t *testing.T) {
 func TestAlertPosterThreads(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000200"}`}
 	p, _ := newFakeChat(t, f)
-	top := alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateAlarm)}
+	top := relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateAlarm)}
 	ts, err := p.Post(context.Background(), top)
 	if err != nil || ts != "1700000000.000200" {
 		t.Fatalf("Post = %q, %v; want the ts of the response", ts, err)
 	}
-	reply := alerts.Post{Channel: "C0ALERTS", Kind: alerts.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alerts.StateOK), ThreadTS: "1700000000.000100"}
+	reply := relay.Post{Channel: "C0ALERTS", Kind: relay.PostAlarm, TopicARN: alertTopic, Alarm: sampleAlarm(alarm.StateOK), ThreadTS: "1700000000.000100"}
 	if _, err := p.Post(context.Background(), reply); err != nil {
 		t.Fatal(err)
 	}
@@ -338,8 +341,8 @@ func TestAlertPosterThreads(t *testing.T) {
 func TestAlertPosterUpdateStatus(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000100","text":"x"}`}
 	p, logs := newFakeChat(t, f)
-	var _ alerts.StatusUpdater = p
-	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateOK)); err != nil {
+	var _ relay.StatusUpdater = p
+	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", relay.Post{}, sampleAlarm(alarm.StateOK)); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.forms) != 1 || f.paths[0] != "/chat.update" {
@@ -366,22 +369,22 @@ func TestAlertPosterUpdateStatus(t *testing.T) {
 
 	// Failures say which method failed; a rate limit is a RetryAfterError.
 	f.body = `{"ok":false,"error":"message_not_found"}`
-	err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateAlarm))
+	err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", relay.Post{}, sampleAlarm(alarm.StateAlarm))
 	if err == nil || !strings.Contains(err.Error(), "chat.update to C0ALERTS") {
 		t.Errorf("error %v, want it to name chat.update", err)
 	}
 	f.body = `{"ok":false,"error":"ratelimited"}`
-	err = p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", alerts.Post{}, sampleAlarm(alerts.StateAlarm))
-	if _, ok := errors.AsType[*alerts.RetryAfterError](err); !ok {
-		t.Errorf("error %v, want *alerts.RetryAfterError", err)
+	err = p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", relay.Post{}, sampleAlarm(alarm.StateAlarm))
+	if _, ok := errors.AsType[*relay.RetryAfterError](err); !ok {
+		t.Errorf("error %v, want *relay.RetryAfterError", err)
 	}
 	// Nothing is sent without a channel, a ts or an alarm.
 	n := len(f.forms)
 	for _, c := range []struct {
 		ch, ts string
-		a      *alerts.Alarm
-	}{{"", "1.2", sampleAlarm(alerts.StateOK)}, {"C0ALERTS", "", sampleAlarm(alerts.StateOK)}, {"C0ALERTS", "1.2", nil}} {
-		if err := p.UpdateStatus(context.Background(), c.ch, c.ts, alerts.Post{}, c.a); err == nil {
+		a      *alarm.Alarm
+	}{{"", "1.2", sampleAlarm(alarm.StateOK)}, {"C0ALERTS", "", sampleAlarm(alarm.StateOK)}, {"C0ALERTS", "1.2", nil}} {
+		if err := p.UpdateStatus(context.Background(), c.ch, c.ts, relay.Post{}, c.a); err == nil {
 			t.Errorf("UpdateStatus(%q, %q, %v) accepted", c.ch, c.ts, c.a)
 		}
 	}
@@ -392,7 +395,7 @@ func TestAlertPosterUpdateStatus(t *testing.T) {
 
 func TestRenderStatus(t *testing.T) {
 	long := strings.Repeat("<&>`*_", 5000)
-	for _, state := range []string{alerts.StateAlarm, alerts.StateOK, alerts.StateInsufficientData, "WEIRD <!here>", ""} {
+	for _, state := range []string{alarm.StateAlarm, alarm.StateOK, alarm.StateInsufficientData, "WEIRD <!here>", ""} {
 		al := sampleAlarm(state)
 		r := renderStatus(al)
 		if err := validate(r.Blocks); err != nil {
@@ -415,8 +418,8 @@ func TestRenderStatus(t *testing.T) {
 func TestUpdateStatusKeepsContext(t *testing.T) {
 	f := &fakeChat{status: http.StatusOK, body: `{"ok":true,"channel":"C0ALERTS","ts":"1700000000.000100","text":"x"}`}
 	p, _ := newFakeChat(t, f)
-	first := alerts.Post{Kind: alerts.PostAlarm, Channel: "C0ALERTS", Alarm: sampleAlarm(alerts.StateAlarm), Context: sampleContext()}
-	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", first, sampleAlarm(alerts.StateOK)); err != nil {
+	first := relay.Post{Kind: relay.PostAlarm, Channel: "C0ALERTS", Alarm: sampleAlarm(alarm.StateAlarm), Findings: sampleContext()}
+	if err := p.UpdateStatus(context.Background(), "C0ALERTS", "1700000000.000100", first, sampleAlarm(alarm.StateOK)); err != nil {
 		t.Fatal(err)
 	}
 	blocks := f.forms[0].Get("blocks")

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/cisbot/cisbot/internal/commands"
 )
 
 // Handler runs requests; *commands.Bot is one. It is called after the request is acknowledged,

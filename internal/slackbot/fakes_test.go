@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+	"github.com/slack-go/slack/slacktest"
+
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
-	"github.com/gorilla/websocket"
-	"github.com/slack-go/slack/slacktest"
 )
 
 // The test tokens. They are checked never to appear in a log or an error.

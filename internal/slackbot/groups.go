@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/commands"
 )
 
 // Groups resolves Slack user groups (S…) to their members with usergroups.users.list and the

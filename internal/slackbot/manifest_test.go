@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/goccy/go-yaml"
 	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/commands"
 )
 
 // usageHint is the usage hint the manifest should carry: each command with its arguments,

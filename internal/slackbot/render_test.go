@@ -9,10 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/slack-go/slack"
+
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/testutil/goldenfile"
-	"github.com/slack-go/slack"
 )
 
 // golden compares got with testdata/golden/name, or rewrites the file with -update.

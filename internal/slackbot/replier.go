@@ -14,8 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/slack-go/slack"
+
+	"github.com/cisbot/cisbot/internal/commands"
 )
 
 // Slack accepts up to five messages through one response_url, within thirty minutes of the

@@ -10,8 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/cisbot/cisbot/internal/alerts"
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/summary"
 )
 
@@ -92,7 +92,7 @@ func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Summary) erro
 		if !retry || n >= summaryAttempts || ctx.Err() != nil {
 			return err
 		}
-		if errors.Is(err, alerts.ErrNotPosted) {
+		if errors.Is(err, relay.ErrNotPosted) {
 			unsure = time.Time{}
 		} else if unsure.IsZero() {
 			unsure = sent
@@ -110,26 +110,26 @@ func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Summary) erro
 
 // summaryRetry says whether a failed summary post (attempt n) is tried again, and after what.
 func summaryRetry(err error, n int, backoff func(int) time.Duration) (time.Duration, bool) {
-	if ra, ok := errors.AsType[*alerts.RetryAfterError](err); ok {
+	if ra, ok := errors.AsType[*relay.RetryAfterError](err); ok {
 		return ra.After, ra.After <= summaryMaxWait
 	}
-	if errors.Is(err, alerts.ErrNotPosted) {
+	if errors.Is(err, relay.ErrNotPosted) {
 		return 0, false // Slack's error answer: retrying would get the same
 	}
 	return backoff(n), true
 }
 
 // summaryError says what to do about a failed post; the channel comes from summaries[].channel.
-// Slack's error answers are marked alerts.NotPosted.
+// Slack's error answers are marked relay.NotPosted.
 func summaryError(ch string, err error) error {
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		switch se.Err {
 		case "channel_not_found":
-			return alerts.NotPosted(fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix summaries[].channel (%w)", ch, err))
+			return relay.NotPosted(fmt.Errorf("slack: channel %s was not found, or the bot cannot see it: invite the bot (/invite @cisbot) to it, or fix summaries[].channel (%w)", ch, err))
 		case "not_in_channel":
-			return alerts.NotPosted(fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix summaries[].channel (%w)", ch, err))
+			return relay.NotPosted(fmt.Errorf("slack: the bot is not in channel %s: invite it (/invite @cisbot), or fix summaries[].channel (%w)", ch, err))
 		case "is_archived":
-			return alerts.NotPosted(fmt.Errorf("slack: channel %s is archived: unarchive it, or set summaries[].channel to another channel (%w)", ch, err))
+			return relay.NotPosted(fmt.Errorf("slack: channel %s is archived: unarchive it, or set summaries[].channel to another channel (%w)", ch, err))
 		}
 	}
 	return slackError("chat.postMessage", ch, err)

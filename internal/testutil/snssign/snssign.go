@@ -1,6 +1,6 @@
 // Package snssign signs SNS messages as SNS does, with a key of its own and a self-signed
 // certificate, for tests that need messages no real AWS-signed sample exists of (unique
-// MessageIds, confirmations). The caller computes the string to sign (alerts.StringToSign), so
+// MessageIds, confirmations). The caller computes the string to sign (sns.StringToSign), so
 // this package imports nothing of the bot's.
 package snssign
 

@@ -1,4 +1,4 @@
-package alerts
+package alarm
 
 import (
 	"encoding/json"
@@ -184,7 +184,7 @@ func TestParseAlarmTestdata(t *testing.T) {
 
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a, err := ParseAlarm(loadAlarmMessage(t, tc.file))
+			a, err := Parse(loadAlarmMessage(t, tc.file))
 			if err != nil {
 				t.Fatalf("ParseAlarm: %v", err)
 			}
@@ -274,7 +274,7 @@ func checkTrigger(t *testing.T, got, want Trigger) {
 // TestParseAlarmCISHint checks what the relay needs for the CIS 4.1 alarm: the
 // metric to look up and the window to read CloudTrail in.
 func TestParseAlarmCISHint(t *testing.T) {
-	a, err := ParseAlarm(loadAlarmMessage(t, "sns-notification-cis-unauthorized-ALARM.SYNTHETIC.json"))
+	a, err := Parse(loadAlarmMessage(t, "sns-notification-cis-unauthorized-ALARM.SYNTHETIC.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,9 +309,9 @@ func TestParseAlarmNotAlarm(t *testing.T) {
 		// An EventBridge event is a different format, not this one.
 		`{"version":"0","detail-type":"CloudWatch Alarm State Change","source":"aws.cloudwatch","detail":{"alarmName":"x","state":{"value":"ALARM"}}}`,
 	} {
-		a, err := ParseAlarm(msg)
+		a, err := Parse(msg)
 		if !errors.Is(err, ErrNotAlarm) {
-			t.Errorf("ParseAlarm(%q) = %v, %v; want ErrNotAlarm", msg, a, err)
+			t.Errorf("Parse(%q) = %v, %v; want ErrNotAlarm", msg, a, err)
 		}
 	}
 }
@@ -336,7 +336,7 @@ func TestParseAlarmMalformed(t *testing.T) {
 		"action object":        `{"AlarmName":"a","NewStateValue":"ALARM","AlarmActions":[{}]}`,
 		"metrics not array":    `{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Metrics":3}}`,
 	} {
-		a, err := ParseAlarm(msg)
+		a, err := Parse(msg)
 		if err == nil {
 			t.Errorf("%s: ParseAlarm = %+v, want an error", name, a)
 			continue
@@ -349,15 +349,15 @@ func TestParseAlarmMalformed(t *testing.T) {
 
 func TestParseAlarmTooLarge(t *testing.T) {
 	msg := `{"AlarmName":"a","NewStateValue":"ALARM","AlarmDescription":"` +
-		strings.Repeat("x", MaxAlarmMessageSize) + `"}`
-	if _, err := ParseAlarm(msg); !errors.Is(err, ErrAlarmTooLarge) {
-		t.Fatalf("ParseAlarm(huge) error = %v, want ErrAlarmTooLarge", err)
+		strings.Repeat("x", MaxMessageSize) + `"}`
+	if _, err := Parse(msg); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Parse(huge) error = %v, want ErrTooLarge", err)
 	}
 }
 
 func TestParseAlarmTolerance(t *testing.T) {
 	t.Run("minimal, nulls and type drift", func(t *testing.T) {
-		a, err := ParseAlarm(`{"AlarmName":"a \"quoted\" / ünï","AlarmDescription":null,"AWSAccountId":111122223333,
+		a, err := Parse(`{"AlarmName":"a \"quoted\" / ünï","AlarmDescription":null,"AWSAccountId":111122223333,
 			"NewStateValue":"ALARM","StateChangeTime":"2024-05-06T07:08:09Z","Region":"Nowhere (Moon)",
 			"OKActions":null,"AlarmActions":"arn:aws:sns:x","Unknown":{"deep":[1,2]},
 			"Trigger":{"Period":"60","EvaluationPeriods":3,"Threshold":null,"Unit":null,
@@ -386,7 +386,7 @@ func TestParseAlarmTolerance(t *testing.T) {
 		}
 	})
 	t.Run("RFC 3339 with offset", func(t *testing.T) {
-		a, err := ParseAlarm(`{"AlarmName":"a","NewStateValue":"OK","StateChangeTime":"2024-05-06T09:08:09.5+02:00"}`)
+		a, err := Parse(`{"AlarmName":"a","NewStateValue":"OK","StateChangeTime":"2024-05-06T09:08:09.5+02:00"}`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +395,7 @@ func TestParseAlarmTolerance(t *testing.T) {
 		}
 	})
 	t.Run("metric math", func(t *testing.T) {
-		a, err := ParseAlarm(`{"AlarmName":"m","NewStateValue":"ALARM","AlarmArn":"arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:m:with:colons",
+		a, err := Parse(`{"AlarmName":"m","NewStateValue":"ALARM","AlarmArn":"arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:m:with:colons",
 			"Trigger":{"Period":60,"EvaluationPeriods":1,"Metrics":[
 			  {"Id":"e1","Expression":"m1/m2","Label":"ratio","ReturnData":true},
 			  {"Id":"m1","MetricStat":{"Metric":{"MetricName":"Errors"},"Period":60,"Stat":"Sum"},"ReturnData":false}]}}`)
@@ -417,7 +417,7 @@ func TestParseAlarmTolerance(t *testing.T) {
 		}
 	})
 	t.Run("composite", func(t *testing.T) {
-		a, err := ParseAlarm(`{"AlarmName":"c","NewStateValue":"ALARM","AlarmRule":"ALARM(a) OR ALARM(b)","StateChangeTime":"2024-05-06T07:08:09.000+0000"}`)
+		a, err := Parse(`{"AlarmName":"c","NewStateValue":"ALARM","AlarmRule":"ALARM(a) OR ALARM(b)","StateChangeTime":"2024-05-06T07:08:09.000+0000"}`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -429,8 +429,17 @@ func TestParseAlarmTolerance(t *testing.T) {
 			t.Errorf("window %v .. %v shorter than the default period", start, end)
 		}
 	})
+	t.Run("ARN region outside its partition falls back to display name", func(t *testing.T) {
+		a, err := Parse(`{"AlarmName":"a","NewStateValue":"OK","AlarmArn":"arn:aws:cloudwatch:cn-north-1:123456789012:alarm:a","Region":"EU (Ireland)"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.RegionCode != "eu-west-1" || a.RegionSource != RegionFromDisplayName {
+			t.Errorf("RegionCode/Source = %q/%q", a.RegionCode, a.RegionSource)
+		}
+	})
 	t.Run("bad ARN falls back to display name", func(t *testing.T) {
-		a, err := ParseAlarm(`{"AlarmName":"a","NewStateValue":"OK","AlarmArn":"not-an-arn","Region":"EU (Ireland)"}`)
+		a, err := Parse(`{"AlarmName":"a","NewStateValue":"OK","AlarmArn":"not-an-arn","Region":"EU (Ireland)"}`)
 		if err != nil {
 			t.Fatal(err)
 		}

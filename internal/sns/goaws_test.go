@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 // TestConfirmationFlowGoaws runs the SNS HTTP subscription flow end to end
 // against goaws (github.com/Admiral-Piett/goaws), embedded in the test on

@@ -1,10 +1,11 @@
-package alerts
+package relay
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/enrich"
 )
 
 // Post is one message the relay sends to a channel, as meaning rather than layout: the Slack
@@ -15,10 +16,11 @@ type Post struct {
 	TopicARN  string
 	MessageID string    // the SNS MessageId, for support and dedup in logs
 	Received  time.Time // when the endpoint stored it
-	// Alarm and Context are set for alarm state changes; Context is nil when enrichment was not
-	// attempted (OK, INSUFFICIENT_DATA) and carries Missing when it could not be fetched.
-	Alarm   *Alarm
-	Context *Context
+	// Alarm and Findings are set for alarm state changes; Findings is nil when enrichment was
+	// not attempted (OK, INSUFFICIENT_DATA) and carries Missing when it could not be fetched.
+	// (Its JSON key is the one stored with the threads' first posts.)
+	Alarm    *alarm.Alarm
+	Findings *enrich.Findings `json:"Context"`
 	// Subject and Text are the SNS subject and message of anything that is not an alarm.
 	Subject string
 	Text    string
@@ -48,7 +50,7 @@ type Poster interface {
 // alarm's thread (channel, ts) to show the alarm's current state and time, keeping what that
 // message showed (first: the post that started the thread, with its CloudTrail context).
 type StatusUpdater interface {
-	UpdateStatus(ctx context.Context, channel, ts string, first Post, now *Alarm) error
+	UpdateStatus(ctx context.Context, channel, ts string, first Post, now *alarm.Alarm) error
 }
 
 // Finder is an optional interface of a Poster that makes delivery exactly-once: it finds a
@@ -58,38 +60,3 @@ type StatusUpdater interface {
 type Finder interface {
 	Find(ctx context.Context, p Post, since time.Time) (ts string, found bool, err error)
 }
-
-// ErrNotPosted marks a failed post that the transport knows did not go out (Slack answered with
-// an error, or asked to retry later): the next attempt needs no lookup. Wrap it with NotPosted.
-var ErrNotPosted = errors.New("not posted")
-
-// NotPosted marks err as a post known not to have gone out; errors.Is(err, ErrNotPosted) holds
-// for the result, and its text is err's. nil stays nil.
-func NotPosted(err error) error {
-	if err == nil {
-		return nil
-	}
-	return notPosted{err}
-}
-
-type notPosted struct{ err error }
-
-func (e notPosted) Error() string        { return e.err.Error() }
-func (e notPosted) Unwrap() error        { return e.err }
-func (e notPosted) Is(target error) bool { return target == ErrNotPosted }
-
-// RetryAfterError is a delivery the transport asks to retry no earlier than After (Slack's
-// HTTP 429 Retry-After).
-type RetryAfterError struct {
-	After time.Duration
-	Err   error
-}
-
-func (e *RetryAfterError) Error() string {
-	return fmt.Sprintf("retry after %s: %v", e.After, e.Err)
-}
-
-func (e *RetryAfterError) Unwrap() error { return e.Err }
-
-// Is makes a rate-limited post one that did not go out.
-func (e *RetryAfterError) Is(target error) bool { return target == ErrNotPosted }

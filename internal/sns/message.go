@@ -1,9 +1,8 @@
-// Package alerts is the SNS HTTPS endpoint: verification, parsing and relay of
-// the CloudWatch alarm notifications that Amazon SNS delivers to cisbot.
-//
-// This file parses the SNS JSON body and builds the string to sign; verify.go
-// checks the signing certificate URL, the signature, the topic and the age.
-package alerts
+// Package sns is the receiving side of the Amazon SNS HTTP/S protocol: it parses a message
+// body strictly, verifies its signature (certificate URL, signing certificate, topic allowlist,
+// age), serves the endpoint that durably enqueues each verified message before answering 200,
+// and confirms the subscriptions of allowed topics. It knows nothing of alarms or of Slack.
+package sns
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package alerts
+package relay
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/testutil/fakeclock"
 )
 
@@ -185,16 +187,16 @@ func TestRelayCrashBeforeThreadRecorded(t *testing.T) {
 	ctx := context.Background()
 	st := relayStore(t)
 	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:cis-unauthorized"
-	alarm := enqueueBody(t, st, alarmBody(t, "m-alarm", StateAlarm, "cis-unauthorized", arn), relayStart)
+	alarmID := enqueueBody(t, st, alarmBody(t, "m-alarm", alarm.StateAlarm, "cis-unauthorized", arn), relayStart)
 	poster := newChannelPoster()
 	clock := fakeclock.New(relayStart)
 	if got, err := st.Claim(ctx, "dead", relayStart, time.Minute, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim by the dead relay = %v, %v", got, err)
 	}
-	if ok, err := st.Posting(ctx, alarm, "dead", relayStart); err != nil || !ok {
+	if ok, err := st.Posting(ctx, alarmID, "dead", relayStart); err != nil || !ok {
 		t.Fatalf("Posting = %v, %v", ok, err)
 	}
-	first := poster.add(alarm)
+	first := poster.add(alarmID)
 	clock.Advance(time.Minute)
 	r := newTestRelay(st, poster, clock)
 	r.Threads = st
@@ -205,10 +207,10 @@ func TestRelayCrashBeforeThreadRecorded(t *testing.T) {
 	if err != nil || !found || ts != first {
 		t.Fatalf("thread = %q, %v, %v; want the earlier post %q", ts, found, err, first)
 	}
-	if poster.posts[alarm] != 1 || poster.calls[alarm] != 0 {
-		t.Errorf("ALARM in the channel %d times after %d calls; want once, no call", poster.posts[alarm], poster.calls[alarm])
+	if poster.posts[alarmID] != 1 || poster.calls[alarmID] != 0 {
+		t.Errorf("ALARM in the channel %d times after %d calls; want once, no call", poster.posts[alarmID], poster.calls[alarmID])
 	}
-	ok := enqueueBody(t, st, alarmBody(t, "m-ok", StateOK, "cis-unauthorized", arn), clock.Now())
+	ok := enqueueBody(t, st, alarmBody(t, "m-ok", alarm.StateOK, "cis-unauthorized", arn), clock.Now())
 	if n, err := r.RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("RunOnce(OK) = %d, %v", n, err)
 	}
@@ -222,12 +224,12 @@ func TestRelayCrashBeforeThreadRecorded(t *testing.T) {
 func TestRelayRunTakesBackItsClaims(t *testing.T) {
 	ctx := context.Background()
 	st := relayStore(t)
-	mine := enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, "mine"), relayStart)
+	mine := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "mine"), relayStart)
 	clock := fakeclock.New(relayStart.Add(time.Second))
 	if got, err := st.Claim(ctx, "replica-1", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
-	theirs := enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, "theirs"), relayStart)
+	theirs := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "theirs"), relayStart)
 	if got, err := st.Claim(ctx, "replica-2", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
@@ -258,7 +260,7 @@ func TestRelayRunTakesBackItsClaims(t *testing.T) {
 func TestRelayRunDrainsBacklog(t *testing.T) {
 	st := relayStore(t)
 	for i := range 7 {
-		enqueueBody(t, st, confirmationBody(TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
+		enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
 	}
 	poster := newChannelPoster()
 	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))

@@ -1,4 +1,8 @@
-package alerts
+// Package alarm is the CloudWatch alarm model: it parses the message a CloudWatch metric or
+// composite alarm publishes to SNS (tolerating the older and the drifting field shapes) into an
+// Alarm with its trigger, its state change and its region code, and maps the Region display
+// names CloudWatch sends to region codes.
+package alarm
 
 import (
 	"bytes"
@@ -9,20 +13,24 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/cisbot/cisbot/internal/awsregion"
 )
 
-// MaxAlarmMessageSize is the largest SNS Message string ParseAlarm accepts:
+// MaxMessageSize is the largest SNS Message string Parse accepts:
 // 256 KiB, the SNS maximum message size.
-const MaxAlarmMessageSize = 256 * 1024
+const MaxMessageSize = 256 * 1024
 
-// ErrNotAlarm is returned (wrapped) by ParseAlarm when the message is not a
+// ErrNotAlarm is returned (wrapped) by Parse when the message is not a
 // CloudWatch metric-alarm notification at all: plain text, or JSON without
 // AlarmName and NewStateValue. The relay forwards such messages as plain text.
 var ErrNotAlarm = errors.New("not a CloudWatch alarm message")
 
-// ErrAlarmTooLarge is returned (wrapped) by ParseAlarm for a message larger than
-// MaxAlarmMessageSize.
-var ErrAlarmTooLarge = errors.New("alarm message too large")
+// ErrTooLarge is returned (wrapped) by Parse for a message larger than
+// MaxMessageSize.
+var ErrTooLarge = errors.New("alarm message too large")
 
 // Alarm states as CloudWatch sends them in NewStateValue and OldStateValue.
 const (
@@ -229,35 +237,35 @@ type rawTrigger struct {
 	Metrics            json.RawMessage `json:"Metrics"`
 }
 
-// ParseAlarm parses the Message string of an SNS notification sent by a
+// Parse parses the Message string of an SNS notification sent by a
 // CloudWatch metric alarm. It returns an error wrapping ErrNotAlarm when the
 // message is not an alarm (plain text, a JSON value that is not an object, or
 // an object without AlarmName and NewStateValue), an error wrapping
-// ErrAlarmTooLarge above MaxAlarmMessageSize, and another error when an alarm
+// ErrTooLarge above MaxMessageSize, and another error when an alarm
 // message is malformed (bad JSON, wrong field types, unparseable
 // StateChangeTime). Unknown fields are ignored.
-func ParseAlarm(message string) (*Alarm, error) {
-	if len(message) > MaxAlarmMessageSize {
-		return nil, fmt.Errorf("alerts: %w: %d bytes, limit %d", ErrAlarmTooLarge, len(message), MaxAlarmMessageSize)
+func Parse(message string) (*Alarm, error) {
+	if len(message) > MaxMessageSize {
+		return nil, fmt.Errorf("alarm: %w: %d bytes, limit %d", ErrTooLarge, len(message), MaxMessageSize)
 	}
 	data := bytes.TrimSpace([]byte(message))
 	if len(data) == 0 || data[0] != '{' {
-		return nil, fmt.Errorf("alerts: %w: not a JSON object", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: not a JSON object", ErrNotAlarm)
 	}
 	if !json.Valid(data) {
 		// Text that merely starts with "{" is not an alarm; a broken document
 		// that names the alarm fields is a malformed alarm.
 		if bytes.Contains(data, []byte(`"AlarmName"`)) && bytes.Contains(data, []byte(`"NewStateValue"`)) {
-			return nil, errors.New("alerts: malformed CloudWatch alarm: invalid JSON")
+			return nil, errors.New("alarm: malformed CloudWatch alarm: invalid JSON")
 		}
-		return nil, fmt.Errorf("alerts: %w: invalid JSON", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: invalid JSON", ErrNotAlarm)
 	}
 	var raw rawAlarm
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("alerts: malformed CloudWatch alarm: %w", err)
+		return nil, fmt.Errorf("alarm: malformed CloudWatch alarm: %w", err)
 	}
 	if isAbsent(raw.AlarmName) || isAbsent(raw.NewStateValue) {
-		return nil, fmt.Errorf("alerts: %w: no AlarmName/NewStateValue", ErrNotAlarm)
+		return nil, fmt.Errorf("alarm: %w: no AlarmName/NewStateValue", ErrNotAlarm)
 	}
 
 	a := &Alarm{}
@@ -289,15 +297,15 @@ func ParseAlarm(message string) (*Alarm, error) {
 	}
 
 	if strings.TrimSpace(a.AlarmName) == "" {
-		return nil, errors.New("alerts: malformed CloudWatch alarm: empty AlarmName")
+		return nil, errors.New("alarm: malformed CloudWatch alarm: empty AlarmName")
 	}
 	if strings.TrimSpace(a.NewState) == "" {
-		return nil, errors.New("alerts: malformed CloudWatch alarm: empty NewStateValue")
+		return nil, errors.New("alarm: malformed CloudWatch alarm: empty NewStateValue")
 	}
 	if changed != "" {
 		t, err := parseAlarmTime(changed)
 		if err != nil {
-			return nil, fmt.Errorf("alerts: malformed CloudWatch alarm: StateChangeTime %q: %w", changed, err)
+			return nil, fmt.Errorf("alarm: malformed CloudWatch alarm: StateChangeTime %q: %w", changed, err)
 		}
 		a.StateChangeTime = t
 	}
@@ -307,6 +315,13 @@ func ParseAlarm(message string) (*Alarm, error) {
 		}
 	}
 
+	a.setRegion()
+	return a, nil
+}
+
+// setRegion sets RegionCode and RegionSource from AlarmArn, else from the Region display name,
+// and the account from AlarmArn when the message carries none.
+func (a *Alarm) setRegion() {
 	if region, account, ok := parseAlarmARN(a.AlarmArn); ok {
 		a.RegionCode, a.RegionSource = region, RegionFromARN
 		if a.AWSAccountID == "" {
@@ -317,7 +332,6 @@ func ParseAlarm(message string) (*Alarm, error) {
 	} else {
 		a.RegionSource = RegionUnknown
 	}
-	return a, nil
 }
 
 // alarmTimeLayouts: CloudWatch's own format (offset without colon; the
@@ -342,28 +356,17 @@ func parseAlarmTime(s string) (time.Time, error) {
 }
 
 // parseAlarmARN extracts region and account from
-// arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>.
-func parseAlarmARN(arn string) (region, account string, ok bool) {
-	parts := strings.SplitN(arn, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "cloudwatch" || parts[5] != "alarm" {
+// arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>, whose region must be one of its
+// partition's.
+func parseAlarmARN(s string) (region, account string, ok bool) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "cloudwatch" || !strings.HasPrefix(a.Resource, "alarm:") {
 		return "", "", false
 	}
-	if !isRegionCode(parts[3]) {
+	if p, known := awsregion.ByID(a.Partition); !known || !p.Contains(a.Region) {
 		return "", "", false
 	}
-	return parts[3], parts[4], true
-}
-
-func isRegionCode(s string) bool {
-	if len(s) < 4 || len(s) > 32 || !strings.Contains(s, "-") {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-			return false
-		}
-	}
-	return true
+	return a.Region, a.AccountID, true
 }
 
 // regionDisplayNames maps normalised display names (see normaliseRegionName)
@@ -474,7 +477,7 @@ type fieldParser struct{ err error }
 
 func (p *fieldParser) fail(field, what string) {
 	if p.err == nil {
-		p.err = fmt.Errorf("alerts: malformed CloudWatch alarm: %s: %s", field, what)
+		p.err = fmt.Errorf("alarm: malformed CloudWatch alarm: %s: %s", field, what)
 	}
 }
 

@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 import (
 	"context"
@@ -264,8 +264,8 @@ func TestCertCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(v.cache) > certCacheSize {
-		t.Errorf("cache holds %d entries, bound is %d", len(v.cache), certCacheSize)
+	if n := v.certs().Len(); n > certCacheSize {
+		t.Errorf("cache holds %d entries, bound is %d", n, certCacheSize)
 	}
 }
 
@@ -533,6 +533,7 @@ func TestCheckCertRegion(t *testing.T) {
 		{"https://sns.us-gov-west-1.amazonaws.com" + p, "arn:aws-us-gov:sns:us-gov-west-1:1:t", true},
 		{"https://sns.cn-north-1.amazonaws.com.cn" + p, "arn:aws-cn:sns:cn-north-1:1:t", true},
 		{"https://sns.us-iso-east-1.c2s.ic.gov" + p, "arn:aws-iso:sns:us-iso-east-1:1:t", true},
+		{"https://sns.us-isob-east-1.sc2s.sgov.gov" + p, "arn:aws-iso-b:sns:us-isob-east-1:1:t", true},
 		{"https://sns.us-east-1.amazonaws.com" + p, "arn:aws:sns:us-east-2:1:t", false},
 		{"https://sns.cn-north-1.amazonaws.com" + p, "arn:aws-cn:sns:cn-north-1:1:t", false},
 		{"https://sns.us-east-1.amazonaws.com" + p, "arn:aws-xx:sns:us-east-1:1:t", false},

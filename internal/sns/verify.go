@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 import (
 	"bytes"
@@ -19,8 +19,13 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/singleflight"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cisbot/cisbot/internal/awsregion"
 )
 
 // RejectError is why an SNS message was refused. Reason is a short, stable
@@ -45,11 +50,10 @@ func (e *RejectError) Retryable() bool { return e.Reason == "cert_fetch" }
 
 func reject(reason string, err error) *RejectError { return &RejectError{Reason: reason, Err: err} }
 
-// DefaultCertHostPattern matches the SigningCertURL hosts of SNS in every
-// partition: commercial and GovCloud (sns.<region>.amazonaws.com), China
-// (sns.<region>.amazonaws.com.cn) and the ISO partitions (sns.<region>.c2s.ic.gov,
-// sns.<region>.sc2s.sgov.gov). It must match the whole host.
-var DefaultCertHostPattern = regexp.MustCompile(`^sns\.[a-z0-9-]{3,}\.(amazonaws\.com|amazonaws\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov)$`)
+// DefaultCertHostPattern matches the SigningCertURL hosts of SNS in every partition of
+// awsregion's table (sns.<region>.amazonaws.com, sns.<region>.amazonaws.com.cn,
+// sns.<region>.c2s.ic.gov, …). It must match the whole host.
+var DefaultCertHostPattern = awsregion.SNSHostPattern
 
 // certPathPattern is the only path shape SNS has ever served certificates from.
 var certPathPattern = regexp.MustCompile(`^/SimpleNotificationService-[0-9a-f]{32}\.pem$`)
@@ -96,31 +100,22 @@ func fullMatch(re *regexp.Regexp, s string) bool {
 	return loc != nil && loc[0] == 0 && loc[1] == len(s)
 }
 
-// partitionSuffix is the SNS host suffix for each ARN partition.
-var partitionSuffix = map[string]string{
-	"aws":        ".amazonaws.com",
-	"aws-us-gov": ".amazonaws.com",
-	"aws-cn":     ".amazonaws.com.cn",
-	"aws-iso":    ".c2s.ic.gov",
-	"aws-iso-b":  ".sc2s.sgov.gov",
-}
-
-// checkCertRegion requires the cert host sns.<region>.<suffix> to be in the
-// TopicArn's region and partition.
+// checkCertRegion requires the cert host to be SNS's host in the TopicArn's region and
+// partition.
 func checkCertRegion(certURL, topicArn string) error {
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return err
 	}
-	parts := strings.SplitN(topicArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
+	topic, err := arn.Parse(topicArn)
+	if err != nil || topic.Service != "sns" {
 		return fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
 	}
-	suffix, ok := partitionSuffix[parts[1]]
+	p, ok := awsregion.ByID(topic.Partition)
 	if !ok {
-		return fmt.Errorf("TopicArn partition %q is unknown", truncate(parts[1], 32))
+		return fmt.Errorf("TopicArn partition %q is unknown", truncate(topic.Partition, 32))
 	}
-	if want := "sns." + parts[3] + suffix; u.Host != want {
+	if want := p.Host("sns", topic.Region); u.Host != want {
 		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", u.Host, want)
 	}
 	return nil
@@ -189,15 +184,21 @@ type Verifier struct {
 	// the certificate host is in the topic's region is skipped.
 	CertHostPattern *regexp.Regexp
 
-	mu     sync.Mutex
-	cache  map[string]cachedCert
-	flight singleflight.Group // one fetch per certificate URL at a time
+	cacheOnce sync.Once
+	cache     *expirable.LRU[string, cachedCert] // by URL
+	flight    singleflight.Group                 // one fetch per certificate URL at a time
 }
 
+// cachedCert is a fetched key, used until expires by the Verifier's clock (the cache's own TTL
+// is measured with the real one).
 type cachedCert struct {
 	pub     *rsa.PublicKey
-	fetched time.Time
 	expires time.Time
+}
+
+func (v *Verifier) certs() *expirable.LRU[string, cachedCert] {
+	v.cacheOnce.Do(func() { v.cache = expirable.NewLRU[string, cachedCert](certCacheSize, nil, certCacheTTL) })
+	return v.cache
 }
 
 func (v *Verifier) now() time.Time {
@@ -305,12 +306,9 @@ func (v *Verifier) checkAge(m *Message) error {
 // or by fetching it.
 func (v *Verifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
 	now := v.now()
-	v.mu.Lock()
-	if c, ok := v.cache[certURL]; ok && now.Before(c.expires) {
-		v.mu.Unlock()
+	if c, ok := v.certs().Get(certURL); ok && now.Before(c.expires) {
 		return c.pub, nil
 	}
-	v.mu.Unlock()
 	// A burst of messages signed with a certificate not cached yet (at startup, or after a
 	// rotation) waits for one download instead of starting one each.
 	pub, err, _ := v.flight.Do(certURL, func() (any, error) { return v.fetchKey(ctx, certURL, now) })
@@ -342,34 +340,8 @@ func (v *Verifier) fetchKey(ctx context.Context, certURL string, now time.Time) 
 	if cert.NotAfter.After(now) && cert.NotAfter.Before(expires) {
 		expires = cert.NotAfter
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.cache == nil {
-		v.cache = map[string]cachedCert{}
-	}
-	if _, ok := v.cache[certURL]; !ok && len(v.cache) >= certCacheSize {
-		v.evictLocked(now)
-	}
-	v.cache[certURL] = cachedCert{pub: pub, fetched: now, expires: expires}
+	v.certs().Add(certURL, cachedCert{pub: pub, expires: expires})
 	return pub, nil
-}
-
-// evictLocked drops expired entries, or else the oldest one.
-func (v *Verifier) evictLocked(now time.Time) {
-	oldest, first := "", true
-	var oldestAt time.Time
-	for k, c := range v.cache {
-		if !now.Before(c.expires) {
-			delete(v.cache, k)
-			continue
-		}
-		if first || c.fetched.Before(oldestAt) {
-			oldest, oldestAt, first = k, c.fetched, false
-		}
-	}
-	if len(v.cache) >= certCacheSize {
-		delete(v.cache, oldest)
-	}
 }
 
 // parseCertPEM accepts exactly one CERTIFICATE PEM block, surrounded by

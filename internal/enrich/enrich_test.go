@@ -1,4 +1,4 @@
-package alerts
+package enrich
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/cisbot/cisbot/internal/alarm"
 )
 
 const securityHubPattern = `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`
@@ -162,14 +164,14 @@ func sampleEvents(t *testing.T, at time.Time) []cwltypes.FilteredLogEvent {
 	return evs
 }
 
-func testAlarm(changed time.Time) *Alarm {
-	return &Alarm{
+func testAlarm(changed time.Time) *alarm.Alarm {
+	return &alarm.Alarm{
 		AlarmName:       "unauthorized-api-calls",
 		AWSAccountID:    "111122223333",
 		RegionCode:      "us-east-1",
-		NewState:        StateAlarm,
+		NewState:        alarm.StateAlarm,
 		StateChangeTime: changed,
-		Trigger:         Trigger{Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Period: 300, EvaluationPeriods: 1},
+		Trigger:         alarm.Trigger{Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Period: 300, EvaluationPeriods: 1},
 	}
 }
 
@@ -266,15 +268,15 @@ func TestEnrichMissing(t *testing.T) {
 	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}
 	okFilters := []cwltypes.MetricFilter{metricFilter("g", "f", securityHubPattern, "CISBenchmark", "UnauthorizedAPICalls")}
 	for name, tc := range map[string]struct {
-		alarm func(*Alarm)
+		alarm func(*alarm.Alarm)
 		logs  *fakeLogs
 		err   error
 		want  string
 	}{
-		"composite":        {alarm: func(a *Alarm) { a.Composite = true; a.Trigger = Trigger{} }, want: "composite alarm"},
-		"metric math":      {alarm: func(a *Alarm) { a.Trigger = Trigger{Metrics: []MetricQuery{{ID: "e1"}}} }, want: "metric-math alarm"},
-		"no region":        {alarm: func(a *Alarm) { a.RegionCode = "" }, want: "region is unknown"},
-		"no time":          {alarm: func(a *Alarm) { a.StateChangeTime = time.Time{} }, want: "no state change time"},
+		"composite":        {alarm: func(a *alarm.Alarm) { a.Composite = true; a.Trigger = alarm.Trigger{} }, want: "composite alarm"},
+		"metric math":      {alarm: func(a *alarm.Alarm) { a.Trigger = alarm.Trigger{Metrics: []alarm.MetricQuery{{ID: "e1"}}} }, want: "metric-math alarm"},
+		"no region":        {alarm: func(a *alarm.Alarm) { a.RegionCode = "" }, want: "region is unknown"},
+		"no time":          {alarm: func(a *alarm.Alarm) { a.StateChangeTime = time.Time{} }, want: "no state change time"},
 		"account":          {err: errors.New("account 999 is not configured"), want: "no access to account 111122223333: account 999 is not configured"},
 		"no filter":        {logs: &fakeLogs{filters: []cwltypes.MetricFilter{metricFilter("g", "f", "x", "CISBenchmark", "Other")}}, want: "no metric filter feeds CISBenchmark/UnauthorizedAPICalls in us-east-1"},
 		"describe denied":  {logs: &fakeLogs{filterErr: denied}, want: "access denied: logs:DescribeMetricFilters"},

@@ -1,4 +1,4 @@
-package alerts
+package alarm
 
 import (
 	"errors"
@@ -23,12 +23,12 @@ func FuzzParseAlarm(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
-		a, err := ParseAlarm(msg)
+		a, err := Parse(msg)
 		if err != nil {
 			if a != nil {
 				t.Fatalf("non-nil Alarm with error %v", err)
 			}
-			if errors.Is(err, ErrNotAlarm) && errors.Is(err, ErrAlarmTooLarge) {
+			if errors.Is(err, ErrNotAlarm) && errors.Is(err, ErrTooLarge) {
 				t.Fatalf("error is both not-alarm and too-large: %v", err)
 			}
 			return

@@ -1,4 +1,4 @@
-package alerts_test
+package enrich_test
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/cisbot/cisbot/internal/alerts"
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/emulator"
+	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 )
 
@@ -79,15 +80,15 @@ func TestEnrichMoto(t *testing.T) {
 	}
 
 	changed := time.Now().UTC().Truncate(time.Second)
-	alarm := &alerts.Alarm{
+	a := &alarm.Alarm{
 		AlarmName:       "unauthorized-api-calls",
 		AWSAccountID:    account,
 		RegionCode:      "us-east-1",
-		NewState:        alerts.StateAlarm,
+		NewState:        alarm.StateAlarm,
 		StateChangeTime: changed,
-		Trigger:         alerts.Trigger{Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Period: 300, EvaluationPeriods: 1},
+		Trigger:         alarm.Trigger{Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Period: 300, EvaluationPeriods: 1},
 	}
-	start, end := alarm.EvaluationWindow()
+	start, end := a.EvaluationWindow()
 	alice := fmt.Sprintf(`{"type":"IAMUser","arn":"arn:aws:iam::%s:user/alice","userName":"alice"}`, account)
 	ci := fmt.Sprintf(`{"type":"AssumedRole","arn":"arn:aws:sts::%[1]s:assumed-role/ci-deployer/run-42","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::%[1]s:role/ci-deployer","userName":"ci-deployer"}}}`, account)
 	in := func(d time.Duration) time.Time { return start.Add(d) }
@@ -127,13 +128,13 @@ func TestEnrichMoto(t *testing.T) {
 	t.Logf("moto returned %d events for the pattern in the window (5 match, 4 distinct)", len(raw.Events))
 
 	var asked []string
-	e := &alerts.Enricher{Logs: func(acc, region string) (alerts.LogsReader, error) {
+	e := &enrich.Enricher{Logs: func(acc, region string) (enrich.LogsReader, error) {
 		asked = append(asked, acc+"/"+region)
 		return f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(acc)}).Logs(region), nil
 	}}
 
 	t.Run("enriched", func(t *testing.T) {
-		c := e.Enrich(ctx, alarm)
+		c := e.Enrich(ctx, a)
 		if c.Missing != "" {
 			t.Fatalf("missing: %s", c.Missing)
 		}
@@ -167,7 +168,7 @@ func TestEnrichMoto(t *testing.T) {
 	})
 
 	t.Run("no filter feeds the metric", func(t *testing.T) {
-		other := *alarm
+		other := *a
 		other.Trigger.MetricName = "RootAccountUsage"
 		c := e.Enrich(ctx, &other)
 		want := "no metric filter feeds CISBenchmark/RootAccountUsage in us-east-1 (account " + account + ")"
@@ -177,7 +178,7 @@ func TestEnrichMoto(t *testing.T) {
 	})
 
 	t.Run("another account", func(t *testing.T) {
-		other := *alarm
+		other := *a
 		other.AWSAccountID = awsaccount.NewID()
 		if c := e.Enrich(ctx, &other); !strings.HasPrefix(c.Missing, "no metric filter feeds") {
 			t.Errorf("missing %q", c.Missing)

@@ -1,4 +1,8 @@
-package alerts
+// Package enrich finds the CloudTrail events behind a CloudWatch metric alarm: the metric
+// filters that feed the alarm's metric, and the log events they matched in the alarm's
+// evaluation window, read from CloudWatch Logs in the alarm's account and region and grouped
+// by principal. It is the only alert code that calls AWS.
+package enrich
 
 import (
 	"cmp"
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/filterpattern"
 )
@@ -54,8 +59,8 @@ type FilterRef struct {
 	ConsoleURL string // the log group's events in the window, filtered by Pattern
 }
 
-// Context is the CloudTrail context of an alarm.
-type Context struct {
+// Findings are the CloudTrail events behind an alarm, as far as they could be read.
+type Findings struct {
 	Filters   []FilterRef // the metric filters feeding the alarm's namespace and metric
 	Window    [2]time.Time
 	Total     int              // matching events found
@@ -156,25 +161,11 @@ type event struct {
 	time time.Time
 }
 
-// Enrich fetches the context of a metric alarm. It never fails as a whole: what could not
-// be fetched is said in Missing.
-func (e *Enricher) Enrich(ctx context.Context, a *Alarm) Context {
-	var c Context
-	switch {
-	case a.Composite:
-		c.Missing = "composite alarm: no single metric to trace to a metric filter"
-		return c
-	case a.Trigger.IsMetricMath():
-		c.Missing = "metric-math alarm: no single metric to trace to a metric filter"
-		return c
-	case a.Trigger.Namespace == "" || a.Trigger.MetricName == "":
-		c.Missing = "the alarm names no metric"
-		return c
-	case a.RegionCode == "":
-		c.Missing = "the alarm's region is unknown"
-		return c
-	case a.AWSAccountID == "":
-		c.Missing = "the alarm's account is unknown"
+// Enrich finds the CloudTrail events behind a metric alarm. It never fails as a whole: what could
+// not be fetched is said in Missing.
+func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
+	var c Findings
+	if c.Missing = untraceable(a); c.Missing != "" {
 		return c
 	}
 	start, end := a.EvaluationWindow()
@@ -207,41 +198,7 @@ func (e *Enricher) Enrich(ctx context.Context, a *Alarm) Context {
 	}
 	c.Filters = filters
 	c.ConsoleURL = filters[0].ConsoleURL
-
-	maxEvents := e.MaxEvents
-	if maxEvents <= 0 {
-		maxEvents = DefaultMaxEvents
-	}
-	var (
-		missing []string
-		events  []event
-		seen    = map[string]bool{}
-		read    int
-	)
-	for _, f := range filters {
-		if read >= maxEvents {
-			c.Truncated = true
-			break
-		}
-		p, err := filterpattern.Parse(f.Pattern)
-		if err != nil {
-			missing = append(missing, fmt.Sprintf("pattern of filter %q not understood: %v", f.Name, err))
-			continue
-		}
-		n, truncated, err := readEvents(ctx, api, f, p, start, end, maxEvents-read, func(ev event) {
-			if !seen[ev.key] {
-				seen[ev.key] = true
-				events = append(events, ev)
-			}
-		})
-		read += n
-		if truncated {
-			c.Truncated = true
-		}
-		if err != nil {
-			missing = append(missing, callError("logs:FilterLogEvents", err)+" (log group "+f.LogGroup+")")
-		}
-	}
+	events, missing := e.readFilters(ctx, api, &c)
 	c.Missing = strings.Join(missing, "; ")
 	c.Total = len(events)
 	groups := group(events)
@@ -255,6 +212,59 @@ func (e *Enricher) Enrich(ctx context.Context, a *Alarm) Context {
 	}
 	c.Groups = groups
 	return c
+}
+
+// untraceable says why a's events cannot be looked up, or "" when they can.
+func untraceable(a *alarm.Alarm) string {
+	switch {
+	case a.Composite:
+		return "composite alarm: no single metric to trace to a metric filter"
+	case a.Trigger.IsMetricMath():
+		return "metric-math alarm: no single metric to trace to a metric filter"
+	case a.Trigger.Namespace == "" || a.Trigger.MetricName == "":
+		return "the alarm names no metric"
+	case a.RegionCode == "":
+		return "the alarm's region is unknown"
+	case a.AWSAccountID == "":
+		return "the alarm's account is unknown"
+	}
+	return ""
+}
+
+// readFilters reads the events each of c.Filters matched in c.Window, at most MaxEvents in all
+// (setting c.Truncated when it stops there), each event once; missing says what failed.
+func (e *Enricher) readFilters(ctx context.Context, api LogsReader, c *Findings) (events []event, missing []string) {
+	maxEvents := e.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEvents
+	}
+	seen := map[string]bool{}
+	read := 0
+	for _, f := range c.Filters {
+		if read >= maxEvents {
+			c.Truncated = true
+			break
+		}
+		p, err := filterpattern.Parse(f.Pattern)
+		if err != nil {
+			missing = append(missing, fmt.Sprintf("pattern of filter %q not understood: %v", f.Name, err))
+			continue
+		}
+		n, truncated, err := readEvents(ctx, api, f, p, c.Window[0], c.Window[1], maxEvents-read, func(ev event) {
+			if !seen[ev.key] {
+				seen[ev.key] = true
+				events = append(events, ev)
+			}
+		})
+		read += n
+		if truncated {
+			c.Truncated = true
+		}
+		if err != nil {
+			missing = append(missing, callError("logs:FilterLogEvents", err)+" (log group "+f.LogGroup+")")
+		}
+	}
+	return events, missing
 }
 
 // callError describes a failed call, naming the permission when access was denied.

@@ -1,4 +1,4 @@
-package alerts
+package relay
 
 import (
 	"context"
@@ -8,10 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/alarm"
+	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/testutil/fakeclock"
 )
@@ -54,11 +58,11 @@ type fakeEnricher struct {
 	alarms []string
 }
 
-func (e *fakeEnricher) Enrich(_ context.Context, a *Alarm) Context {
+func (e *fakeEnricher) Enrich(_ context.Context, a *alarm.Alarm) enrich.Findings {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alarms = append(e.alarms, a.AlarmName)
-	return Context{Total: 3}
+	return enrich.Findings{Total: 3}
 }
 
 // spyOutbox records what was claimed (to see Attempts and LastError).
@@ -82,6 +86,15 @@ const (
 	relayTextFile  = "sns/notification-v1-subject-2022.json"
 )
 
+// testdataFile finds a sample in the testdata of the package that owns it: SNS bodies (sns/…)
+// under internal/sns, alarm notifications (cloudwatch-alarm/…) under internal/alarm.
+func testdataFile(name string) string {
+	if strings.HasPrefix(name, "sns/") {
+		return filepath.Join("..", "sns", "testdata", name)
+	}
+	return filepath.Join("..", "alarm", "testdata", name)
+}
+
 var relayStart = time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC)
 
 func relayStore(t *testing.T) *store.SQLite {
@@ -95,15 +108,15 @@ func relayStore(t *testing.T) *store.SQLite {
 }
 
 var relayKinds = map[string]string{
-	TypeNotification:             store.OutboxNotification,
-	TypeSubscriptionConfirmation: store.OutboxSubscriptionConfirmation,
-	TypeUnsubscribeConfirmation:  store.OutboxUnsubscribeConfirmation,
+	sns.TypeNotification:             store.OutboxNotification,
+	sns.TypeSubscriptionConfirmation: store.OutboxSubscriptionConfirmation,
+	sns.TypeUnsubscribeConfirmation:  store.OutboxUnsubscribeConfirmation,
 }
 
 // enqueueBody stores body as the webhook would; it returns the MessageId.
 func enqueueBody(t *testing.T, st *store.SQLite, body []byte, at time.Time) string {
 	t.Helper()
-	m, err := ParseMessage(body)
+	m, err := sns.ParseMessage(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +131,7 @@ func enqueueBody(t *testing.T, st *store.SQLite, body []byte, at time.Time) stri
 
 func enqueueFile(t *testing.T, st *store.SQLite, name string, at time.Time) string {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", name))
+	body, err := os.ReadFile(testdataFile(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +150,7 @@ func newTestRelay(st Outbox, p Poster, clock *fakeclock.Clock) *Relay {
 	return &Relay{
 		Outbox:     st,
 		Poster:     p,
-		Channel:    func(string, *Alarm) string { return "C-ALERTS" },
+		Channel:    func(string, *alarm.Alarm) string { return "C-ALERTS" },
 		Owner:      "replica-1",
 		PerChannel: time.Millisecond,
 		Backoff:    func(int) time.Duration { return 30 * time.Second },
@@ -171,8 +184,8 @@ func TestRelayRunOnce(t *testing.T) {
 		{name: "text with subject", file: relayTextFile, kind: PostMessage, subject: "Hello world", text: "Hello world"},
 		{name: "text without subject", file: "sns/notification-v1-nosubject-2017.json", kind: PostMessage, text: "A subject-less message"},
 		{name: "v2 text", file: "sns/notification-v2-nosubject-2022.json", kind: PostMessage, text: "Hello world"},
-		{name: "subscription confirmation", body: confirmationBody(TypeSubscriptionConfirmation, "sub-1"), kind: PostSubscribed},
-		{name: "unsubscribe confirmation", body: confirmationBody(TypeUnsubscribeConfirmation, "unsub-1"), kind: PostUnsubscribed},
+		{name: "subscription confirmation", body: confirmationBody(sns.TypeSubscriptionConfirmation, "sub-1"), kind: PostSubscribed},
+		{name: "unsubscribe confirmation", body: confirmationBody(sns.TypeUnsubscribeConfirmation, "unsub-1"), kind: PostUnsubscribed},
 		{name: "no channel: delivered without posting", file: relayAlarmFile, noChannel: true},
 	}
 	for _, tc := range tests {
@@ -191,7 +204,7 @@ func TestRelayRunOnce(t *testing.T) {
 			r.Enricher = enricher
 			r.Metrics = NewMetrics(nil)
 			if tc.noChannel {
-				r.Channel = func(string, *Alarm) string { return "" }
+				r.Channel = func(string, *alarm.Alarm) string { return "" }
 			}
 			n, err := r.RunOnce(context.Background())
 			if err != nil || n != 1 {
@@ -228,11 +241,11 @@ func TestRelayRunOnce(t *testing.T) {
 				t.Errorf("alarm = %+v, want %s", p.Alarm, tc.alarm)
 			}
 			if tc.enriched {
-				if p.Context == nil || p.Context.Total != 3 || len(enricher.alarms) != 1 {
-					t.Errorf("context = %+v, enrich calls %v; want enriched once", p.Context, enricher.alarms)
+				if p.Findings == nil || p.Findings.Total != 3 || len(enricher.alarms) != 1 {
+					t.Errorf("context = %+v, enrich calls %v; want enriched once", p.Findings, enricher.alarms)
 				}
-			} else if p.Context != nil || len(enricher.alarms) != 0 {
-				t.Errorf("context = %+v, enrich calls %v; want no enrichment", p.Context, enricher.alarms)
+			} else if p.Findings != nil || len(enricher.alarms) != 0 {
+				t.Errorf("context = %+v, enrich calls %v; want no enrichment", p.Findings, enricher.alarms)
 			}
 		})
 	}
@@ -472,7 +485,7 @@ type statusUpdate struct {
 	firstID            string // the MessageId of the post that started the thread, as kept
 }
 
-func (u *updatingPoster) UpdateStatus(_ context.Context, channel, ts string, first Post, a *Alarm) error {
+func (u *updatingPoster) UpdateStatus(_ context.Context, channel, ts string, first Post, a *alarm.Alarm) error {
 	u.umu.Lock()
 	defer u.umu.Unlock()
 	u.updates = append(u.updates, statusUpdate{channel, ts, a.NewState, first.MessageID})
@@ -483,7 +496,7 @@ func (u *updatingPoster) UpdateStatus(_ context.Context, channel, ts string, fir
 // is not "-") alarm ARN; an empty arn removes it, so the key falls back to account/region/name.
 func alarmBody(t *testing.T, id, state, name, arn string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", relayAlarmFile))
+	raw, err := os.ReadFile(testdataFile(relayAlarmFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,11 +543,11 @@ func TestRelayThreads(t *testing.T) {
 	st := relayStore(t)
 	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:unauthorized_api_calls_alarm"
 	steps := []struct{ id, state, name, arn string }{
-		{"m1", StateAlarm, "unauthorized_api_calls_alarm", arn},
-		{"m2", StateOK, "unauthorized_api_calls_alarm", arn},
-		{"m3", StateAlarm, "unauthorized_api_calls_alarm", arn},
-		{"m4", StateAlarm, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
-		{"m5", StateOK, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
+		{"m1", alarm.StateAlarm, "unauthorized_api_calls_alarm", arn},
+		{"m2", alarm.StateOK, "unauthorized_api_calls_alarm", arn},
+		{"m3", alarm.StateAlarm, "unauthorized_api_calls_alarm", arn},
+		{"m4", alarm.StateAlarm, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
+		{"m5", alarm.StateOK, "other", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:other"},
 	}
 	for i, s := range steps {
 		enqueueBody(t, st, alarmBody(t, s.id, s.state, s.name, s.arn), relayStart.Add(time.Duration(i)*time.Second))
@@ -558,9 +571,9 @@ func TestRelayThreads(t *testing.T) {
 	}
 	// Each update carries the first post of its thread, so the first message keeps its context.
 	wantUpd := []statusUpdate{
-		{"C-ALERTS", "1700000000.000001", StateOK, steps[0].id},
-		{"C-ALERTS", "1700000000.000001", StateAlarm, steps[0].id},
-		{"C-ALERTS", "1700000000.000004", StateOK, steps[3].id},
+		{"C-ALERTS", "1700000000.000001", alarm.StateOK, steps[0].id},
+		{"C-ALERTS", "1700000000.000001", alarm.StateAlarm, steps[0].id},
+		{"C-ALERTS", "1700000000.000004", alarm.StateOK, steps[3].id},
 	}
 	if !slices.Equal(poster.updates, wantUpd) {
 		t.Errorf("updates = %+v, want %+v", poster.updates, wantUpd)
@@ -572,8 +585,8 @@ func TestRelayThreads(t *testing.T) {
 
 func TestRelayThreadsWithoutARN(t *testing.T) {
 	st := relayStore(t)
-	enqueueBody(t, st, alarmBody(t, "m1", StateAlarm, "noarn", ""), relayStart)
-	enqueueBody(t, st, alarmBody(t, "m2", StateOK, "noarn", ""), relayStart.Add(time.Second))
+	enqueueBody(t, st, alarmBody(t, "m1", alarm.StateAlarm, "noarn", ""), relayStart)
+	enqueueBody(t, st, alarmBody(t, "m2", alarm.StateOK, "noarn", ""), relayStart.Add(time.Second))
 	poster := &updatingPoster{failUpd: errors.New("chat.update failed")}
 	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
 	r.Threads = st
@@ -596,9 +609,9 @@ func TestRelayThreadsWithoutARN(t *testing.T) {
 func TestRelayThreadsOKFirst(t *testing.T) {
 	st := relayStore(t)
 	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:a"
-	enqueueBody(t, st, alarmBody(t, "m1", StateOK, "a", arn), relayStart)
-	enqueueBody(t, st, alarmBody(t, "m2", StateInsufficientData, "a", arn), relayStart.Add(time.Second))
-	enqueueBody(t, st, alarmBody(t, "m3", StateAlarm, "a", arn), relayStart.Add(2*time.Second))
+	enqueueBody(t, st, alarmBody(t, "m1", alarm.StateOK, "a", arn), relayStart)
+	enqueueBody(t, st, alarmBody(t, "m2", alarm.StateInsufficientData, "a", arn), relayStart.Add(time.Second))
+	enqueueBody(t, st, alarmBody(t, "m3", alarm.StateAlarm, "a", arn), relayStart.Add(2*time.Second))
 	poster := &updatingPoster{}
 	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
 	r.Threads = st
@@ -616,7 +629,7 @@ func TestRelayThreadsOKFirst(t *testing.T) {
 	}
 
 	// No Threads: a later change of a threaded alarm is posted at the top level.
-	enqueueBody(t, st, alarmBody(t, "m4", StateOK, "a", arn), relayStart.Add(3*time.Second))
+	enqueueBody(t, st, alarmBody(t, "m4", alarm.StateOK, "a", arn), relayStart.Add(3*time.Second))
 	r.Threads = nil
 	runAll(t, r, 1)
 	if p := poster.delivered()[3]; p.ThreadTS != "" {

@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 // This file is the HTTP side of the SNS endpoint: the handler that reads,
 // verifies and durably enqueues each SNS POST, the health, readiness and
@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -60,7 +62,7 @@ type Handler struct {
 	Ready func(ctx context.Context) error
 	// Logger gets one line per rejection or failure; nil means slog.Default().
 	Logger *slog.Logger
-	// Metrics may be nil.
+	// Metrics counts requests; nil: counted nowhere.
 	Metrics *Metrics
 	// MaxBody is the largest body read; 0 means MaxMessageSize (256 KiB plus
 	// headroom for the envelope).
@@ -72,6 +74,13 @@ func (h *Handler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.Default()
+}
+
+func (h *Handler) metrics() *Metrics {
+	if h.Metrics != nil {
+		return h.Metrics
+	}
+	return unread()
 }
 
 func (h *Handler) maxBody() int64 {
@@ -87,18 +96,18 @@ func (h *Handler) maxBody() int64 {
 // retry.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		h.Metrics.received("invalid")
+		h.metrics().Received.WithLabelValues("invalid").Inc()
 		h.refuse(w, r, nil, http.StatusMethodNotAllowed, "method", errors.New("method "+truncate(r.Method, 16)+" is not POST"))
 		return
 	}
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(headerRawDelivery)), "true") {
-		h.Metrics.received("invalid")
+		h.metrics().Received.WithLabelValues("invalid").Inc()
 		h.refuse(w, r, nil, http.StatusBadRequest, "raw_delivery", errors.New("raw message delivery is on; cisbot needs the signed JSON envelope (turn RawMessageDelivery off)"))
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody()))
 	if err != nil {
-		h.Metrics.received("invalid")
+		h.metrics().Received.WithLabelValues("invalid").Inc()
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			h.refuse(w, r, nil, http.StatusRequestEntityTooLarge, "too_large", errors.New("body is larger than the limit"))
@@ -109,11 +118,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := ParseMessage(raw)
 	if err != nil {
-		h.Metrics.received("invalid")
+		h.metrics().Received.WithLabelValues("invalid").Inc()
 		h.rejectErr(w, r, nil, err)
 		return
 	}
-	h.Metrics.received(m.Type)
+	h.metrics().Received.WithLabelValues(m.Type).Inc()
 	if vs, ok := r.Header[headerMessageType]; ok && (len(vs) != 1 || vs[0] != m.Type) {
 		h.refuse(w, r, m, http.StatusBadRequest, "type_mismatch", errors.New("header "+headerMessageType+" "+truncate(strings.Join(vs, ","), 64)+" differs from the body's Type "+m.Type))
 		return
@@ -146,7 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, m, http.StatusBadGateway, "confirm", err)
 			return
 		}
-		h.Metrics.confirmed()
+		h.metrics().Confirmations.Inc()
 		h.logger().Info("SNS subscription confirmed", "topic", m.TopicArn, "message_id", m.MessageId)
 	case TypeUnsubscribeConfirmation:
 		if !h.enqueue(w, r, m, raw) {
@@ -174,9 +183,9 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, m *Message, ra
 		return false
 	}
 	if added {
-		h.Metrics.enqueued()
+		h.metrics().Enqueued.Inc()
 	} else {
-		h.Metrics.duplicate()
+		h.metrics().Duplicates.Inc()
 		h.logger().Debug("SNS duplicate message", "type", m.Type, "topic", m.TopicArn, "message_id", m.MessageId)
 	}
 	return true
@@ -204,7 +213,7 @@ func (h *Handler) rejectErr(w http.ResponseWriter, r *http.Request, m *Message, 
 // logs the reason, topic and message id, never the body, the signature or
 // the SubscribeURL.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, status int, reason string, err error) {
-	h.Metrics.rejected(reason)
+	h.metrics().Rejected.WithLabelValues(reason).Inc()
 	topic, id := requestIDs(r, m)
 	h.logger().Warn("SNS message rejected", "reason", reason, "status", status, "topic", topic, "message_id", id, "remote", r.RemoteAddr, "error", err)
 	if status == http.StatusMethodNotAllowed {
@@ -216,7 +225,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, sta
 // fail counts and logs a failure after verification (enqueue or confirm) and
 // answers status, a 5xx so that SNS retries.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, m *Message, status int, stage string, err error) {
-	h.Metrics.failed(stage)
+	h.metrics().Failures.WithLabelValues(stage).Inc()
 	topic, id := requestIDs(r, m)
 	h.logger().Error("SNS message not accepted", "stage", stage, "status", status, "type", m.Type, "topic", topic, "message_id", id, "error", err)
 	http.Error(w, stage+" failed", status)
@@ -279,8 +288,7 @@ func NewServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
-// Metrics are the endpoint's Prometheus metrics. A nil *Metrics counts
-// nothing.
+// Metrics are the endpoint's Prometheus metrics.
 type Metrics struct {
 	Received      *prometheus.CounterVec // by type: the three SNS types, or "invalid"
 	Rejected      *prometheus.CounterVec // by reason (RejectError reasons and the handler's own)
@@ -288,89 +296,46 @@ type Metrics struct {
 	Duplicates    prometheus.Counter
 	Confirmations prometheus.Counter
 	Failures      *prometheus.CounterVec // by stage: enqueue, confirm
-	OutboxDepth   prometheus.Gauge       // set by the outbox worker
 }
 
-// NewMetrics creates the metrics and registers them with reg (unless nil).
+// NewMetrics creates the metrics registered with reg; a nil reg registers them in a registry
+// of their own, which nothing reads.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	f := promauto.With(reg)
 	m := &Metrics{
-		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Received: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "received_total",
 			Help: "SNS requests received, by message type (invalid when unparsable).",
 		}, []string{"type"}),
-		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Rejected: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "rejected_total",
 			Help: "SNS requests rejected, by reason.",
 		}, []string{"reason"}),
-		Enqueued: prometheus.NewCounter(prometheus.CounterOpts{
+		Enqueued: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "enqueued_total",
 			Help: "Verified SNS messages stored in the outbox.",
 		}),
-		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+		Duplicates: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "duplicates_total",
 			Help: "Verified SNS messages already in the outbox (redeliveries).",
 		}),
-		Confirmations: prometheus.NewCounter(prometheus.CounterOpts{
+		Confirmations: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "confirmations_total",
 			Help: "SNS subscriptions confirmed.",
 		}),
-		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Failures: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "failures_total",
 			Help: "Verified SNS messages answered 5xx, by stage (enqueue, confirm).",
 		}, []string{"stage"}),
-		OutboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "cisbot", Name: "outbox_depth",
-			Help: "Messages waiting in the outbox for delivery.",
-		}),
 	}
 	for _, t := range []string{TypeNotification, TypeSubscriptionConfirmation, TypeUnsubscribeConfirmation} {
 		m.Received.WithLabelValues(t)
 	}
-	if reg != nil {
-		reg.MustRegister(m.Received, m.Rejected, m.Enqueued, m.Duplicates, m.Confirmations, m.Failures, m.OutboxDepth)
-	}
 	return m
 }
 
-// SetOutboxDepth sets the outbox depth gauge.
-func (m *Metrics) SetOutboxDepth(n int) {
-	if m != nil {
-		m.OutboxDepth.Set(float64(n))
-	}
-}
-
-func (m *Metrics) received(typ string) {
-	if m != nil {
-		m.Received.WithLabelValues(typ).Inc()
-	}
-}
-
-func (m *Metrics) rejected(reason string) {
-	if m != nil {
-		m.Rejected.WithLabelValues(reason).Inc()
-	}
-}
-
-func (m *Metrics) enqueued() {
-	if m != nil {
-		m.Enqueued.Inc()
-	}
-}
-
-func (m *Metrics) duplicate() {
-	if m != nil {
-		m.Duplicates.Inc()
-	}
-}
-
-func (m *Metrics) confirmed() {
-	if m != nil {
-		m.Confirmations.Inc()
-	}
-}
-
-func (m *Metrics) failed(stage string) {
-	if m != nil {
-		m.Failures.WithLabelValues(stage).Inc()
-	}
-}
+// unread counts for a Handler given no Metrics.
+var unread = sync.OnceValue(func() *Metrics { return NewMetrics(nil) })
