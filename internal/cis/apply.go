@@ -706,3 +706,13 @@ func applyPutAlarm(ctx context.Context, cw AlarmsWriter, a *stepArgs) StepOutcom
 	}
 	return succeeded(true, fmt.Sprintf("alarm %s created on %s/%s, notifying %s (%s)", name, ns, metric, topic, tagText(a.tags())))
 }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // staleDelivery is how old the latest CloudWatch Logs delivery may be before the audit warns.
@@ -85,6 +87,13 @@ func (c chain) error(step Step, e *CallError) chain {
 	c.err = e
 	c.fix = errorFix(e)
 	return c
+}
+
+// ErrorResult is the ERROR result of an account whose audit could not start or did not finish
+// (a failed AssumeRole, a cancellation, a panic), with the failure as its evidence.
+func ErrorResult(account string, step Step, e *CallError) Result {
+	return finish(Result{Account: account, Checks: []Check{}, Warnings: []string{}},
+		chain{checks: []Check{errorCheck(step, e)}, err: e, fix: errorFix(e)})
 }
 
 func errorCheck(step Step, e *CallError) Check {
@@ -527,11 +536,13 @@ func redactEndpoint(protocol, endpoint string) string {
 	return endpoint
 }
 
-// ParseLogGroupARN splits arn:<partition>:logs:<region>:<account>:log-group:<name>[:*].
-func ParseLogGroupARN(arn string) (account, region, name string, err error) {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "logs" || parts[5] != "log-group" || parts[6] == "" {
-		return "", "", "", fmt.Errorf("%q is not a CloudWatch Logs log group ARN", arn)
+// ParseLogGroupARN reads arn:<partition>:logs:<region>:<account>:log-group:<name>[:*].
+func ParseLogGroupARN(s string) (account, region, name string, err error) {
+	a, err := arn.Parse(s)
+	rest, ok := strings.CutPrefix(a.Resource, "log-group:")
+	name, _, _ = strings.Cut(rest, ":")
+	if err != nil || a.Service != "logs" || !ok || name == "" {
+		return "", "", "", fmt.Errorf("%q is not a CloudWatch Logs log group ARN", s)
 	}
-	return parts[4], parts[3], parts[6], nil
+	return a.AccountID, a.Region, name, nil
 }
