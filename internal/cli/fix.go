@@ -86,7 +86,7 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 			}
 			fmt.Fprintln(out, "\nApplying:")
 			applied, err := rem.Apply(ctx, name, plan, func(step cis.PlanStep, o cis.StepOutcome) {
-				fmt.Fprintf(out, "  %-7s %s%s\n", o.Outcome, step.Detail, outcomeNote(o))
+				fmt.Fprintf(out, "  %-7s %s%s\n", o.Outcome, step.Info().Detail, outcomeNote(o))
 			})
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
@@ -140,7 +140,7 @@ func writePlan(w io.Writer, name string, before cis.Result, p cis.Plan) {
 	if len(p.Steps) > 0 {
 		fmt.Fprintf(w, "\nPlan (%d change(s); nothing is deleted or overwritten):\n", len(p.Steps))
 		for i, s := range p.Steps {
-			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Detail)
+			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Info().Detail)
 		}
 	}
 	if len(p.Manual) > 0 {

@@ -312,7 +312,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 
 	record := func(s cis.PlanStep, o cis.StepOutcome) {
 		err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: req.UserID, Kind: store.EventStep,
-			Detail: fmt.Sprintf("%s %s %s", s.Kind, o.Outcome, o.Detail)})
+			Detail: fmt.Sprintf("%s %s %s", s.Kind(), o.Outcome, o.Detail)})
 		if err != nil {
 			log.Warn("could not record a step", "request", r.ID, "err", err)
 		}
