@@ -8,6 +8,7 @@ import (
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/remediate"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
@@ -21,12 +22,15 @@ func Writers(s *awsenv.Session) accountchanger.Writers {
 	}
 }
 
-// Remediator audits one configured account, plans its fix and applies a plan.
+// Remediator audits one configured account, plans its fix and applies a plan: the AWS side of
+// remediate.Run, for cisbot fix and the Slack approval alike.
 type Remediator struct {
 	Accounts *Accounts
 	Options  cis.PlanOptions
 	Now      func() time.Time
 }
+
+var _ remediate.Remediator = (*Remediator)(nil)
 
 // Session is the AWS session of a configured account.
 func (a *Accounts) Session(name string) (*awsenv.Session, error) {
