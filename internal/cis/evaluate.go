@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // staleDelivery is how old the latest CloudWatch Logs delivery may be before the audit warns.
@@ -274,12 +274,9 @@ func coverage(read, write bool, kind string) (bool, string) {
 	return false, "records no management events (" + kind + " event selectors)"
 }
 
-// verdicts caches pattern verdicts: accounts share a handful of patterns. Past maxVerdicts
-// distinct patterns (an estate of hand-written filters) new ones are judged but not kept.
-var verdicts = struct {
-	sync.Mutex
-	m map[string]verdictEntry
-}{m: map[string]verdictEntry{}}
+// verdicts caches pattern verdicts: accounts share a handful of patterns, and an estate of
+// hand-written filters is bounded to the most recently used maxVerdicts.
+var verdicts = mustLRU[string, verdictEntry](maxVerdicts)
 
 const maxVerdicts = 4096
 
@@ -288,20 +285,21 @@ type verdictEntry struct {
 	err error
 }
 
+func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
+	c, err := lru.New[K, V](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return c
+}
+
 func cachedCheck(ctl *Control, pattern string) (PatternVerdict, error) {
 	key := ctl.ID + "\x00" + pattern
-	verdicts.Lock()
-	e, ok := verdicts.m[key]
-	verdicts.Unlock()
-	if ok {
+	if e, ok := verdicts.Get(key); ok {
 		return e.v, e.err
 	}
 	v, err := CheckPattern(ctl, pattern)
-	verdicts.Lock()
-	if len(verdicts.m) < maxVerdicts {
-		verdicts.m[key] = verdictEntry{v, err}
-	}
-	verdicts.Unlock()
+	verdicts.Add(key, verdictEntry{v, err})
 	return v, err
 }
 
