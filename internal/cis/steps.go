@@ -119,7 +119,7 @@ func (s Subscribe) Matches(protocol, address string) bool {
 	return sameEndpoint(endpoint{s.Protocol, s.Endpoint}, protocol, address)
 }
 
-// Shown is the endpoint as people see it: an URL without its path and query, which may hold
+// Shown is the endpoint as people see it: a URL without its path and query, which may hold
 // a secret.
 func (s Subscribe) Shown() string { return redactEndpoint(s.Protocol, s.Endpoint) }
 
