@@ -9,11 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
-	"github.com/cisbot/cisbot/internal/enrich"
+	"github.com/cisbot/cisbot/internal/accountreader"
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/awsenv"
-	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
@@ -34,12 +35,12 @@ func NewAccounts(cfg *config.Config, f *awsenv.Factory) *Accounts {
 }
 
 // API adapts a session to what the audit reads.
-func API(s *awsenv.Session) *cis.AccountAPI {
-	return &cis.AccountAPI{
-		CloudTrail: func(region string) cis.TrailAPI { return s.CloudTrail(region) },
-		Logs:       func(region string) cis.LogsAPI { return s.Logs(region) },
-		CloudWatch: func(region string) cis.AlarmsAPI { return s.CloudWatch(region) },
-		SNS:        func(region string) cis.TopicsAPI { return s.SNS(region) },
+func API(s *awsenv.Session) *accountreader.AccountAPI {
+	return &accountreader.AccountAPI{
+		CloudTrail: func(region string) accountreader.TrailReader { return s.CloudTrail(region) },
+		Logs:       func(region string) accountreader.LogsReader { return s.Logs(region) },
+		CloudWatch: func(region string) accountreader.AlarmsReader { return s.CloudWatch(region) },
+		SNS:        func(region string) accountreader.TopicsReader { return s.SNS(region) },
 		AccountID:  s.AccountID,
 	}
 }
@@ -50,11 +51,11 @@ func (a *Accounts) session(acc *config.Account) *awsenv.Session {
 
 // Collector returns a collector that follows log groups and topics into other configured
 // accounts, and into any organization account when an organization role is configured.
-func (a *Accounts) Collector() *cis.Collector {
-	return &cis.Collector{Region: a.factory.Region(), Other: a.other}
+func (a *Accounts) Collector() *accountreader.Collector {
+	return &accountreader.Collector{Region: a.factory.Region(), Other: a.other}
 }
 
-func (a *Accounts) other(ctx context.Context, accountID string) (*cis.AccountAPI, bool) {
+func (a *Accounts) other(ctx context.Context, accountID string) (*accountreader.AccountAPI, bool) {
 	s, ok := a.SessionFor(ctx, accountID)
 	if !ok {
 		return nil, false
@@ -148,14 +149,14 @@ func (e *UnknownAccountError) Error() string {
 
 // Targets resolves names ("all" or configured names) into audit targets; all adds the
 // organization's ACTIVE accounts when an organization section is configured.
-func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis.Target, error) {
-	var out []cis.Target
+func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]audit.Target, error) {
+	var out []audit.Target
 	seen := map[string]bool{}
 	add := func(acc *config.Account) {
 		if !seen[acc.Name] {
 			seen[acc.Name] = true
 			s := a.session(acc)
-			out = append(out, cis.Target{Name: acc.Name, Resolve: func(context.Context) (*cis.AccountAPI, error) { return API(s), nil }})
+			out = append(out, audit.Target{Name: acc.Name, Resolve: func(context.Context) (*accountreader.AccountAPI, error) { return API(s), nil }})
 		}
 	}
 	for _, n := range names {
@@ -205,7 +206,7 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]cis
 		}
 		seen[name] = true
 		s := a.factory.Session(awsenv.Target{Name: name, RoleARN: a.orgRole(oa.ID), ExternalID: a.cfg.Organization.ExternalID})
-		out = append(out, cis.Target{Name: name, Resolve: func(context.Context) (*cis.AccountAPI, error) { return API(s), nil }})
+		out = append(out, audit.Target{Name: name, Resolve: func(context.Context) (*accountreader.AccountAPI, error) { return API(s), nil }})
 	}
 	return out, nil
 }

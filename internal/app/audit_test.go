@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
@@ -115,7 +116,7 @@ func TestAuditScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl, _ := cis.Lookup("4.1")
-	runner := &cis.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 4}
+	runner := &audit.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 4}
 	var progress atomic.Int64
 	runner.Progress = func(done, total int, _ cis.Result) { progress.Store(int64(done)) }
 	results := runner.Run(context.Background(), targets)
@@ -187,7 +188,7 @@ func TestAuditOrganization(t *testing.T) {
 		t.Fatalf("targets %v, want %v (configured first, then members not already configured)", got, want)
 	}
 	ctl, _ := cis.Lookup("4.1")
-	results := (&cis.Runner{Control: ctl, Collector: accounts.Collector()}).Run(ctx, targets)
+	results := (&audit.Runner{Control: ctl, Collector: accounts.Collector()}).Run(ctx, targets)
 	wantStatus := []cis.Status{cis.StatusFail, cis.StatusPass, cis.StatusFail}
 	for i, r := range results {
 		if r.Status != wantStatus[i] {
@@ -218,7 +219,7 @@ func TestAuditCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ctl, _ := cis.Lookup("4.1")
-	results := (&cis.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 1}).Run(ctx, targets)
+	results := (&audit.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: 1}).Run(ctx, targets)
 	if len(results) != 2 {
 		t.Fatalf("%d results", len(results))
 	}
@@ -244,7 +245,7 @@ func TestAuditFollowsLogGroupIntoConfiguredAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl, _ := cis.Lookup("4.1")
-	r := (&cis.Runner{Control: ctl, Collector: accounts.Collector()}).Run(context.Background(), targets)[0]
+	r := (&audit.Runner{Control: ctl, Collector: accounts.Collector()}).Run(context.Background(), targets)[0]
 	if r.Status != cis.StatusPass {
 		t.Fatalf("%s: %s", r.Status, r.Reason)
 	}

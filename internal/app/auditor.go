@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 )
@@ -29,7 +30,7 @@ func (a *Auditor) Audit(ctx context.Context, names []string, progress func(done,
 	if err != nil {
 		return cis.Report{}, err
 	}
-	runner := &cis.Runner{Control: ctl, Collector: a.Accounts.Collector(), Concurrency: a.Concurrency, Logger: a.Logger}
+	runner := &audit.Runner{Control: ctl, Collector: a.Accounts.Collector(), Concurrency: a.Concurrency, Logger: a.Logger}
 	if progress != nil {
 		progress(0, len(targets))
 		runner.Progress = func(done, total int, _ cis.Result) { progress(done, total) }

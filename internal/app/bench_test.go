@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 )
@@ -44,7 +45,7 @@ func BenchmarkAuditFanOut(b *testing.B) {
 	}
 	cfg := parseConfig(b, yaml.String())
 	ctl, _ := cis.Lookup("4.1")
-	for _, conc := range []int{cis.DefaultConcurrency, 50} {
+	for _, conc := range []int{audit.DefaultConcurrency, 50} {
 		b.Run(fmt.Sprintf("accounts=%d/concurrency=%d/latency=%s", accounts, conc, latency), func(b *testing.B) {
 			proxy.SetReplay(true)
 			proxy.SetDelay(latency)
@@ -60,7 +61,7 @@ func BenchmarkAuditFanOut(b *testing.B) {
 				}
 				before := proxy.Calls()
 				start := time.Now()
-				results := (&cis.Runner{Control: ctl, Collector: accts.Collector(), Concurrency: conc}).Run(context.Background(), targets)
+				results := (&audit.Runner{Control: ctl, Collector: accts.Collector(), Concurrency: conc}).Run(context.Background(), targets)
 				total += time.Since(start)
 				calls += proxy.Calls() - before
 				for _, r := range results {

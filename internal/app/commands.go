@@ -3,7 +3,7 @@ package app
 import (
 	"log/slog"
 
-	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/store"
@@ -13,7 +13,7 @@ import (
 // remediation with its store, and who may do what. Transports add their own settings.
 func CommandOptions(cfg *config.Config, accounts *Accounts, st store.Store, groups commands.Groups, logger *slog.Logger) commands.Options {
 	return commands.Options{
-		Auditor:    &Auditor{Accounts: accounts, Concurrency: cis.DefaultConcurrency, Logger: logger},
+		Auditor:    &Auditor{Accounts: accounts, Concurrency: audit.DefaultConcurrency, Logger: logger},
 		Directory:  accounts,
 		Remediator: &Remediator{Accounts: accounts, Options: PlanOptions(cfg)},
 		Requests:   st,

@@ -4,28 +4,33 @@ import (
 	"context"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/accountchanger"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/remediate"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Writers adapts a session to what remediation changes; the audit never gets these.
-func Writers(s *awsenv.Session) cis.Writers {
-	return cis.Writers{
-		Logs:       func(region string) cis.LogsWriter { return s.Logs(region) },
-		CloudWatch: func(region string) cis.AlarmsWriter { return s.CloudWatch(region) },
-		SNS:        func(region string) cis.TopicsWriter { return s.SNS(region) },
-		CloudTrail: func(region string) cis.TrailWriter { return s.CloudTrail(region) },
+func Writers(s *awsenv.Session) accountchanger.Writers {
+	return accountchanger.Writers{
+		Logs:       func(region string) accountchanger.LogsWriter { return s.Logs(region) },
+		CloudWatch: func(region string) accountchanger.AlarmsWriter { return s.CloudWatch(region) },
+		SNS:        func(region string) accountchanger.TopicsWriter { return s.SNS(region) },
+		CloudTrail: func(region string) accountchanger.TrailWriter { return s.CloudTrail(region) },
 	}
 }
 
-// Remediator audits one configured account, plans its fix and applies a plan.
+// Remediator audits one configured account, plans its fix and applies a plan: the AWS side of
+// remediate.Run, for cisbot fix and the Slack approval alike.
 type Remediator struct {
 	Accounts *Accounts
 	Options  cis.PlanOptions
 	Now      func() time.Time
 }
+
+var _ remediate.Remediator = (*Remediator)(nil)
 
 // Session is the AWS session of a configured account.
 func (a *Accounts) Session(name string) (*awsenv.Session, error) {
@@ -64,7 +69,7 @@ func (r *Remediator) Apply(ctx context.Context, name string, p cis.Plan, record 
 	if err != nil {
 		return cis.ApplyResult{}, err
 	}
-	return cis.Apply(ctx, Writers(s), p, record), nil
+	return accountchanger.Apply(ctx, Writers(s), p, record), nil
 }
 
 // PlanOptions are the remediation settings of a config.

@@ -16,13 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
+	"github.com/cisbot/cisbot/internal/accountchanger"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 )
 
 // writers adapts a session to what remediation writes, as API does for what the audit reads.
-func writers(s *awsenv.Session) cis.Writers { return Writers(s) }
+func writers(s *awsenv.Session) accountchanger.Writers { return Writers(s) }
 
 const (
 	logGroup    = "cloudtrail-logs" // what the emulator fixture builds
@@ -171,7 +172,7 @@ func (r *remediated) state(t *testing.T) awsState {
 func kinds(p cis.Plan) []string {
 	var out []string
 	for _, s := range p.Steps {
-		out = append(out, s.Kind)
+		out = append(out, s.Kind())
 	}
 	return out
 }
@@ -206,8 +207,8 @@ func TestRemediateShapes(t *testing.T) {
 		{name: "alarm without actions", sc: sc{NoActions: true},
 			kinds: "create_topic subscribe subscribe put_metric_alarm", unchanged: []int{0, 1}, step: cis.StepAlarmAction,
 			check: func(t *testing.T, r *remediated, p cis.Plan, before, after awsState) {
-				if p.Steps[3].Params[cis.ParamAlarmName] != "unauthorized_api_calls_alarm-cisbot" {
-					t.Errorf("new alarm %s", p.Steps[3].Params[cis.ParamAlarmName])
+				if a := p.Steps[3].(cis.PutMetricAlarm); a.AlarmName != "unauthorized_api_calls_alarm-cisbot" {
+					t.Errorf("new alarm %s", a.AlarmName)
 				}
 				if !slices.ContainsFunc(after.Alarms, func(a string) bool { return strings.HasPrefix(a, "unauthorized_api_calls_alarm → []") }) {
 					t.Errorf("the existing alarm was changed: %q", after.Alarms)
@@ -216,8 +217,8 @@ func TestRemediateShapes(t *testing.T) {
 		{name: "topic without subscriber", sc: sc{NoSubscription: true}, kinds: "subscribe subscribe", step: cis.StepSubscriber},
 		{name: "pending subscriber: only the other endpoint", sc: sc{PendingOnly: true}, kinds: "subscribe", step: cis.StepSubscriber,
 			check: func(t *testing.T, r *remediated, p cis.Plan, before, after awsState) {
-				if p.Steps[0].Params[cis.ParamEndpoint] != botEndpoint {
-					t.Errorf("subscribed %s, want only the endpoint not subscribed yet", p.Steps[0].Params[cis.ParamEndpoint])
+				if e := p.Steps[0].(cis.Subscribe).Endpoint; e != botEndpoint {
+					t.Errorf("subscribed %s, want only the endpoint not subscribed yet", e)
 				}
 			}},
 		{name: "equivalent filter present, nothing after it", sc: sc{Pattern: cis.PatternCISv3},
@@ -267,7 +268,7 @@ func TestRemediateShapes(t *testing.T) {
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("topic tags %v, want %v", got, want)
 				}
-				at, err := r.s.CloudWatch("").ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(p.Steps[5].Resource)})
+				at, err := r.s.CloudWatch("").ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(p.Steps[5].Info().Resource)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -298,15 +299,15 @@ func TestRemediateShapes(t *testing.T) {
 			before := r.state(t)
 
 			var recorded []string
-			first := cis.Apply(context.Background(), writers(r.s), p, func(st cis.PlanStep, o cis.StepOutcome) {
-				recorded = append(recorded, st.Kind+"="+string(o.Outcome))
+			first := accountchanger.Apply(context.Background(), writers(r.s), p, func(st cis.PlanStep, o cis.StepOutcome) {
+				recorded = append(recorded, st.Kind()+"="+string(o.Outcome))
 			})
 			if !first.OK || len(recorded) != len(p.Steps) {
 				t.Fatalf("first run: %s\n%+v", first.Summary(), first.Steps)
 			}
 			for i, s := range first.Steps {
 				if want := !slices.Contains(tc.unchanged, i); s.Outcome.Changed != want {
-					t.Errorf("step %d (%s) changed=%v, want %v: %s", i, s.Step.Kind, s.Outcome.Changed, want, s.Outcome.Detail)
+					t.Errorf("step %d (%s) changed=%v, want %v: %s", i, s.Step.Kind(), s.Outcome.Changed, want, s.Outcome.Detail)
 				}
 			}
 			_, after := r.audit(t)
@@ -315,7 +316,7 @@ func TestRemediateShapes(t *testing.T) {
 			}
 			applied := r.state(t)
 
-			second := cis.Apply(context.Background(), writers(r.s), p, nil)
+			second := accountchanger.Apply(context.Background(), writers(r.s), p, nil)
 			if !second.OK || second.Changed() != 0 {
 				t.Errorf("second run of the same plan: %s\n%+v", second.Summary(), second.Steps)
 			}
@@ -347,7 +348,7 @@ func TestRemediateManualOnly(t *testing.T) {
 			if len(p.Steps) != 0 || len(p.Manual) != 1 || !strings.Contains(p.Manual[0], tc.want) || p.Passes {
 				t.Fatalf("plan %+v", p)
 			}
-			if res := cis.Apply(context.Background(), writers(r.s), p, nil); !res.OK || len(res.Steps) != 0 {
+			if res := accountchanger.Apply(context.Background(), writers(r.s), p, nil); !res.OK || len(res.Steps) != 0 {
 				t.Errorf("applying a plan without steps: %+v", res)
 			}
 		})
@@ -358,7 +359,7 @@ func TestRemediateManualOnly(t *testing.T) {
 // SNS denies a call the role may not make (SNS's code is AuthorizationError, HTTP 403); moto
 // grants every call, so the denial is made here, on the interface the applier calls.
 type deniedSubscribe struct {
-	cis.TopicsWriter
+	accountchanger.TopicsWriter
 	account string
 }
 
@@ -377,10 +378,10 @@ func TestRemediatePartialFailure(t *testing.T) {
 		t.Fatalf("plan %s", got)
 	}
 	w := writers(r.s)
-	w.SNS = func(region string) cis.TopicsWriter { return deniedSubscribe{r.s.SNS(region), r.id} }
+	w.SNS = func(region string) accountchanger.TopicsWriter { return deniedSubscribe{r.s.SNS(region), r.id} }
 	var recorded []string
-	res := cis.Apply(context.Background(), w, p, func(st cis.PlanStep, o cis.StepOutcome) {
-		recorded = append(recorded, st.Kind+"="+string(o.Outcome))
+	res := accountchanger.Apply(context.Background(), w, p, func(st cis.PlanStep, o cis.StepOutcome) {
+		recorded = append(recorded, st.Kind()+"="+string(o.Outcome))
 	})
 	want := "start_logging=ok put_metric_filter=ok create_topic=ok subscribe=failed subscribe=not_run put_metric_alarm=not_run"
 	if got := strings.Join(recorded, " "); got != want {
@@ -411,13 +412,13 @@ func TestRemediatePartialFailure(t *testing.T) {
 	}
 
 	// Granted, the same plan runs again: done steps are found in place, the rest are done.
-	again := cis.Apply(context.Background(), writers(r.s), p, nil)
+	again := accountchanger.Apply(context.Background(), writers(r.s), p, nil)
 	if !again.OK || again.Changed() != 3 {
 		t.Fatalf("after the grant: %s", again.Summary())
 	}
 	for _, s := range again.Steps[:3] {
 		if s.Outcome.Changed {
-			t.Errorf("%s was repeated: %s", s.Step.Kind, s.Outcome.Detail)
+			t.Errorf("%s was repeated: %s", s.Step.Kind(), s.Outcome.Detail)
 		}
 	}
 	if _, res := r.audit(t); res.Status != cis.StatusPass {

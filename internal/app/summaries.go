@@ -7,7 +7,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
@@ -42,7 +42,7 @@ func AdHocSpec(channel string, accounts []string) summary.Spec {
 // and tick claims in st.
 func SummaryRunner(accounts *Accounts, st store.Store, poster summary.Poster, owner string, logger *slog.Logger) *summary.Runner {
 	return &summary.Runner{
-		Auditor: &Auditor{Accounts: accounts, Concurrency: cis.DefaultConcurrency, Logger: logger},
+		Auditor: &Auditor{Accounts: accounts, Concurrency: audit.DefaultConcurrency, Logger: logger},
 		History: st,
 		Ticks:   st,
 		Poster:  poster,

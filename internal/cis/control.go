@@ -1,6 +1,8 @@
-// Package cis is the domain of the bot: the CIS AWS Foundations monitoring controls as data,
-// the judgement of a metric filter's pattern against a control, and (later) the account audit,
-// the remediation planner and the applier. It knows nothing of Slack.
+// Package cis is the domain of the bot: the CIS AWS Foundations monitoring controls as data, the
+// judgement of a metric filter's pattern against a control, the verdict on an account's
+// Snapshot, and the typed remediation Plan that makes a failing account pass. It is pure: it
+// calls neither AWS (internal/accountreader fills the snapshot, internal/accountchanger applies
+// a plan) nor Slack, so every verdict and plan is table-tested on plain structs.
 package cis
 
 import (

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // staleDelivery is how old the latest CloudWatch Logs delivery may be before the audit warns.
@@ -85,6 +87,13 @@ func (c chain) error(step Step, e *CallError) chain {
 	c.err = e
 	c.fix = errorFix(e)
 	return c
+}
+
+// ErrorResult is the ERROR result of an account whose audit could not start or did not finish
+// (a failed AssumeRole, a cancellation, a panic), with the failure as its evidence.
+func ErrorResult(account string, step Step, e *CallError) Result {
+	return finish(Result{Account: account, Checks: []Check{}, Warnings: []string{}},
+		chain{checks: []Check{errorCheck(step, e)}, err: e, fix: errorFix(e)})
 }
 
 func errorCheck(step Step, e *CallError) Check {
@@ -265,12 +274,9 @@ func coverage(read, write bool, kind string) (bool, string) {
 	return false, "records no management events (" + kind + " event selectors)"
 }
 
-// verdicts caches pattern verdicts: accounts share a handful of patterns. Past maxVerdicts
-// distinct patterns (an estate of hand-written filters) new ones are judged but not kept.
-var verdicts = struct {
-	sync.Mutex
-	m map[string]verdictEntry
-}{m: map[string]verdictEntry{}}
+// verdicts caches pattern verdicts: accounts share a handful of patterns, and an estate of
+// hand-written filters is bounded to the most recently used maxVerdicts.
+var verdicts = mustLRU[string, verdictEntry](maxVerdicts)
 
 const maxVerdicts = 4096
 
@@ -279,20 +285,21 @@ type verdictEntry struct {
 	err error
 }
 
+func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
+	c, err := lru.New[K, V](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return c
+}
+
 func cachedCheck(ctl *Control, pattern string) (PatternVerdict, error) {
 	key := ctl.ID + "\x00" + pattern
-	verdicts.Lock()
-	e, ok := verdicts.m[key]
-	verdicts.Unlock()
-	if ok {
+	if e, ok := verdicts.Get(key); ok {
 		return e.v, e.err
 	}
 	v, err := CheckPattern(ctl, pattern)
-	verdicts.Lock()
-	if len(verdicts.m) < maxVerdicts {
-		verdicts.m[key] = verdictEntry{v, err}
-	}
-	verdicts.Unlock()
+	verdicts.Add(key, verdictEntry{v, err})
 	return v, err
 }
 
@@ -527,11 +534,13 @@ func redactEndpoint(protocol, endpoint string) string {
 	return endpoint
 }
 
-// ParseLogGroupARN splits arn:<partition>:logs:<region>:<account>:log-group:<name>[:*].
-func ParseLogGroupARN(arn string) (account, region, name string, err error) {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "logs" || parts[5] != "log-group" || parts[6] == "" {
-		return "", "", "", fmt.Errorf("%q is not a CloudWatch Logs log group ARN", arn)
+// ParseLogGroupARN reads arn:<partition>:logs:<region>:<account>:log-group:<name>[:*].
+func ParseLogGroupARN(s string) (account, region, name string, err error) {
+	a, err := arn.Parse(s)
+	rest, ok := strings.CutPrefix(a.Resource, "log-group:")
+	name, _, _ = strings.Cut(rest, ":")
+	if err != nil || a.Service != "logs" || !ok || name == "" {
+		return "", "", "", fmt.Errorf("%q is not a CloudWatch Logs log group ARN", s)
 	}
-	return parts[4], parts[3], parts[6], nil
+	return a.AccountID, a.Region, name, nil
 }

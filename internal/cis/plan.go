@@ -2,7 +2,7 @@ package cis
 
 // The remediation planner: from one account's audit (its snapshot and verdict), the shortest list
 // of creations that makes the account pass, reusing what exists. It is pure, like Evaluate, so
-// every plan shape is table-tested on plain snapshots; apply.go executes a plan.
+// every plan shape is table-tested on plain snapshots; internal/accountchanger executes a plan.
 
 import (
 	"cmp"
@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // PlanOptions are the remediation settings (remediation.* in the config).
@@ -41,7 +43,7 @@ type Plan struct {
 	// Passes is true when the account already passes: there is nothing to do.
 	Passes bool `json:"passes"`
 	// Steps are the changes, in order of execution.
-	Steps []PlanStep `json:"steps"`
+	Steps PlanSteps `json:"steps"`
 	// Manual are prerequisites the bot does not create (a multi-region trail, CloudWatch Logs
 	// delivery, the event selectors, a subscriber when none is configured), each with the exact
 	// step for a person to take. The account passes only once they are done too.
@@ -51,61 +53,9 @@ type Plan struct {
 	Hash string `json:"hash"`
 }
 
-// PlanStep is one change.
-type PlanStep struct {
-	Kind     string `json:"kind"` // one of the Kind* constants
-	Region   string `json:"region"`
-	Resource string `json:"resource"` // the ARN (or, for a metric filter, the name) it creates or changes
-	Detail   string `json:"detail"`   // one sentence for people
-	// Params are what the applier needs (the Param* keys); keys starting with TagPrefix are the
-	// tags of the created resource.
-	Params map[string]string `json:"params"`
-}
-
-// The kinds of step, in the order a plan executes them.
-const (
-	KindStartLogging     = "start_logging"
-	KindPutMetricFilter  = "put_metric_filter"
-	KindCreateTopic      = "create_topic"
-	KindMergeTopicPolicy = "merge_topic_policy"
-	KindSubscribe        = "subscribe"
-	KindPutMetricAlarm   = "put_metric_alarm"
-)
-
-var kindOrder = []string{KindStartLogging, KindPutMetricFilter, KindCreateTopic, KindMergeTopicPolicy, KindSubscribe, KindPutMetricAlarm}
-
-// Keys of PlanStep.Params.
-const (
-	ParamTrailARN           = "TrailARN"
-	ParamTrailName          = "TrailName"
-	ParamLogGroupName       = "LogGroupName"
-	ParamFilterName         = "FilterName"
-	ParamPattern            = "Pattern"
-	ParamMetricName         = "MetricName"
-	ParamNamespace          = "Namespace"
-	ParamMetricValue        = "MetricValue"
-	ParamDefaultValue       = "DefaultValue"
-	ParamTopicName          = "TopicName"
-	ParamTopicARN           = "TopicARN"
-	ParamProtocol           = "Protocol"
-	ParamEndpoint           = "Endpoint"
-	ParamAlarmName          = "AlarmName"
-	ParamStatistic          = "Statistic"
-	ParamPeriod             = "Period"
-	ParamEvaluationPeriods  = "EvaluationPeriods"
-	ParamDatapointsToAlarm  = "DatapointsToAlarm"
-	ParamThreshold          = "Threshold"
-	ParamComparisonOperator = "ComparisonOperator"
-	ParamTreatMissingData   = "TreatMissingData"
-	ParamSid                = "Sid"
-	ParamSourceAccount      = "SourceAccount"
-	ParamSourceArn          = "SourceArn"
-)
-
 // Tags put on what remediation creates, where the API takes tags at creation (SNS topics and
 // CloudWatch alarms; metric filters and subscriptions have no tags).
 const (
-	TagPrefix    = "tag:" // Params key prefix: "tag:managed-by" is the tag managed-by
 	TagManagedBy = "managed-by"
 	TagRequest   = "cisbot-request"
 	ManagedBy    = "cisbot"
@@ -146,7 +96,7 @@ func NewPlan(ctl *Control, snap *Snapshot, res Result, opts PlanOptions) Plan {
 	p.Steps = append(p.Steps, o.steps...)
 	p.Manual = append(p.Manual, o.manual...)
 	slices.SortStableFunc(p.Steps, func(a, b PlanStep) int {
-		return cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind))
+		return cmp.Compare(slices.Index(kindOrder, a.Kind()), slices.Index(kindOrder, b.Kind()))
 	})
 	if len(p.Steps) == 0 && len(p.Manual) == 0 {
 		p.Manual = append(p.Manual, fmt.Sprintf("The audit fails (%s), but the planner finds nothing to create; please report this with the audit's evidence (cisbot audit --format json).", res.Reason))
@@ -168,7 +118,8 @@ func PlanHash(steps []PlanStep) string {
 	}
 	hs := make([]hashed, len(steps))
 	for i, s := range steps {
-		hs[i] = hashed{s.Kind, s.Region, s.Resource, s.Params}
+		info := s.Info()
+		hs[i] = hashed{s.Kind(), info.Region, info.Resource, s.params()}
 	}
 	b, err := json.Marshal(hs)
 	if err != nil {
@@ -178,8 +129,6 @@ func PlanHash(steps []PlanStep) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type endpoint struct{ protocol, address string }
-
 type planner struct {
 	ctl       *Control
 	snap      *Snapshot
@@ -187,7 +136,7 @@ type planner struct {
 	patName   string
 	topicName string
 	endpoints []endpoint
-	tags      map[string]string // as Params entries
+	tags      Tags
 }
 
 // newPlanner checks the options; a nil planner means nothing can be planned (the problems say
@@ -210,9 +159,9 @@ func newPlanner(ctl *Control, snap *Snapshot, opts PlanOptions) (*planner, []str
 			pl.endpoints = append(pl.endpoints, e)
 		}
 	}
-	pl.tags = map[string]string{TagPrefix + TagManagedBy: ManagedBy}
+	pl.tags = Tags{TagManagedBy: ManagedBy}
 	if opts.RequestID != "" {
-		pl.tags[TagPrefix+TagRequest] = opts.RequestID
+		pl.tags[TagRequest] = opts.RequestID
 	}
 	return pl, problems
 }
@@ -232,16 +181,6 @@ func parseEndpoint(s string) (endpoint, string) {
 		return endpoint{"email", s}, ""
 	}
 	return endpoint{}, fmt.Sprintf("remediation.subscribe: %q is neither an https URL nor an e-mail address, so it is not subscribed.", s)
-}
-
-func sameEndpoint(e endpoint, protocol, address string) bool {
-	if e.protocol != protocol {
-		return false
-	}
-	if protocol == "email" {
-		return strings.EqualFold(e.address, address)
-	}
-	return e.address == address
 }
 
 // option is one way to make the chain pass: what it creates and what is left to people.
@@ -319,7 +258,7 @@ func (pl *planner) trail(t Trail) (o option, why string) {
 	case lg.Err != nil:
 		return o, lg.Err.Error()
 	}
-	owner := arnField(t.ARN, 4)
+	owner := parseARN(t.ARN).AccountID
 	if !t.Status.IsLogging {
 		if owner == pl.snap.AccountID {
 			o.steps = append(o.steps, pl.startLogging(t))
@@ -364,7 +303,7 @@ func (pl *planner) noTrail() []string {
 	then := "Then run the fix again: the metric filter, alarm and topic need the trail's log group."
 	var own []Trail
 	for _, t := range pl.snap.Trails {
-		if arnField(t.ARN, 4) == pl.snap.AccountID {
+		if parseARN(t.ARN).AccountID == pl.snap.AccountID {
 			own = append(own, t)
 		}
 	}
@@ -386,7 +325,7 @@ func (pl *planner) noTrail() []string {
 	}
 	var prep string
 	if t.LogGroupARN == "" {
-		part := cmp.Or(arnField(t.ARN, 1), "aws")
+		part := partition(t.ARN)
 		lg := lgNameFor(pl.snap.AccountID)
 		prep = fmt.Sprintf("aws logs create-log-group --region %s --log-group-name %s; ", t.HomeRegion, lg)
 		args = append(args, fmt.Sprintf("--cloud-watch-logs-log-group-arn arn:%s:logs:%s:%s:log-group:%s:* --cloud-watch-logs-role-arn <ARN of a role cloudtrail.amazonaws.com assumes, allowed logs:CreateLogStream and logs:PutLogEvents on the group>", part, t.HomeRegion, pl.snap.AccountID, lg))
@@ -489,13 +428,13 @@ func (pl *planner) alarm(lg *LogGroup, set *AlarmSet, f MetricFilter) option {
 	// its region, and the bot can change only this account.
 	var usable []*Topic
 	for _, t := range pl.snap.Topics {
-		if t.Err == nil && arnField(t.ARN, 4) == lg.Account && arnField(t.ARN, 3) == lg.Region {
+		if t.Err == nil && parseARN(t.ARN).AccountID == lg.Account && parseARN(t.ARN).Region == lg.Region {
 			usable = append(usable, t)
 		}
 	}
 	slices.SortFunc(usable, func(a, b *Topic) int {
 		return cmp.Or(cmp.Compare(boolInt(!confirmed(a)), boolInt(!confirmed(b))),
-			cmp.Compare(boolInt(arnField(a.ARN, 5) != pl.topicName), boolInt(arnField(b.ARN, 5) != pl.topicName)),
+			cmp.Compare(boolInt(arnResource(a.ARN) != pl.topicName), boolInt(arnResource(b.ARN) != pl.topicName)),
 			strings.Compare(a.ARN, b.ARN))
 	})
 	for _, t := range usable {
@@ -507,7 +446,7 @@ func (pl *planner) alarm(lg *LogGroup, set *AlarmSet, f MetricFilter) option {
 		}
 		opts = append(opts, o.plus(option{steps: []PlanStep{pl.putAlarm(lg, f, name, t.ARN)}}))
 	}
-	topicARN := fmt.Sprintf("arn:%s:sns:%s:%s:%s", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account, pl.topicName)
+	topicARN := fmt.Sprintf("arn:%s:sns:%s:%s:%s", partition(lg.ARN), lg.Region, lg.Account, pl.topicName)
 	if !slices.ContainsFunc(usable, func(t *Topic) bool { return t.ARN == topicARN }) {
 		// A topic created in the alarm's own account needs no policy change: its default policy
 		// lets every principal of the owner account publish (AWS:SourceOwner), which covers the
@@ -530,7 +469,7 @@ func (pl *planner) alarm(lg *LogGroup, set *AlarmSet, f MetricFilter) option {
 // notify twice, the configured endpoints are subscribed to it; the subscribe step leaves an
 // endpoint that is subscribed already as it is.
 func (pl *planner) existingTopic(arn string, lg *LogGroup) (option, bool) {
-	if !strings.HasPrefix(arn, "arn:") || arnField(arn, 2) != "sns" {
+	if parseARN(arn).Service != "sns" {
 		return option{}, false
 	}
 	t := pl.snap.Topics[arn]
@@ -539,7 +478,7 @@ func (pl *planner) existingTopic(arn string, lg *LogGroup) (option, bool) {
 		return option{}, false
 	case t != nil && confirmed(t):
 		return option{}, true
-	case arnField(arn, 4) != lg.Account || arnField(arn, 3) != lg.Region:
+	case parseARN(arn).AccountID != lg.Account || parseARN(arn).Region != lg.Region:
 		return option{}, false
 	case t == nil:
 		return pl.subscribers(lg, arn, nil), true
@@ -574,48 +513,41 @@ func (pl *planner) subscribers(lg *LogGroup, topicARN string, subs []Subscriptio
 	return o
 }
 
-func (pl *planner) withTags(params map[string]string) map[string]string {
-	for k, v := range pl.tags {
-		params[k] = v
-	}
-	return params
-}
-
 func (pl *planner) startLogging(t Trail) PlanStep {
-	return PlanStep{Kind: KindStartLogging, Region: t.HomeRegion, Resource: t.ARN,
-		Detail: fmt.Sprintf("Start logging on trail %s (home region %s): while it is stopped it records nothing.", t.Name, t.HomeRegion),
-		Params: map[string]string{ParamTrailARN: t.ARN, ParamTrailName: t.Name}}
+	return StartLogging{StepInfo: StepInfo{Region: t.HomeRegion, Resource: t.ARN,
+		Detail: fmt.Sprintf("Start logging on trail %s (home region %s): while it is stopped it records nothing.", t.Name, t.HomeRegion)},
+		TrailARN: t.ARN, TrailName: t.Name}
 }
 
 func (pl *planner) putFilter(lg *LogGroup, f MetricFilter) PlanStep {
-	return PlanStep{Kind: KindPutMetricFilter, Region: lg.Region, Resource: f.Name,
-		Detail: fmt.Sprintf("Create metric filter %s on log group %s with the %s pattern, counting each matching event as 1 in metric %s/%s (0 when none match).", f.Name, lg.Name, pl.patName, f.Namespace, f.MetricName),
-		Params: map[string]string{ParamLogGroupName: lg.Name, ParamFilterName: f.Name, ParamPattern: f.Pattern,
-			ParamMetricName: f.MetricName, ParamNamespace: f.Namespace, ParamMetricValue: f.MetricValue, ParamDefaultValue: "0"}}
+	return PutMetricFilter{StepInfo: StepInfo{Region: lg.Region, Resource: f.Name,
+		Detail: fmt.Sprintf("Create metric filter %s on log group %s with the %s pattern, counting each matching event as 1 in metric %s/%s (0 when none match).", f.Name, lg.Name, pl.patName, f.Namespace, f.MetricName)},
+		LogGroupName: lg.Name, FilterName: f.Name, Pattern: f.Pattern, MetricName: f.MetricName, Namespace: f.Namespace, MetricValue: f.MetricValue, DefaultValue: 0}
 }
 
 func (pl *planner) createTopic(lg *LogGroup, arn string) PlanStep {
-	return PlanStep{Kind: KindCreateTopic, Region: lg.Region, Resource: arn,
-		Detail: fmt.Sprintf("Create SNS topic %s, tagged %s=%s, for the alarm (a topic of that name that exists already is used as it is).", arnField(arn, 5), TagManagedBy, ManagedBy),
-		Params: pl.withTags(map[string]string{ParamTopicName: arnField(arn, 5), ParamTopicARN: arn, ParamSourceAccount: lg.Account,
-			ParamSourceArn: alarmARNPattern(lg), ParamSid: PolicySid})}
+	name := arnResource(arn)
+	return CreateTopic{StepInfo: StepInfo{Region: lg.Region, Resource: arn,
+		Detail: fmt.Sprintf("Create SNS topic %s, tagged %s=%s, for the alarm (a topic of that name that exists already is used as it is).", name, TagManagedBy, ManagedBy)},
+		TopicName: name, TopicARN: arn, Publish: alarmPublish(lg), Tags: maps.Clone(pl.tags)}
 }
 
 func (pl *planner) mergePolicy(lg *LogGroup, arn string) PlanStep {
-	return PlanStep{Kind: KindMergeTopicPolicy, Region: lg.Region, Resource: arn,
-		Detail: fmt.Sprintf("Make sure CloudWatch alarms of account %s may publish to topic %s: statement %s is added to its access policy only if no statement allows that already; nothing else in the policy changes.", lg.Account, arnField(arn, 5), PolicySid),
-		Params: map[string]string{ParamTopicARN: arn, ParamSid: PolicySid, ParamSourceAccount: lg.Account, ParamSourceArn: alarmARNPattern(lg)}}
+	return MergeTopicPolicy{StepInfo: StepInfo{Region: lg.Region, Resource: arn,
+		Detail: fmt.Sprintf("Make sure CloudWatch alarms of account %s may publish to topic %s: statement %s is added to its access policy only if no statement allows that already; nothing else in the policy changes.", lg.Account, arnResource(arn), PolicySid)},
+		TopicARN: arn, Publish: alarmPublish(lg)}
 }
 
-// alarmARNPattern matches the ARN of every alarm in the log group's account and region.
-func alarmARNPattern(lg *LogGroup) string {
-	return fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account)
+// alarmPublish lets every alarm in the log group's account and region publish.
+func alarmPublish(lg *LogGroup) AlarmPublish {
+	return AlarmPublish{Sid: PolicySid, SourceAccount: lg.Account,
+		SourceARN: fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", partition(lg.ARN), lg.Region, lg.Account)}
 }
 
 func (pl *planner) subscribe(lg *LogGroup, topicARN string, e endpoint) PlanStep {
-	return PlanStep{Kind: KindSubscribe, Region: lg.Region, Resource: topicARN,
-		Detail: fmt.Sprintf("Subscribe %s (%s) to topic %s; AWS holds the subscription as pending until it is confirmed (the link in the e-mail, or the endpoint's answer), and the audit passes once one subscription is confirmed.", redactEndpoint(e.protocol, e.address), e.protocol, arnField(topicARN, 5)),
-		Params: map[string]string{ParamTopicARN: topicARN, ParamProtocol: e.protocol, ParamEndpoint: e.address}}
+	return Subscribe{StepInfo: StepInfo{Region: lg.Region, Resource: topicARN,
+		Detail: fmt.Sprintf("Subscribe %s (%s) to topic %s; AWS holds the subscription as pending until it is confirmed (the link in the e-mail, or the endpoint's answer), and the audit passes once one subscription is confirmed.", redactEndpoint(e.protocol, e.address), e.protocol, arnResource(topicARN))},
+		TopicARN: topicARN, Protocol: e.protocol, Endpoint: e.address}
 }
 
 // newAlarm is the alarm remediation creates on f's metric: the control's alarm (Sum over 300 s
@@ -630,14 +562,13 @@ func (pl *planner) newAlarm(f MetricFilter, name string) Alarm {
 
 func (pl *planner) putAlarm(lg *LogGroup, f MetricFilter, name, topicARN string) PlanStep {
 	a := pl.newAlarm(f, name)
-	arn := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", cmp.Or(arnField(lg.ARN, 1), "aws"), lg.Region, lg.Account, name)
-	return PlanStep{Kind: KindPutMetricAlarm, Region: lg.Region, Resource: arn,
+	arn := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partition(lg.ARN), lg.Region, lg.Account, name)
+	return PutMetricAlarm{StepInfo: StepInfo{Region: lg.Region, Resource: arn,
 		Detail: fmt.Sprintf("Create alarm %s on %s/%s: %s over %d s %s %g in %d of %d datapoints, notifying topic %s on ALARM and on OK; missing data counts as not breaching, so a quiet period settles to OK.",
-			name, f.Namespace, f.MetricName, a.Statistic, a.Period, opSymbol(a.ComparisonOperator), a.Threshold, a.DatapointsToAlarm, a.EvaluationPeriods, arnField(topicARN, 5)),
-		Params: pl.withTags(map[string]string{ParamAlarmName: name, ParamNamespace: f.Namespace, ParamMetricName: f.MetricName,
-			ParamStatistic: a.Statistic, ParamPeriod: strconv.Itoa(int(a.Period)), ParamEvaluationPeriods: strconv.Itoa(int(a.EvaluationPeriods)),
-			ParamDatapointsToAlarm: strconv.Itoa(int(a.DatapointsToAlarm)), ParamThreshold: strconv.FormatFloat(a.Threshold, 'g', -1, 64),
-			ParamComparisonOperator: a.ComparisonOperator, ParamTreatMissingData: a.TreatMissingData, ParamTopicARN: topicARN})}
+			name, f.Namespace, f.MetricName, a.Statistic, a.Period, opSymbol(a.ComparisonOperator), a.Threshold, a.DatapointsToAlarm, a.EvaluationPeriods, arnResource(topicARN))},
+		AlarmName: name, Namespace: f.Namespace, MetricName: f.MetricName, Statistic: a.Statistic, Period: a.Period,
+		EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm, Threshold: a.Threshold,
+		ComparisonOperator: a.ComparisonOperator, TreatMissingData: a.TreatMissingData, TopicARN: topicARN, Tags: maps.Clone(pl.tags)}
 }
 
 func opSymbol(op string) string {
@@ -650,12 +581,17 @@ func opSymbol(op string) string {
 	return op
 }
 
-// arnField is the i-th ":"-separated field of an ARN (1 partition, 2 service, 3 region,
-// 4 account, 5 resource), "" when it has fewer.
-func arnField(arn string, i int) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if i >= len(parts) {
-		return ""
+// parseARN is the ARN's fields; a malformed ARN has none, so it matches no account or region.
+func parseARN(s string) arn.ARN {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return arn.ARN{}
 	}
-	return parts[i]
+	return a
 }
+
+// partition is the ARN's partition, "aws" when it has none.
+func partition(s string) string { return cmp.Or(parseARN(s).Partition, "aws") }
+
+// arnResource is the resource part of an ARN: a topic's name.
+func arnResource(s string) string { return parseARN(s).Resource }

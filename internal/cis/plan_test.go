@@ -2,9 +2,8 @@ package cis
 
 import (
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -45,31 +44,31 @@ func TestPlanShapes(t *testing.T) {
 			mutate: func(s *Snapshot) { s.LogGroups[lgARN].Filters = nil; s.Topics = map[string]*Topic{} },
 			steps:  []step{{KindPutMetricFilter, defaultFilter}, {KindSubscribe, topicARN}, {KindSubscribe, topicARN}},
 			check: func(t *testing.T, p Plan) {
-				want := map[string]string{ParamLogGroupName: "cloudtrail-logs", ParamFilterName: defaultFilter, ParamPattern: PatternSecurityHub,
-					ParamMetricName: "unauthorized_api_calls_metric", ParamNamespace: "CISBenchmark", ParamMetricValue: "1", ParamDefaultValue: "0"}
-				if fmt.Sprint(p.Steps[0].Params) != fmt.Sprint(want) {
-					t.Errorf("params %v, want %v", p.Steps[0].Params, want)
+				want := PutMetricFilter{StepInfo: p.Steps[0].Info(), LogGroupName: "cloudtrail-logs", FilterName: defaultFilter, Pattern: PatternSecurityHub,
+					MetricName: "unauthorized_api_calls_metric", Namespace: "CISBenchmark", MetricValue: "1", DefaultValue: 0}
+				if !reflect.DeepEqual(p.Steps[0], want) {
+					t.Errorf("step %+v, want %+v", p.Steps[0], want)
 				}
 			}},
 		{name: "no alarm", mutate: noAlarms,
 			steps: []step{{KindCreateTopic, topicARN}, {KindSubscribe, topicARN}, {KindSubscribe, topicARN}, {KindPutMetricAlarm, newAlarmARN}},
 			check: func(t *testing.T, p Plan) {
-				a := p.Steps[3].Params
-				want := map[string]string{ParamAlarmName: "unauthorized_api_calls_alarm", ParamNamespace: "CISBenchmark", ParamMetricName: "unauthorized_api_calls_metric",
-					ParamStatistic: "Sum", ParamPeriod: "300", ParamEvaluationPeriods: "1", ParamDatapointsToAlarm: "1", ParamThreshold: "1",
-					ParamComparisonOperator: "GreaterThanOrEqualToThreshold", ParamTreatMissingData: "notBreaching", ParamTopicARN: topicARN,
-					TagPrefix + TagManagedBy: ManagedBy, TagPrefix + TagRequest: "req-42"}
-				if fmt.Sprint(a) != fmt.Sprint(want) {
-					t.Errorf("alarm params %v,\nwant %v", a, want)
+				a := p.Steps[3]
+				tags := Tags{TagManagedBy: ManagedBy, TagRequest: "req-42"}
+				want := PutMetricAlarm{StepInfo: a.Info(), AlarmName: "unauthorized_api_calls_alarm", Namespace: "CISBenchmark", MetricName: "unauthorized_api_calls_metric",
+					Statistic: "Sum", Period: 300, EvaluationPeriods: 1, DatapointsToAlarm: 1, Threshold: 1,
+					ComparisonOperator: "GreaterThanOrEqualToThreshold", TreatMissingData: "notBreaching", TopicARN: topicARN, Tags: tags}
+				if !reflect.DeepEqual(a, want) {
+					t.Errorf("alarm step %+v,\nwant %+v", a, want)
 				}
-				if c := p.Steps[0].Params; c[TagPrefix+TagManagedBy] != ManagedBy || c[TagPrefix+TagRequest] != "req-42" || c[ParamTopicName] != "cis-alarms" {
-					t.Errorf("topic params %v", c)
+				if c := p.Steps[0].(CreateTopic); !reflect.DeepEqual(c.Tags, tags) || c.TopicName != "cis-alarms" {
+					t.Errorf("topic step %+v", c)
 				}
-				if e := p.Steps[1].Params; e[ParamProtocol] != "email" || e[ParamEndpoint] != "secops@example.com" {
-					t.Errorf("first subscription %v", e)
+				if e := p.Steps[1].(Subscribe); e.Protocol != "email" || e.Endpoint != "secops@example.com" {
+					t.Errorf("first subscription %+v", e)
 				}
-				if e := p.Steps[2].Params; e[ParamProtocol] != "https" || e[ParamEndpoint] != hookURL {
-					t.Errorf("second subscription %v", e)
+				if e := p.Steps[2].(Subscribe); e.Protocol != "https" || e.Endpoint != hookURL {
+					t.Errorf("second subscription %+v", e)
 				}
 			}},
 		{name: "alarm without actions: a new alarm, not a changed one",
@@ -85,8 +84,8 @@ func TestPlanShapes(t *testing.T) {
 			},
 			steps: []step{{KindSubscribe, topicARN}},
 			check: func(t *testing.T, p Plan) {
-				if p.Steps[0].Params[ParamProtocol] != "https" {
-					t.Errorf("subscribes %v", p.Steps[0].Params)
+				if e := p.Steps[0].(Subscribe); e.Protocol != "https" {
+					t.Errorf("subscribes %+v", e)
 				}
 			}},
 		{name: "the only endpoint is pending: a person confirms it",
@@ -119,8 +118,8 @@ func TestPlanShapes(t *testing.T) {
 			},
 			steps: []step{{KindCreateTopic, topicARN}, {KindSubscribe, ""}, {KindSubscribe, ""}, {KindPutMetricAlarm, newAlarmARN}},
 			check: func(t *testing.T, p Plan) {
-				if a := p.Steps[3].Params; a[ParamNamespace] != "CloudTrailMetrics" || a[ParamMetricName] != "AuthorizationFailureCount" {
-					t.Errorf("alarm on %s/%s, want the existing filter's metric", a[ParamNamespace], a[ParamMetricName])
+				if a := p.Steps[3].(PutMetricAlarm); a.Namespace != "CloudTrailMetrics" || a.MetricName != "AuthorizationFailureCount" {
+					t.Errorf("alarm on %s/%s, want the existing filter's metric", a.Namespace, a.MetricName)
 				}
 			}},
 		{name: "equivalent filter and firing alarm, topic without subscriber",
@@ -154,12 +153,12 @@ func TestPlanShapes(t *testing.T) {
 			},
 			steps: []step{{KindPutMetricFilter, defaultFilter + NameSuffix}, {KindMergeTopicPolicy, topicARN}, {KindPutMetricAlarm, newAlarmARN + NameSuffix}},
 			check: func(t *testing.T, p Plan) {
-				if m := p.Steps[0].Params[ParamMetricName]; m != "unauthorized_api_calls_metric"+NameSuffix {
+				if m := p.Steps[0].(PutMetricFilter).MetricName; m != "unauthorized_api_calls_metric"+NameSuffix {
 					t.Errorf("new filter publishes %s: it must not share the non-compliant filter's metric", m)
 				}
-				m := p.Steps[1].Params
-				if m[ParamSourceAccount] != "111111111111" || m[ParamSourceArn] != "arn:aws:cloudwatch:us-east-1:111111111111:alarm:*" || m[ParamSid] != PolicySid {
-					t.Errorf("merge params %v", m)
+				m := p.Steps[1].(MergeTopicPolicy)
+				if m.TopicARN != topicARN || m.Publish != (AlarmPublish{Sid: PolicySid, SourceAccount: "111111111111", SourceARN: "arn:aws:cloudwatch:us-east-1:111111111111:alarm:*"}) {
+					t.Errorf("merge step %+v", m)
 				}
 			}},
 		{name: "name clash with a non-compliant alarm",
@@ -177,7 +176,7 @@ func TestPlanShapes(t *testing.T) {
 			mutate: func(s *Snapshot) { filter(s).Dimensions = map[string]string{"user": "$.userIdentity.arn"} },
 			steps:  []step{{KindPutMetricFilter, defaultFilter}, {KindMergeTopicPolicy, topicARN}, {KindPutMetricAlarm, newAlarmARN + NameSuffix}},
 			check: func(t *testing.T, p Plan) {
-				if m := p.Steps[0].Params[ParamMetricName]; m != "unauthorized_api_calls_metric"+NameSuffix {
+				if m := p.Steps[0].(PutMetricFilter).MetricName; m != "unauthorized_api_calls_metric"+NameSuffix {
 					t.Errorf("new filter publishes %s, which the dimensioned filter publishes too", m)
 				}
 			}},
@@ -187,10 +186,10 @@ func TestPlanShapes(t *testing.T) {
 			steps: []step{{KindPutMetricFilter, defaultFilter}, {KindCreateTopic, "arn:aws:sns:us-east-1:111111111111:security-alarms"},
 				{KindSubscribe, "arn:aws:sns:us-east-1:111111111111:security-alarms"}, {KindPutMetricAlarm, newAlarmARN}},
 			check: func(t *testing.T, p Plan) {
-				if p.Steps[0].Params[ParamPattern] != PatternCISv3 {
-					t.Errorf("pattern %q", p.Steps[0].Params[ParamPattern])
+				if f := p.Steps[0].(PutMetricFilter); f.Pattern != PatternCISv3 {
+					t.Errorf("pattern %q", f.Pattern)
 				}
-				if _, ok := p.Steps[1].Params[TagPrefix+TagRequest]; ok {
+				if _, ok := p.Steps[1].(CreateTopic).Tags[TagRequest]; ok {
 					t.Error("a request tag without a request id")
 				}
 			}},
@@ -264,12 +263,13 @@ func TestPlanShapes(t *testing.T) {
 			}
 			var got []step
 			for _, st := range p.Steps {
-				got = append(got, step{st.Kind, st.Resource})
-				if st.Detail == "" || st.Region == "" || st.Resource == "" {
+				info := st.Info()
+				got = append(got, step{st.Kind(), info.Resource})
+				if info.Detail == "" || info.Region == "" || info.Resource == "" {
 					t.Errorf("step without detail, region or resource: %+v", st)
 				}
-				if strings.Contains(st.Detail, "SECRET") {
-					t.Errorf("a secret from an endpoint URL in a step's detail: %s", st.Detail)
+				if strings.Contains(info.Detail, "SECRET") {
+					t.Errorf("a secret from an endpoint URL in a step's detail: %s", info.Detail)
 				}
 			}
 			if len(got) != len(tc.steps) {
@@ -312,45 +312,37 @@ func TestPlanShapes(t *testing.T) {
 // play applies a plan to a snapshot the way AWS would (subscriptions confirmed at once).
 func play(t *testing.T, s *Snapshot, p Plan) {
 	t.Helper()
-	num := func(v string) float64 {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
 	for _, st := range p.Steps {
-		pr := st.Params
-		switch st.Kind {
-		case KindStartLogging:
+		switch st := st.(type) {
+		case StartLogging:
 			for i := range s.Trails {
-				if s.Trails[i].ARN == pr[ParamTrailARN] {
+				if s.Trails[i].ARN == st.TrailARN {
 					s.Trails[i].Status.IsLogging = true
 				}
 			}
-		case KindPutMetricFilter:
+		case PutMetricFilter:
 			for _, lg := range s.LogGroups {
-				if lg.Name == pr[ParamLogGroupName] {
-					d := num(pr[ParamDefaultValue])
-					lg.Filters = append(lg.Filters, MetricFilter{Name: pr[ParamFilterName], Pattern: pr[ParamPattern], MetricName: pr[ParamMetricName],
-						Namespace: pr[ParamNamespace], MetricValue: pr[ParamMetricValue], DefaultValue: &d})
+				if lg.Name == st.LogGroupName {
+					d := st.DefaultValue
+					lg.Filters = append(lg.Filters, MetricFilter{Name: st.FilterName, Pattern: st.Pattern, MetricName: st.MetricName,
+						Namespace: st.Namespace, MetricValue: st.MetricValue, DefaultValue: &d})
 				}
 			}
-		case KindCreateTopic:
-			s.Topics[pr[ParamTopicARN]] = &Topic{ARN: pr[ParamTopicARN]}
-		case KindSubscribe:
-			tp := s.Topics[pr[ParamTopicARN]]
+		case CreateTopic:
+			s.Topics[st.TopicARN] = &Topic{ARN: st.TopicARN}
+		case Subscribe:
+			tp := s.Topics[st.TopicARN]
 			if tp == nil { // a topic the audit did not read
-				tp = &Topic{ARN: pr[ParamTopicARN]}
+				tp = &Topic{ARN: st.TopicARN}
 				s.Topics[tp.ARN] = tp
 			}
-			tp.Subscriptions = append(tp.Subscriptions, Subscription{ARN: pr[ParamTopicARN] + ":sub", Protocol: pr[ParamProtocol], Endpoint: pr[ParamEndpoint]})
-		case KindPutMetricAlarm:
+			tp.Subscriptions = append(tp.Subscriptions, Subscription{ARN: st.TopicARN + ":sub", Protocol: st.Protocol, Endpoint: st.Endpoint})
+		case PutMetricAlarm:
 			set := s.Alarms[alarmSetKey]
-			set.Alarms = append(set.Alarms, Alarm{Name: pr[ParamAlarmName], ARN: st.Resource, Namespace: pr[ParamNamespace], MetricName: pr[ParamMetricName],
-				Statistic: pr[ParamStatistic], Period: int32(num(pr[ParamPeriod])), EvaluationPeriods: int32(num(pr[ParamEvaluationPeriods])),
-				DatapointsToAlarm: int32(num(pr[ParamDatapointsToAlarm])), Threshold: num(pr[ParamThreshold]), ComparisonOperator: pr[ParamComparisonOperator],
-				TreatMissingData: pr[ParamTreatMissingData], ActionsEnabled: true, AlarmActions: []string{pr[ParamTopicARN]}})
+			set.Alarms = append(set.Alarms, Alarm{Name: st.AlarmName, ARN: st.Resource, Namespace: st.Namespace, MetricName: st.MetricName,
+				Statistic: st.Statistic, Period: st.Period, EvaluationPeriods: st.EvaluationPeriods,
+				DatapointsToAlarm: st.DatapointsToAlarm, Threshold: st.Threshold, ComparisonOperator: st.ComparisonOperator,
+				TreatMissingData: st.TreatMissingData, ActionsEnabled: true, AlarmActions: []string{st.TopicARN}})
 		}
 	}
 }
@@ -389,7 +381,9 @@ func TestPlanHash(t *testing.T) {
 	if a.Hash != b.Hash || len(a.Hash) != 64 {
 		t.Fatalf("hash not stable: %s, %s", a.Hash, b.Hash)
 	}
-	b.Steps[0].Detail = "reworded"
+	reworded := b.Steps[0].(CreateTopic)
+	reworded.Detail = "reworded"
+	b.Steps[0] = reworded
 	if PlanHash(b.Steps) != a.Hash {
 		t.Error("the hash depends on the sentences for people")
 	}
@@ -420,7 +414,7 @@ func TestPlanStepOrder(t *testing.T) {
 	p := NewPlan(ctl, s, Evaluate(ctl, s, now), planOpts)
 	var idx []int
 	for _, st := range p.Steps {
-		idx = append(idx, slices.Index(kindOrder, st.Kind))
+		idx = append(idx, slices.Index(kindOrder, st.Kind()))
 	}
 	if !slices.IsSorted(idx) || len(idx) != 6 {
 		t.Errorf("steps out of order: %v", idx)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cisbot/cisbot/internal/app"
+	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
@@ -92,7 +93,7 @@ audited (ERROR) or the run could not start.`,
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().BoolVar(&all, "all", false, "audit every configured account, and the organization's accounts when configured")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().IntVar(&concurrency, "concurrency", cis.DefaultConcurrency, "accounts audited at once")
+	cmd.Flags().IntVar(&concurrency, "concurrency", audit.DefaultConcurrency, "accounts audited at once")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every step's evidence")
 	return cmd
 }
@@ -111,7 +112,7 @@ func runAudit(ctx context.Context, cfg *config.Config, names []string, all bool,
 	if err != nil {
 		return cis.Report{}, err
 	}
-	runner := &cis.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: concurrency}
+	runner := &audit.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: concurrency}
 	return cis.NewReport(ctl.ID, runner.Run(ctx, targets)), nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
+	"github.com/cisbot/cisbot/internal/remediate"
 )
 
 // fixJSON is the --format json document of cisbot fix.
@@ -50,62 +52,78 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			ctx := cmd.Context()
-			factory, err := newFactory(ctx, cfg)
+			factory, err := newFactory(cmd.Context(), cfg)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
 			rem := &app.Remediator{Accounts: app.NewAccounts(cfg, factory), Options: app.PlanOptions(cfg)}
 			name := args[0]
 			requestID := "cli-" + time.Now().UTC().Format("20060102T150405Z")
-			plan, before, err := rem.Plan(ctx, name, requestID)
-			if err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			doc := fixJSON{Account: name, Before: before, Plan: plan}
-			text := format == "text"
-			out := stdio.Out
-			if !text {
-				out = io.Discard
-			}
-			writePlan(out, name, before, plan)
-			if plan.Passes || len(plan.Steps) == 0 {
-				return finishFix(stdio, text, doc, before)
-			}
-			if !yes {
-				if !text || !console.IsTerminal(stdio.In) {
-					fmt.Fprintln(out, "\nNot applied: run again with --yes to apply.")
-					return finishFix(stdio, text, doc, before)
-				}
-				fmt.Fprintf(stdio.Out, "\nApply these %d change(s) to %s? [y/N] ", len(plan.Steps), name)
-				answer, _ := bufio.NewReader(stdio.In).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					fmt.Fprintln(stdio.Out, "Not applied.")
-					return finishFix(stdio, text, doc, before)
-				}
-			}
-			fmt.Fprintln(out, "\nApplying:")
-			applied, err := rem.Apply(ctx, name, plan, func(step cis.PlanStep, o cis.StepOutcome) {
-				fmt.Fprintf(out, "  %-7s %s%s\n", o.Outcome, step.Detail, outcomeNote(o))
-			})
-			if err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			doc.Applied = &applied
-			fmt.Fprintf(out, "  %s\n", applied.Summary())
-			_, after, err := rem.Plan(ctx, name, requestID)
-			if err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			doc.After = &after
-			fmt.Fprintf(out, "\nAudit after the fix: %s  %s\n", after.Status, after.Reason)
-			return finishFix(stdio, text, doc, after)
+			return runFix(cmd.Context(), stdio, rem, name, requestID, yes, format == "text")
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply without asking")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// runFix plans, asks (unless yes), applies and audits again, printing each stage as text or,
+// at the end, the JSON document.
+func runFix(ctx context.Context, stdio IO, rem remediate.Remediator, name, requestID string, yes, text bool) error {
+	out := stdio.Out
+	if !text {
+		out = io.Discard
+	}
+	fix, err := remediate.Run(ctx, rem, name, requestID, remediate.Hooks{
+		Planned: func(plan cis.Plan, before cis.Result) { writePlan(out, name, before, plan) },
+		Approve: func(_ context.Context, plan cis.Plan, _ cis.Result) (bool, error) {
+			return confirmFix(stdio, out, name, len(plan.Steps), yes, text), nil
+		},
+		Step: func(step cis.PlanStep, o cis.StepOutcome) {
+			fmt.Fprintf(out, "  %-7s %s%s\n", o.Outcome, step.Info().Detail, outcomeNote(o))
+		},
+		Applied: func(res cis.ApplyResult, err error) {
+			if err == nil {
+				fmt.Fprintf(out, "  %s\n", res.Summary())
+			}
+		},
+	})
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	doc := fixJSON{Account: name, Before: fix.Before, Plan: fix.Plan}
+	if fix.Applied == nil {
+		return finishFix(stdio, text, doc, fix.Before)
+	}
+	if fix.ApplyErr != nil {
+		return &exitError{code: ExitError, err: fix.ApplyErr}
+	}
+	doc.Applied = fix.Applied
+	if fix.AfterErr != nil {
+		return &exitError{code: ExitError, err: fix.AfterErr}
+	}
+	doc.After = fix.After
+	fmt.Fprintf(out, "\nAudit after the fix: %s  %s\n", fix.After.Status, fix.After.Reason)
+	return finishFix(stdio, text, doc, *fix.After)
+}
+
+// confirmFix is the approval of cisbot fix: --yes, or y on a terminal.
+func confirmFix(stdio IO, out io.Writer, name string, steps int, yes, text bool) bool {
+	if !yes {
+		if !text || !console.IsTerminal(stdio.In) {
+			fmt.Fprintln(out, "\nNot applied: run again with --yes to apply.")
+			return false
+		}
+		fmt.Fprintf(stdio.Out, "\nApply these %d change(s) to %s? [y/N] ", steps, name)
+		answer, _ := bufio.NewReader(stdio.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(stdio.Out, "Not applied.")
+			return false
+		}
+	}
+	fmt.Fprintln(out, "\nApplying:")
+	return true
 }
 
 func outcomeNote(o cis.StepOutcome) string {
@@ -140,7 +158,7 @@ func writePlan(w io.Writer, name string, before cis.Result, p cis.Plan) {
 	if len(p.Steps) > 0 {
 		fmt.Fprintf(w, "\nPlan (%d change(s); nothing is deleted or overwritten):\n", len(p.Steps))
 		for i, s := range p.Steps {
-			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Detail)
+			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Info().Detail)
 		}
 	}
 	if len(p.Manual) > 0 {

@@ -10,18 +10,13 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/remediate"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Remediator plans and applies the fix of one account (app.Remediator in the program).
-type Remediator interface {
-	// Plan audits the account and plans what would make it pass.
-	// Plan audits the account and plans its fix; what it creates is tagged with requestID.
-	Plan(ctx context.Context, account, requestID string) (cis.Plan, cis.Result, error)
-	// Apply executes a plan in the account, reporting each step as it ends.
-	Apply(ctx context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error)
-}
+type Remediator = remediate.Remediator
 
 // Requests is the part of store.Store the approval workflow uses.
 type Requests interface {
@@ -291,62 +286,75 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 		return nil
 	}
 	log.Info("fix approved", "request", r.ID, "account", r.Account)
+	return b.applyApproved(ctx, log, r, req.UserID, rep)
+}
 
-	// The account may have changed since the plan was made: audit again before changing it.
-	plan, _, err := b.opts.Remediator.Plan(ctx, r.Account, r.ID)
+// applyApproved runs an approved request's fix. The account may have changed since the plan was
+// made, so it is audited and planned again first: the plan is applied only if it is the one
+// approved, else the request is superseded by a new one for the new plan.
+func (b *Bot) applyApproved(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) error {
+	fix, err := remediate.Run(ctx, b.opts.Remediator, r.Account, r.ID, remediate.Hooks{
+		Approve: func(_ context.Context, plan cis.Plan, _ cis.Result) (bool, error) {
+			return plan.Hash == r.PlanHash, nil
+		},
+		Step: func(s cis.PlanStep, o cis.StepOutcome) {
+			err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: user, Kind: store.EventStep,
+				Detail: fmt.Sprintf("%s %s %s", s.Kind(), o.Outcome, o.Detail)})
+			if err != nil {
+				log.Warn("could not record a step", "request", r.ID, "err", err)
+			}
+		},
+		Applied: func(res cis.ApplyResult, err error) {
+			state, kind, detail := appliedState(res, err)
+			b.finish(ctx, log, r.ID, state, kind, detail)
+		},
+	})
 	if err != nil {
 		b.finish(ctx, log, r.ID, store.StateFailed, store.EventFailed, "re-audit before applying: "+err.Error())
 		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not audit %s again before applying, so nothing was changed: %v", r.Account, err)})
 		return errors.Join(err, perr)
 	}
-	if plan.Hash != r.PlanHash {
-		b.finish(ctx, log, r.ID, store.StateSuperseded, store.EventSuperseded, "the account changed: new plan "+plan.Hash)
+	if fix.Applied == nil {
+		b.finish(ctx, log, r.ID, store.StateSuperseded, store.EventSuperseded, "the account changed: new plan "+fix.Plan.Hash)
 		// The new request tags what it creates with its own id, so it plans under that id.
 		id := newID()
-		if plan, _, err = b.opts.Remediator.Plan(ctx, r.Account, id); err != nil {
+		plan, _, err := b.opts.Remediator.Plan(ctx, r.Account, id)
+		if err != nil {
 			_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s again: %v", r.Account, err)})
 			return errors.Join(err, perr)
 		}
 		return b.offerPlan(ctx, id, r.Account, r.RequestedBy, r.Channel, r.ID, plan, rep)
 	}
 
-	record := func(s cis.PlanStep, o cis.StepOutcome) {
-		err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: req.UserID, Kind: store.EventStep,
-			Detail: fmt.Sprintf("%s %s %s", s.Kind, o.Outcome, o.Detail)})
-		if err != nil {
-			log.Warn("could not record a step", "request", r.ID, "err", err)
-		}
+	result := *fix.Applied
+	if fix.ApplyErr != nil && result.Error == "" {
+		result.Error = fix.ApplyErr.Error()
 	}
-	result, err := b.opts.Remediator.Apply(ctx, r.Account, plan, record)
-	state, kind, detail := store.StateApplied, store.EventApplied, fmt.Sprintf("%d steps done", len(result.Done()))
-	if err != nil || !result.OK {
-		state, kind = store.StateFailed, store.EventFailed
-		switch {
-		case err != nil:
-			detail = err.Error()
-			if result.Error == "" {
-				result.Error = err.Error()
-			}
-		case result.Error != "":
-			detail = result.Error
-		default:
-			detail = fmt.Sprintf("%d steps done, %d not done", len(result.Done()), len(result.NotDone()))
-		}
-	}
-	b.finish(ctx, log, r.ID, state, kind, detail)
-
-	decided := FixDecided{RequestID: r.ID, Account: r.Account, State: string(state), DecidedBy: req.UserID, Plan: plan, Applied: &result}
-	if _, after, err := b.opts.Remediator.Plan(ctx, r.Account, r.ID); err != nil {
-		log.Warn("re-audit after applying failed", "request", r.ID, "err", err)
-	} else {
-		decided.After = &after
-		verdict := string(after.Status)
-		if err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: verdict}); err != nil {
+	state, _, _ := appliedState(result, fix.ApplyErr)
+	decided := FixDecided{RequestID: r.ID, Account: r.Account, State: string(state), DecidedBy: user, Plan: fix.Plan, Applied: &result}
+	switch {
+	case fix.AfterErr != nil:
+		log.Warn("re-audit after applying failed", "request", r.ID, "err", fix.AfterErr)
+	case fix.After != nil:
+		decided.After = fix.After
+		if err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(fix.After.Status)}); err != nil {
 			log.Warn("could not record the re-audit", "request", r.ID, "err", err)
 		}
 	}
-	err = decide(ctx, rep, decided)
-	return err
+	return decide(ctx, rep, decided)
+}
+
+// appliedState is how an applied request ends: applied, or failed with why.
+func appliedState(res cis.ApplyResult, err error) (store.State, string, string) {
+	switch {
+	case err != nil:
+		return store.StateFailed, store.EventFailed, err.Error()
+	case res.Error != "":
+		return store.StateFailed, store.EventFailed, res.Error
+	case !res.OK:
+		return store.StateFailed, store.EventFailed, fmt.Sprintf("%d steps done, %d not done", len(res.Done()), len(res.NotDone()))
+	}
+	return store.StateApplied, store.EventApplied, fmt.Sprintf("%d steps done", len(res.Done()))
 }
 
 // finish ends an applying request; it was ours, so a lost transition is only logged.

@@ -26,9 +26,9 @@ type fakeRemediator struct {
 }
 
 func failingPlan(hash string) cis.Plan {
-	return cis.Plan{Account: "prod", Hash: hash, Steps: []cis.PlanStep{
-		{Kind: cis.KindCreateTopic, Region: "us-east-1", Detail: "create the topic"},
-		{Kind: cis.KindPutMetricAlarm, Region: "us-east-1", Detail: "create the alarm"},
+	return cis.Plan{Account: "prod", Hash: hash, Steps: cis.PlanSteps{
+		cis.CreateTopic{StepInfo: cis.StepInfo{Region: "us-east-1", Detail: "create the topic"}},
+		cis.PutMetricAlarm{StepInfo: cis.StepInfo{Region: "us-east-1", Detail: "create the alarm"}},
 	}}
 }
 

@@ -14,7 +14,7 @@ func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
 	}
 	fmt.Fprintf(b, "Fix %s (%s), requested by %s: %d change(s); nothing is deleted or overwritten.\n", p.Plan.Account, p.Plan.AccountID, p.RequestedBy, len(p.Plan.Steps))
 	for i, s := range p.Plan.Steps {
-		fmt.Fprintf(b, "  %d. %s\n", i+1, s.Detail)
+		fmt.Fprintf(b, "  %d. %s\n", i+1, s.Info().Detail)
 	}
 	if len(p.Plan.Manual) > 0 {
 		b.WriteString("To do by hand:\n")
@@ -43,7 +43,7 @@ func renderFixDecided(b *strings.Builder, d commands.FixDecided) {
 			if s.Outcome.Code != "" || s.Outcome.Message != "" {
 				note = ": " + strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message)
 			}
-			fmt.Fprintf(b, "  %-7s %s%s\n", s.Outcome.Outcome, s.Step.Detail, note)
+			fmt.Fprintf(b, "  %-7s %s%s\n", s.Outcome.Outcome, s.Step.Info().Detail, note)
 		}
 		fmt.Fprintf(b, "  %s\n", d.Applied.Summary())
 	}

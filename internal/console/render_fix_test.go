@@ -10,9 +10,9 @@ import (
 
 func TestRenderFix(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	plan := cis.Plan{Account: "dev", AccountID: "222222222222", Steps: []cis.PlanStep{
-		{Kind: cis.KindStartLogging, Detail: "Start logging on trail main"},
-		{Kind: cis.KindPutMetricAlarm, Detail: "Create alarm unauthorized_api_calls_alarm"},
+	plan := cis.Plan{Account: "dev", AccountID: "222222222222", Steps: cis.PlanSteps{
+		cis.StartLogging{StepInfo: cis.StepInfo{Detail: "Start logging on trail main"}},
+		cis.PutMetricAlarm{StepInfo: cis.StepInfo{Detail: "Create alarm unauthorized_api_calls_alarm"}},
 	}, Manual: []string{"Record read events: aws cloudtrail put-event-selectors …"}}
 	applied := &cis.ApplyResult{Account: "dev", OK: true, Steps: []cis.StepResult{
 		{Step: plan.Steps[0], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true}},

@@ -21,7 +21,7 @@ func renderFixPlan(p commands.FixPlan) rendered {
 	blocks = append(blocks, section(intro))
 	var lines []string
 	for i, s := range p.Plan.Steps {
-		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(s.Detail)))
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(s.Info().Detail)))
 	}
 	steps, hidden := pack(lines, 10, maxSectionText)
 	blocks = append(blocks, steps...)
@@ -70,7 +70,7 @@ func renderFixDecided(d commands.FixDecided) rendered {
 			case cis.OutcomeNotRun:
 				mark = ":white_circle:"
 			}
-			line := mark + " " + esc(s.Step.Detail)
+			line := mark + " " + esc(s.Step.Info().Detail)
 			if s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed {
 				line += " _(already in place)_"
 			}

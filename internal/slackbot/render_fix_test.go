@@ -14,10 +14,10 @@ func fixReplies() []struct {
 	reply commands.Reply
 } {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	plan := cis.Plan{Account: "dev", AccountID: "222222222222", Hash: "h1", Steps: []cis.PlanStep{
-		{Kind: cis.KindStartLogging, Detail: "Start logging on trail main"},
-		{Kind: cis.KindPutMetricFilter, Detail: "Create metric filter unauthorized_api_calls_metric on cloudtrail-logs <with> & pattern"},
-		{Kind: cis.KindPutMetricAlarm, Detail: "Create alarm unauthorized_api_calls_alarm on CISBenchmark/unauthorized_api_calls_metric"},
+	plan := cis.Plan{Account: "dev", AccountID: "222222222222", Hash: "h1", Steps: cis.PlanSteps{
+		cis.StartLogging{StepInfo: cis.StepInfo{Detail: "Start logging on trail main"}},
+		cis.PutMetricFilter{StepInfo: cis.StepInfo{Detail: "Create metric filter unauthorized_api_calls_metric on cloudtrail-logs <with> & pattern"}},
+		cis.PutMetricAlarm{StepInfo: cis.StepInfo{Detail: "Create alarm unauthorized_api_calls_alarm on CISBenchmark/unauthorized_api_calls_metric"}},
 	}, Manual: []string{"Record read events: aws cloudtrail put-event-selectors …"}}
 	applied := &cis.ApplyResult{Account: "dev", OK: false, Steps: []cis.StepResult{
 		{Step: plan.Steps[0], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true}},

@@ -1,4 +1,9 @@
-package cis
+// Package audit runs the CIS audit over many accounts: an explicit list of targets, a bounded
+// worker group, one result slot per target. It is its own package rather than part of
+// accountreader because remediation reads one account without any of this fan-out, and the
+// fan-out's rules (panics and failed AssumeRoles become ERROR results, progress, concurrency)
+// are about running audits, not about reading AWS.
+package audit
 
 import (
 	"context"
@@ -8,13 +13,16 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/cisbot/cisbot/internal/accountreader"
+	"github.com/cisbot/cisbot/internal/cis"
 )
 
 // Target is one account to audit: its name and how to reach it. Resolve is called inside the
 // account's worker, so a slow or failing AssumeRole only holds up that account.
 type Target struct {
 	Name    string
-	Resolve func(ctx context.Context) (*AccountAPI, error)
+	Resolve func(ctx context.Context) (*accountreader.AccountAPI, error)
 }
 
 // DefaultConcurrency is how many accounts are audited at once unless configured: enough to hide
@@ -23,20 +31,20 @@ const DefaultConcurrency = 16
 
 // Runner audits many accounts with a bounded worker group.
 type Runner struct {
-	Control     *Control
-	Collector   *Collector
+	Control     *cis.Control
+	Collector   *accountreader.Collector
 	Concurrency int
 	Now         func() time.Time
 	// Progress, if set, is called after each account finishes (from the worker goroutine).
-	Progress func(done, total int, r Result)
+	Progress func(done, total int, r cis.Result)
 	// Logger receives what does not belong in a result (panic stacks); nil discards it.
 	Logger *slog.Logger
 }
 
 // Run audits the targets and returns their results in the targets' order. It always returns one
 // result per target: a panic, a failed AssumeRole or a cancellation becomes that account's ERROR.
-func (r *Runner) Run(ctx context.Context, targets []Target) []Result {
-	results := make([]Result, len(targets))
+func (r *Runner) Run(ctx context.Context, targets []Target) []cis.Result {
+	results := make([]cis.Result, len(targets))
 	g, gctx := errgroup.WithContext(ctx)
 	limit := r.Concurrency
 	if limit <= 0 {
@@ -65,27 +73,22 @@ func (r *Runner) Run(ctx context.Context, targets []Target) []Result {
 	return results
 }
 
-func (r *Runner) one(ctx context.Context, t Target, now func() time.Time) (res Result) {
+func (r *Runner) one(ctx context.Context, t Target, now func() time.Time) (res cis.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			if r.Logger != nil {
 				r.Logger.Error("audit panicked", "account", t.Name, "panic", p, "stack", string(debug.Stack()))
 			}
-			res = errorResult(t.Name, StepTrail, &CallError{API: "cisbot", Message: fmt.Sprintf("internal error: %v (please report it)", p)})
+			res = cis.ErrorResult(t.Name, cis.StepTrail, &cis.CallError{API: "cisbot", Message: fmt.Sprintf("internal error: %v (please report it)", p)})
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return errorResult(t.Name, StepTrail, &CallError{API: "cisbot", Message: "the audit was cancelled before this account started"})
+		return cis.ErrorResult(t.Name, cis.StepTrail, &cis.CallError{API: "cisbot", Message: "the audit was cancelled before this account started"})
 	}
 	api, err := t.Resolve(ctx)
 	if err != nil {
-		return errorResult(t.Name, StepTrail, callError("sts:AssumeRole", "", err))
+		return cis.ErrorResult(t.Name, cis.StepTrail, accountreader.CallError("sts:AssumeRole", "", err))
 	}
 	snap := r.Collector.Collect(ctx, t.Name, api)
-	return Evaluate(r.Control, snap, now())
-}
-
-func errorResult(account string, step Step, e *CallError) Result {
-	return finish(Result{Account: account, Checks: []Check{}, Warnings: []string{}},
-		chain{checks: []Check{errorCheck(step, e)}, err: e, fix: errorFix(e)})
+	return cis.Evaluate(r.Control, snap, now())
 }

@@ -1,4 +1,7 @@
-package cis
+// Package accountreader reads what the CIS audit needs from one AWS account into a cis.Snapshot.
+// It is the only code on the audit path that calls AWS, and it holds read-only interfaces only:
+// the audit cannot change anything in an account (internal/accountchanger does that).
+package accountreader
 
 import (
 	"context"
@@ -8,55 +11,58 @@ import (
 	"strings"
 	"sync"
 
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
+
+	"github.com/cisbot/cisbot/internal/cis"
 )
 
-// The AWS calls the audit makes, as narrow read-only interfaces with the SDK's own signatures:
-// the audit path cannot change anything in an account.
+// The AWS calls the audit makes, declared here where they are made, with the SDK's own
+// signatures; each is read-only, so nothing on the audit path can change an account.
 type (
-	// TrailAPI is the CloudTrail part of the audit.
-	TrailAPI interface {
+	// TrailReader lists trails and reads their status and event selectors.
+	TrailReader interface {
 		DescribeTrails(context.Context, *cloudtrail.DescribeTrailsInput, ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
 		GetTrailStatus(context.Context, *cloudtrail.GetTrailStatusInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
 		GetEventSelectors(context.Context, *cloudtrail.GetEventSelectorsInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
 	}
-	// LogsAPI reads metric filters.
-	LogsAPI interface {
+	// LogsReader reads metric filters.
+	LogsReader interface {
 		DescribeMetricFilters(context.Context, *cloudwatchlogs.DescribeMetricFiltersInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
 	}
-	// AlarmsAPI reads metric alarms.
-	AlarmsAPI interface {
+	// AlarmsReader reads metric alarms.
+	AlarmsReader interface {
 		DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	}
-	// TopicsAPI reads a topic's subscriptions.
-	TopicsAPI interface {
+	// TopicsReader reads a topic's subscriptions.
+	TopicsReader interface {
 		ListSubscriptionsByTopic(context.Context, *sns.ListSubscriptionsByTopicInput, ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 	}
 )
 
 var (
-	_ TrailAPI  = (*cloudtrail.Client)(nil)
-	_ LogsAPI   = (*cloudwatchlogs.Client)(nil)
-	_ AlarmsAPI = (*cloudwatch.Client)(nil)
-	_ TopicsAPI = (*sns.Client)(nil)
+	_ TrailReader  = (*cloudtrail.Client)(nil)
+	_ LogsReader   = (*cloudwatchlogs.Client)(nil)
+	_ AlarmsReader = (*cloudwatch.Client)(nil)
+	_ TopicsReader = (*sns.Client)(nil)
 )
 
-// AccountAPI reaches one account's services in any region.
+// AccountAPI reaches one account's services in any region, to read them.
 type AccountAPI struct {
-	CloudTrail func(region string) TrailAPI
-	Logs       func(region string) LogsAPI
-	CloudWatch func(region string) AlarmsAPI
-	SNS        func(region string) TopicsAPI
+	CloudTrail func(region string) TrailReader
+	Logs       func(region string) LogsReader
+	CloudWatch func(region string) AlarmsReader
+	SNS        func(region string) TopicsReader
 	// AccountID is sts:GetCallerIdentity; it is also where a failed AssumeRole shows first.
 	AccountID func(ctx context.Context) (string, error)
 }
 
-// Collector reads what the audit needs from AWS into a Snapshot, each call as early as its
+// Collector reads what the audit needs from AWS into a cis.Snapshot, each call as early as its
 // inputs allow: trails and the account id together; then, per trail, its status, selectors,
 // the log group's filters and the region's alarms together; then the alarms' topics.
 type Collector struct {
@@ -69,8 +75,8 @@ type Collector struct {
 
 // Collect reads one account. It never fails as a whole: a failed call is recorded in the
 // snapshot where its data would have been, and Evaluate turns it into an ERROR with evidence.
-func (c *Collector) Collect(ctx context.Context, name string, api *AccountAPI) *Snapshot {
-	snap := &Snapshot{Account: name, LogGroups: map[string]*LogGroup{}, Alarms: map[string]*AlarmSet{}, Topics: map[string]*Topic{}}
+func (c *Collector) Collect(ctx context.Context, name string, api *AccountAPI) *cis.Snapshot {
+	snap := &cis.Snapshot{Account: name, LogGroups: map[string]*cis.LogGroup{}, Alarms: map[string]*cis.AlarmSet{}, Topics: map[string]*cis.Topic{}}
 	var (
 		wg       sync.WaitGroup
 		idErr    error
@@ -83,20 +89,20 @@ func (c *Collector) Collect(ctx context.Context, name string, api *AccountAPI) *
 	})
 	wg.Wait()
 	if idErr != nil {
-		snap.TrailsErr = callError("sts:GetCallerIdentity", "", idErr)
+		snap.TrailsErr = CallError("sts:GetCallerIdentity", "", idErr)
 		return snap
 	}
 	if trailErr != nil {
-		snap.TrailsErr = callError("cloudtrail:DescribeTrails", c.Region, trailErr)
+		snap.TrailsErr = CallError("cloudtrail:DescribeTrails", c.Region, trailErr)
 		return snap
 	}
 	for _, t := range trailOut.TrailList {
 		snap.Trails = append(snap.Trails, trailFrom(t))
 	}
-	slices.SortFunc(snap.Trails, func(a, b Trail) int { return strings.Compare(a.ARN, b.ARN) })
+	slices.SortFunc(snap.Trails, func(a, b cis.Trail) int { return strings.Compare(a.ARN, b.ARN) })
 
-	f := &fetcher{c: c, api: api, snap: snap, logGroups: map[string]*future[*LogGroup]{},
-		alarms: map[string]*future[*AlarmSet]{}, topics: map[string]*future[*Topic]{}}
+	f := &fetcher{c: c, api: api, snap: snap, logGroups: map[string]*future[*cis.LogGroup]{},
+		alarms: map[string]*future[*cis.AlarmSet]{}, topics: map[string]*future[*cis.Topic]{}}
 	var tw sync.WaitGroup
 	for i := range snap.Trails {
 		t := &snap.Trails[i]
@@ -153,23 +159,23 @@ func once[T any](mu *sync.Mutex, m map[string]*future[T], key string, fn func() 
 type fetcher struct {
 	c         *Collector
 	api       *AccountAPI
-	snap      *Snapshot
+	snap      *cis.Snapshot
 	mu        sync.Mutex
-	logGroups map[string]*future[*LogGroup]
-	alarms    map[string]*future[*AlarmSet]
-	topics    map[string]*future[*Topic]
+	logGroups map[string]*future[*cis.LogGroup]
+	alarms    map[string]*future[*cis.AlarmSet]
+	topics    map[string]*future[*cis.Topic]
 }
 
-func (f *fetcher) trail(ctx context.Context, t *Trail) {
+func (f *fetcher) trail(ctx context.Context, t *cis.Trail) {
 	ct := f.api.CloudTrail(t.HomeRegion)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		out, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &t.ARN})
 		if err != nil {
-			t.StatusErr = callError("cloudtrail:GetTrailStatus", t.ARN, err)
+			t.StatusErr = CallError("cloudtrail:GetTrailStatus", t.ARN, err)
 			return
 		}
-		t.Status = &TrailStatus{IsLogging: deref(out.IsLogging), LatestDeliveryError: deref(out.LatestCloudWatchLogsDeliveryError)}
+		t.Status = &cis.TrailStatus{IsLogging: deref(out.IsLogging), LatestDeliveryError: deref(out.LatestCloudWatchLogsDeliveryError)}
 		if out.LatestCloudWatchLogsDeliveryTime != nil {
 			t.Status.LatestDeliveryTime = *out.LatestCloudWatchLogsDeliveryTime
 		}
@@ -177,32 +183,32 @@ func (f *fetcher) trail(ctx context.Context, t *Trail) {
 	wg.Go(func() {
 		out, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &t.ARN})
 		if err != nil {
-			t.SelectorsErr = callError("cloudtrail:GetEventSelectors", t.ARN, err)
+			t.SelectorsErr = CallError("cloudtrail:GetEventSelectors", t.ARN, err)
 			return
 		}
 		t.Selectors = selectorsFrom(out)
 	})
-	account, region, _, err := ParseLogGroupARN(t.LogGroupARN)
+	account, region, _, err := cis.ParseLogGroupARN(t.LogGroupARN)
 	if err != nil {
-		once(&f.mu, f.logGroups, t.LogGroupARN, func() *LogGroup {
-			return &LogGroup{ARN: t.LogGroupARN, Err: &CallError{API: "cloudtrail:DescribeTrails", Resource: t.ARN, Message: err.Error()}}
+		once(&f.mu, f.logGroups, t.LogGroupARN, func() *cis.LogGroup {
+			return &cis.LogGroup{ARN: t.LogGroupARN, Err: &cis.CallError{API: "cloudtrail:DescribeTrails", Resource: t.ARN, Message: err.Error()}}
 		})
 		wg.Wait()
 		return
 	}
-	lg := once(&f.mu, f.logGroups, t.LogGroupARN, func() *LogGroup { return f.logGroup(ctx, t.LogGroupARN) })
-	al := once(&f.mu, f.alarms, account+"/"+region, func() *AlarmSet { return f.alarmSet(ctx, account, region) })
+	lg := once(&f.mu, f.logGroups, t.LogGroupARN, func() *cis.LogGroup { return f.logGroup(ctx, t.LogGroupARN) })
+	al := once(&f.mu, f.alarms, account+"/"+region, func() *cis.AlarmSet { return f.alarmSet(ctx, account, region) })
 	group, set := lg.get(), al.get()
 	if group.Err == nil && set.Err == nil {
 		for _, arn := range topicsFor(group, set) {
-			once(&f.mu, f.topics, arn, func() *Topic { return f.topic(ctx, arn) })
+			once(&f.mu, f.topics, arn, func() *cis.Topic { return f.topic(ctx, arn) })
 		}
 	}
 	wg.Wait()
 }
 
 // topicsFor lists the SNS topics of alarms on any of the group's filter metrics.
-func topicsFor(lg *LogGroup, set *AlarmSet) []string {
+func topicsFor(lg *cis.LogGroup, set *cis.AlarmSet) []string {
 	var out []string
 	for _, a := range set.Alarms {
 		for _, mf := range lg.Filters {
@@ -230,14 +236,14 @@ func (f *fetcher) accountAPI(ctx context.Context, account string) (*AccountAPI, 
 	return f.c.Other(ctx, account)
 }
 
-func unreachable(api, resource, account string) *CallError {
-	return &CallError{API: api, Resource: resource, Unreachable: true,
+func unreachable(api, resource, account string) *cis.CallError {
+	return &cis.CallError{API: api, Resource: resource, Unreachable: true,
 		Message: fmt.Sprintf("it is in account %s, which is not configured", account)}
 }
 
-func (f *fetcher) logGroup(ctx context.Context, arn string) *LogGroup {
-	account, region, name, _ := ParseLogGroupARN(arn)
-	lg := &LogGroup{ARN: arn, Account: account, Region: region, Name: name}
+func (f *fetcher) logGroup(ctx context.Context, arn string) *cis.LogGroup {
+	account, region, name, _ := cis.ParseLogGroupARN(arn)
+	lg := &cis.LogGroup{ARN: arn, Account: account, Region: region, Name: name}
 	api, ok := f.accountAPI(ctx, account)
 	if !ok {
 		lg.Err = unreachable("logs:DescribeMetricFilters", arn, account)
@@ -247,11 +253,11 @@ func (f *fetcher) logGroup(ctx context.Context, arn string) *LogGroup {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			lg.Err = callError("logs:DescribeMetricFilters", arn, err)
+			lg.Err = CallError("logs:DescribeMetricFilters", arn, err)
 			return lg
 		}
 		for _, mf := range out.MetricFilters {
-			m := MetricFilter{Name: deref(mf.FilterName), Pattern: deref(mf.FilterPattern)}
+			m := cis.MetricFilter{Name: deref(mf.FilterName), Pattern: deref(mf.FilterPattern)}
 			if len(mf.MetricTransformations) > 0 {
 				tr := mf.MetricTransformations[0]
 				m.MetricName, m.Namespace, m.MetricValue = deref(tr.MetricName), deref(tr.MetricNamespace), deref(tr.MetricValue)
@@ -266,8 +272,8 @@ func (f *fetcher) logGroup(ctx context.Context, arn string) *LogGroup {
 	return lg
 }
 
-func (f *fetcher) alarmSet(ctx context.Context, account, region string) *AlarmSet {
-	set := &AlarmSet{Account: account, Region: region}
+func (f *fetcher) alarmSet(ctx context.Context, account, region string) *cis.AlarmSet {
+	set := &cis.AlarmSet{Account: account, Region: region}
 	api, ok := f.accountAPI(ctx, account)
 	if !ok {
 		set.Err = unreachable("cloudwatch:DescribeAlarms", account+"/"+region, account)
@@ -277,11 +283,11 @@ func (f *fetcher) alarmSet(ctx context.Context, account, region string) *AlarmSe
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			set.Err = callError("cloudwatch:DescribeAlarms", region, err)
+			set.Err = CallError("cloudwatch:DescribeAlarms", region, err)
 			return set
 		}
 		for _, a := range out.MetricAlarms {
-			al := Alarm{
+			al := cis.Alarm{
 				Name: deref(a.AlarmName), ARN: deref(a.AlarmArn), Namespace: deref(a.Namespace), MetricName: deref(a.MetricName),
 				Statistic: string(a.Statistic), ExtendedStatistic: deref(a.ExtendedStatistic), Period: deref(a.Period),
 				EvaluationPeriods: deref(a.EvaluationPeriods), DatapointsToAlarm: deref(a.DatapointsToAlarm), Threshold: deref(a.Threshold),
@@ -300,14 +306,14 @@ func (f *fetcher) alarmSet(ctx context.Context, account, region string) *AlarmSe
 	return set
 }
 
-func (f *fetcher) topic(ctx context.Context, arn string) *Topic {
-	t := &Topic{ARN: arn}
-	parts := strings.Split(arn, ":")
-	if len(parts) < 6 {
-		t.Err = &CallError{API: "sns:ListSubscriptionsByTopic", Resource: arn, Message: "not an SNS topic ARN"}
+func (f *fetcher) topic(ctx context.Context, arn string) *cis.Topic {
+	t := &cis.Topic{ARN: arn}
+	parsed, err := awsarn.Parse(arn)
+	if err != nil {
+		t.Err = &cis.CallError{API: "sns:ListSubscriptionsByTopic", Resource: arn, Message: "not an SNS topic ARN"}
 		return t
 	}
-	region, account := parts[3], parts[4]
+	region, account := parsed.Region, parsed.AccountID
 	api, ok := f.accountAPI(ctx, account)
 	if !ok {
 		t.Err = unreachable("sns:ListSubscriptionsByTopic", arn, account)
@@ -317,37 +323,37 @@ func (f *fetcher) topic(ctx context.Context, arn string) *Topic {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			t.Err = callError("sns:ListSubscriptionsByTopic", arn, err)
+			t.Err = CallError("sns:ListSubscriptionsByTopic", arn, err)
 			return t
 		}
 		for _, s := range out.Subscriptions {
-			t.Subscriptions = append(t.Subscriptions, Subscription{ARN: deref(s.SubscriptionArn), Protocol: deref(s.Protocol), Endpoint: deref(s.Endpoint)})
+			t.Subscriptions = append(t.Subscriptions, cis.Subscription{ARN: deref(s.SubscriptionArn), Protocol: deref(s.Protocol), Endpoint: deref(s.Endpoint)})
 		}
 	}
 	return t
 }
 
-func trailFrom(t cttypes.Trail) Trail {
-	return Trail{
+func trailFrom(t cttypes.Trail) cis.Trail {
+	return cis.Trail{
 		Name: deref(t.Name), ARN: deref(t.TrailARN), HomeRegion: deref(t.HomeRegion),
 		MultiRegion: deref(t.IsMultiRegionTrail), Organization: deref(t.IsOrganizationTrail),
 		LogGroupARN: deref(t.CloudWatchLogsLogGroupArn), RoleARN: deref(t.CloudWatchLogsRoleArn),
 	}
 }
 
-func selectorsFrom(out *cloudtrail.GetEventSelectorsOutput) *EventSelectors {
-	s := &EventSelectors{}
+func selectorsFrom(out *cloudtrail.GetEventSelectorsOutput) *cis.EventSelectors {
+	s := &cis.EventSelectors{}
 	for _, b := range out.EventSelectors {
-		s.Basic = append(s.Basic, BasicSelector{
+		s.Basic = append(s.Basic, cis.BasicSelector{
 			IncludeManagementEvents: deref(b.IncludeManagementEvents),
 			ReadWriteType:           string(b.ReadWriteType),
 			ExcludeSources:          b.ExcludeManagementEventSources,
 		})
 	}
 	for _, a := range out.AdvancedEventSelectors {
-		as := AdvancedSelector{Name: deref(a.Name)}
+		as := cis.AdvancedSelector{Name: deref(a.Name)}
 		for _, fs := range a.FieldSelectors {
-			as.Fields = append(as.Fields, FieldCondition{
+			as.Fields = append(as.Fields, cis.FieldCondition{
 				Field: deref(fs.Field), Equals: fs.Equals, NotEquals: fs.NotEquals,
 				StartsWith: fs.StartsWith, NotStartsWith: fs.NotStartsWith, EndsWith: fs.EndsWith, NotEndsWith: fs.NotEndsWith,
 			})
@@ -357,10 +363,10 @@ func selectorsFrom(out *cloudtrail.GetEventSelectorsOutput) *EventSelectors {
 	return s
 }
 
-// callError turns an SDK error into evidence: the call, the resource, the AWS error code and
+// CallError turns an SDK error into evidence: the call, the resource, the AWS error code and
 // its message (never request details, which may hold credentials).
-func callError(api, resource string, err error) *CallError {
-	ce := &CallError{API: api, Resource: resource, Message: err.Error()}
+func CallError(api, resource string, err error) *cis.CallError {
+	ce := &cis.CallError{API: api, Resource: resource, Message: err.Error()}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		ce.Code = ae.ErrorCode()
