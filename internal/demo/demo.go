@@ -22,6 +22,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/app"
+	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
@@ -79,20 +80,10 @@ func Run(ctx context.Context, opts Options) error {
 	say(w, "Started moto_server, the AWS emulator, at %s (pid %d). The demo uses dummy credentials and", srv.URL, srv.PID())
 	say(w, "calls nothing but this address: your AWS configuration is not read.")
 
-	factory, err := newFactory(ctx, srv.URL)
+	cfg, factory, err := buildEstate(ctx, w, srv.URL)
 	if err != nil {
 		return err
 	}
-	say(w, "Building two accounts in it through the AWS SDK, each assumed through a role as in production:")
-	cfg := &config.Config{AWS: config.AWS{Region: Region, CloudWatchProtocol: "query"}}
-	for _, a := range estate {
-		if err := fixture.Build(ctx, factory, a.id, a.sc, nil); err != nil {
-			return fmt.Errorf("demo: build account %s in moto_server: %w", a.name, err)
-		}
-		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.name, RoleARN: fixture.RoleARN(a.id)})
-		say(w, "  %-4s  %s  %s", a.name, a.id, a.about)
-	}
-
 	accounts := app.NewAccounts(cfg, factory)
 	// The store lives in a temporary directory, removed on return.
 	dir, err := os.MkdirTemp("", "cisbot-demo-")
@@ -106,15 +97,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer st.Close()
-	bopts := app.CommandOptions(cfg, accounts, st, nil, log)
-	bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}
-	// One person at a terminal both asks for the fix and approves it; in Slack the requester
-	// cannot approve their own request (remediation.require_second_person).
-	bopts.Policy.Approvers = []string{console.UserID}
-	bopts.Policy.RequireSecondPerson = false
-	// A terminal has no limit on updates, unlike a Slack response_url.
-	bopts.ProgressEvery = 100 * time.Millisecond
-	bopts.MaxProgressUpdates = 10
+	bopts := commandOptions(cfg, accounts, st, log)
 	bot := commands.New(bopts)
 	say(w, "The bot's /cis commands now run in this terminal in place of Slack: the same command table,")
 	say(w, "the same audit, the replies rendered as text.")
@@ -145,6 +128,39 @@ func Run(ctx context.Context, opts Options) error {
 		say(w, "against your own accounts.")
 	}
 	return err
+}
+
+// buildEstate builds the demo's accounts in the emulator at url, each reached through a role as
+// in production, and returns the config naming them.
+func buildEstate(ctx context.Context, w io.Writer, url string) (*config.Config, *awsenv.Factory, error) {
+	factory, err := newFactory(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	say(w, "Building two accounts in it through the AWS SDK, each assumed through a role as in production:")
+	cfg := &config.Config{AWS: config.AWS{Region: Region, CloudWatchProtocol: "query"}}
+	for _, a := range estate {
+		if err := fixture.Build(ctx, factory, a.id, a.sc, nil); err != nil {
+			return nil, nil, fmt.Errorf("demo: build account %s in moto_server: %w", a.name, err)
+		}
+		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.name, RoleARN: fixture.RoleARN(a.id)})
+		say(w, "  %-4s  %s  %s", a.name, a.id, a.about)
+	}
+	return cfg, factory, nil
+}
+
+// commandOptions are the /cis commands as a terminal runs them.
+func commandOptions(cfg *config.Config, accounts *app.Accounts, st store.Store, log *slog.Logger) commands.Options {
+	bopts := app.CommandOptions(cfg, accounts, st, nil, log)
+	bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}
+	// One person at a terminal both asks for the fix and approves it; in Slack the requester
+	// cannot approve their own request (remediation.require_second_person).
+	bopts.Policy.Approvers = []string{console.UserID}
+	bopts.Policy.RequireSecondPerson = false
+	// A terminal has no limit on updates, unlike a Slack response_url.
+	bopts.ProgressEvery = 100 * time.Millisecond
+	bopts.MaxProgressUpdates = 10
+	return bopts
 }
 
 // tour is the scripted session: what a user would type, with a word on each step.
@@ -219,24 +235,72 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 		return fmt.Errorf("demo: no session for dev (%s)", devID)
 	}
 	logs := s.Logs(Region)
-	// The alarm is on the metric of the filter the fix created, which now passes the audit.
-	metric := ""
+	metric, err := fixedMetric(ctx, logs)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	say(w, "Now an alarm. Someone without the permission lists dev's S3 buckets: CloudTrail delivers the")
+	say(w, "AccessDenied event to dev's log group %s (written here with logs:PutLogEvents):", logGroup)
+	if err := writeDeniedEvent(ctx, logs, now); err != nil {
+		return err
+	}
+	say(w, "  %s  s3:ListBuckets  AccessDenied  from 203.0.113.7", intruder)
+
+	changed := now.Add(time.Second)
+	item, err := alarmNotification(metric, changed)
+	if err != nil {
+		return err
+	}
+	say(w, "dev's alarm on CISBenchmark/%s goes to ALARM and SNS notifies the bot.", metric)
+	say(w, "The notification is delivered to the relay as SNS would, without a signature: the demo has no")
+	say(w, "AWS-signed message, so this one is not signature-checked (the webhook checks every real one).")
+	say(w, "The relay reads the CloudTrail events behind the alarm from dev's log group, in the alarm's")
+	say(w, "window, and posts the alert, here in place of Slack:")
+	if _, err := st.Enqueue(ctx, item); err != nil {
+		return fmt.Errorf("demo: store the notification: %w", err)
+	}
+	poster := &countingPoster{Poster: c.Alerts()}
+	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
+		Channel: func(string, *alarm.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
+		Now: func() time.Time { return changed }}
+	n, err := worker.RunOnce(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: relay the alarm: %w", err)
+	}
+	if n != 1 || poster.n != 1 {
+		return fmt.Errorf("demo: the relay settled %d notification(s) and posted %d, want 1", n, poster.n)
+	}
+	return ctx.Err()
+}
+
+// demoLogs is what the alarm tour does in dev's CloudWatch Logs.
+type demoLogs interface {
+	DescribeMetricFilters(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
+	PutLogEvents(ctx context.Context, in *cloudwatchlogs.PutLogEventsInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutLogEventsOutput, error)
+}
+
+// fixedMetric is the metric of the filter the fix created in dev, which the alarm is on.
+func fixedMetric(ctx context.Context, logs demoLogs) (string, error) {
 	out, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(logGroup)})
 	if err != nil {
-		return fmt.Errorf("demo: read dev's metric filters: %w", err)
+		return "", fmt.Errorf("demo: read dev's metric filters: %w", err)
 	}
+	metric := ""
 	for _, f := range out.MetricFilters {
 		if strings.HasSuffix(aws.ToString(f.FilterName), cis.NameSuffix) && len(f.MetricTransformations) > 0 {
 			metric = aws.ToString(f.MetricTransformations[0].MetricName)
 		}
 	}
 	if metric == "" {
-		return fmt.Errorf("demo: the fix of dev created no metric filter on %s", logGroup)
+		return "", fmt.Errorf("demo: the fix of dev created no metric filter on %s", logGroup)
 	}
+	return metric, nil
+}
 
-	now := time.Now().UTC()
-	say(w, "Now an alarm. Someone without the permission lists dev's S3 buckets: CloudTrail delivers the")
-	say(w, "AccessDenied event to dev's log group %s (written here with logs:PutLogEvents):", logGroup)
+// writeDeniedEvent writes the intruder's AccessDenied CloudTrail record to dev's log group.
+func writeDeniedEvent(ctx context.Context, logs demoLogs, now time.Time) error {
 	record, err := json.Marshal(map[string]any{
 		"eventVersion": "1.09",
 		"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDADEMOMALLORY", "arn": intruder,
@@ -258,9 +322,12 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 		LogEvents: []cwltypes.InputLogEvent{{Message: aws.String(string(record)), Timestamp: aws.Int64(now.UnixMilli())}}}); err != nil {
 		return fmt.Errorf("demo: write the event to dev's %s: %w", logGroup, err)
 	}
-	say(w, "  %s  s3:ListBuckets  AccessDenied  from 203.0.113.7", intruder)
+	return nil
+}
 
-	changed := now.Add(time.Second)
+// alarmNotification is the outbox item of the SNS notification dev's alarm sends when it goes
+// to ALARM at changed.
+func alarmNotification(metric string, changed time.Time) (store.OutboxItem, error) {
 	topic := "arn:aws:sns:" + Region + ":" + devID + ":cis-alarms"
 	message, err := json.Marshal(map[string]any{
 		"AlarmName": alarmName, "AlarmDescription": "CIS 4.1 - unauthorized API calls", "AWSAccountId": devID,
@@ -275,7 +342,7 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1.0, "TreatMissingData": "notBreaching"},
 	})
 	if err != nil {
-		return err
+		return store.OutboxItem{}, err
 	}
 	id := "demo-" + strconv.FormatInt(changed.UnixNano(), 16)
 	envelope, err := json.Marshal(map[string]any{
@@ -288,28 +355,9 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 		"UnsubscribeURL": "https://sns." + Region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + topic + ":00000000-0000-0000-0000-000000000000",
 	})
 	if err != nil {
-		return err
+		return store.OutboxItem{}, err
 	}
-	say(w, "dev's alarm on CISBenchmark/%s goes to ALARM and SNS notifies the bot.", metric)
-	say(w, "The notification is delivered to the relay as SNS would, without a signature: the demo has no")
-	say(w, "AWS-signed message, so this one is not signature-checked (the webhook checks every real one).")
-	say(w, "The relay reads the CloudTrail events behind the alarm from dev's log group, in the alarm's")
-	say(w, "window, and posts the alert, here in place of Slack:")
-	if _, err := st.Enqueue(ctx, store.OutboxItem{ID: id, TopicARN: topic, Kind: store.OutboxNotification, Body: envelope, CreatedAt: changed}); err != nil {
-		return fmt.Errorf("demo: store the notification: %w", err)
-	}
-	poster := &countingPoster{Poster: c.Alerts()}
-	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
-		Channel: func(string, *alarm.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
-		Now: func() time.Time { return changed }}
-	n, err := worker.RunOnce(ctx)
-	if err != nil {
-		return fmt.Errorf("demo: relay the alarm: %w", err)
-	}
-	if n != 1 || poster.n != 1 {
-		return fmt.Errorf("demo: the relay settled %d notification(s) and posted %d, want 1", n, poster.n)
-	}
-	return ctx.Err()
+	return store.OutboxItem{ID: id, TopicARN: topic, Kind: store.OutboxNotification, Body: envelope, CreatedAt: changed}, nil
 }
 
 // countingPoster counts the posts it passes on (the relay also settles what it drops).
