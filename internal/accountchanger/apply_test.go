@@ -111,13 +111,13 @@ func TestApplyTwiceChangesNothing(t *testing.T) {
 	var recorded []cis.Outcome
 	first := Apply(context.Background(), fakeWriters(logs, alarms, trail), p, func(_ cis.PlanStep, o cis.StepOutcome) { recorded = append(recorded, o.Outcome) })
 	if !first.OK || first.Changed() != 3 || len(recorded) != 3 || !trail.logging {
-		t.Fatalf("first run: %s %+v", first.Summary(), first)
+		t.Fatalf("first run: %s %+v", first.Sentence(), first)
 	}
 	second := Apply(context.Background(), fakeWriters(logs, alarms, trail), p, nil)
 	if !second.OK || second.Changed() != 0 || logs.puts != 1 || alarms.puts != 1 {
-		t.Fatalf("second run: %s (filter puts %d, alarm puts %d)", second.Summary(), logs.puts, alarms.puts)
+		t.Fatalf("second run: %s (filter puts %d, alarm puts %d)", second.Sentence(), logs.puts, alarms.puts)
 	}
-	if got := second.Summary(); got != "3 of 3 steps done (0 changed something)" {
+	if got := second.Sentence(); got != "3 of 3 steps done (0 changed something)" {
 		t.Errorf("summary %q", got)
 	}
 }
@@ -145,7 +145,7 @@ func TestApplyRefusesToOverwrite(t *testing.T) {
 	if len(res.Done()) != 1 || len(res.NotDone()) != 2 {
 		t.Errorf("done %d, not done %d", len(res.Done()), len(res.NotDone()))
 	}
-	if s := res.Summary(); !strings.Contains(s, "1 of 3 steps done") || !strings.Contains(s, "step 2 (put_metric_filter") || !strings.Contains(s, "1 not run") {
+	if s := res.Sentence(); !strings.Contains(s, "1 of 3 steps done") || !strings.Contains(s, "step 2 (put_metric_filter") || !strings.Contains(s, "1 not run") {
 		t.Errorf("summary %q", s)
 	}
 
@@ -181,8 +181,8 @@ func TestApplyRefusesAChangedPlan(t *testing.T) {
 	if res.OK || res.Error == "" || logs.puts != 0 || n != 3 || len(res.Done()) != 0 {
 		t.Errorf("%+v", res)
 	}
-	if !strings.HasPrefix(res.Summary(), "nothing was done: the plan's steps do not match its hash") {
-		t.Errorf("summary %q", res.Summary())
+	if !strings.HasPrefix(res.Sentence(), "nothing was done: the plan's steps do not match its hash") {
+		t.Errorf("summary %q", res.Sentence())
 	}
 }
 

@@ -303,7 +303,7 @@ func TestRemediateShapes(t *testing.T) {
 				recorded = append(recorded, st.Kind()+"="+string(o.Outcome))
 			})
 			if !first.OK || len(recorded) != len(p.Steps) {
-				t.Fatalf("first run: %s\n%+v", first.Summary(), first.Steps)
+				t.Fatalf("first run: %s\n%+v", first.Sentence(), first.Steps)
 			}
 			for i, s := range first.Steps {
 				if want := !slices.Contains(tc.unchanged, i); s.Outcome.Changed != want {
@@ -318,7 +318,7 @@ func TestRemediateShapes(t *testing.T) {
 
 			second := accountchanger.Apply(context.Background(), writers(r.s), p, nil)
 			if !second.OK || second.Changed() != 0 {
-				t.Errorf("second run of the same plan: %s\n%+v", second.Summary(), second.Steps)
+				t.Errorf("second run of the same plan: %s\n%+v", second.Sentence(), second.Steps)
 			}
 			if again := r.state(t); !reflect.DeepEqual(again, applied) {
 				t.Errorf("the second run changed AWS:\nafter the first %+v\nafter the second %+v", applied, again)
@@ -395,7 +395,7 @@ func TestRemediatePartialFailure(t *testing.T) {
 	if len(res.Done()) != 3 || len(res.NotDone()) != 3 {
 		t.Errorf("done %d, not done %d", len(res.Done()), len(res.NotDone()))
 	}
-	if s := res.Summary(); !strings.Contains(s, "3 of 6 steps done") || !strings.Contains(s, "step 4 (subscribe") || !strings.Contains(s, "2 not run") {
+	if s := res.Sentence(); !strings.Contains(s, "3 of 6 steps done") || !strings.Contains(s, "step 4 (subscribe") || !strings.Contains(s, "2 not run") {
 		t.Errorf("summary %q", s)
 	}
 
@@ -414,7 +414,7 @@ func TestRemediatePartialFailure(t *testing.T) {
 	// Granted, the same plan runs again: done steps are found in place, the rest are done.
 	again := accountchanger.Apply(context.Background(), writers(r.s), p, nil)
 	if !again.OK || again.Changed() != 3 {
-		t.Fatalf("after the grant: %s", again.Summary())
+		t.Fatalf("after the grant: %s", again.Sentence())
 	}
 	for _, s := range again.Steps[:3] {
 		if s.Outcome.Changed {

@@ -34,7 +34,7 @@ func SummarySpecs(cfg *config.Config) ([]summary.Spec, error) {
 // AdHocSpec is a summary that no schedule names (cisbot summary --channel): its id comes from
 // its channel and accounts, so repeated runs compare with each other.
 func AdHocSpec(channel string, accounts []string) summary.Spec {
-	s := config.Summary{Cron: "cisbot summary", Channel: channel, Accounts: accounts}
+	s := config.SummarySchedule{Cron: "cisbot summary", Channel: channel, Accounts: accounts}
 	return summary.Spec{ID: s.ID(), Channel: channel, Accounts: s.Names()}
 }
 

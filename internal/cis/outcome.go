@@ -83,8 +83,8 @@ func (r ApplyResult) with(o Outcome) []StepResult {
 	return out
 }
 
-// Summary says in one sentence what was and was not done.
-func (r ApplyResult) Summary() string {
+// Sentence says in one sentence what was and was not done.
+func (r ApplyResult) Sentence() string {
 	if r.Error != "" {
 		return "nothing was done: " + r.Error
 	}

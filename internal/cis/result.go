@@ -50,13 +50,13 @@ type Result struct {
 
 // Report is a whole audit run. Its JSON form is a contract.
 type Report struct {
-	Control string   `json:"control"`
-	Results []Result `json:"results"`
-	Summary Summary  `json:"summary"`
+	Control string       `json:"control"`
+	Results []Result     `json:"results"`
+	Summary StatusCounts `json:"summary"`
 }
 
-// Summary counts the results by status.
-type Summary struct {
+// StatusCounts counts the results by status.
+type StatusCounts struct {
 	Pass  int `json:"pass"`
 	Fail  int `json:"fail"`
 	Error int `json:"error"`

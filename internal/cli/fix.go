@@ -85,7 +85,7 @@ func runFix(ctx context.Context, stdio IO, rem remediate.Remediator, name, reque
 		},
 		Applied: func(res cis.ApplyResult, err error) {
 			if err == nil {
-				fmt.Fprintf(out, "  %s\n", res.Summary())
+				fmt.Fprintf(out, "  %s\n", res.Sentence())
 			}
 		},
 	})

@@ -44,7 +44,7 @@ type Def struct {
 	Examples    []string
 	// Auditor marks commands only slack.auditors may run.
 	Auditor bool
-	run     func(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error
+	run     func(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error
 }
 
 // Usage is the command's usage line.
@@ -94,8 +94,9 @@ type Options struct {
 	History AuditHistory
 }
 
-// Bot runs commands.
-type Bot struct {
+// Dispatcher runs the /cis commands: it parses a request, checks who may run it, and runs its
+// handler, whatever transport (Slack, the terminal) the request came by.
+type Dispatcher struct {
 	opts Options
 	defs []Def
 
@@ -105,8 +106,8 @@ type Bot struct {
 // maxReports is how many recent reports keep their evidence available.
 const maxReports = 100
 
-// New builds a bot with the command table.
-func New(opts Options) *Bot {
+// New builds a dispatcher with the command table.
+func New(opts Options) *Dispatcher {
 	if opts.Command == "" {
 		opts.Command = "/cis"
 	}
@@ -129,7 +130,7 @@ func New(opts Options) *Bot {
 		opts.RequestTTL = defaultRequestTTL
 	}
 	reports, _ := lru.New[string, cis.Report](maxReports) // fails only for a size below 1
-	return &Bot{opts: opts, defs: Table(), reports: reports}
+	return &Dispatcher{opts: opts, defs: Table(), reports: reports}
 }
 
 // Table is the command set.
@@ -153,11 +154,11 @@ func Table() []Def {
 }
 
 // Commands is the bot's table.
-func (b *Bot) Commands() []Def { return b.defs }
+func (b *Dispatcher) Commands() []Def { return b.defs }
 
 // Handle runs one request to the end, sending its replies through rep. Transports call it after
 // acknowledging the request, in a goroutine of its own.
-func (b *Bot) Handle(ctx context.Context, req Request, rep Replier) {
+func (b *Dispatcher) Handle(ctx context.Context, req Request, rep Replier) {
 	log := b.opts.Logger.With("user", req.UserID, "channel", req.ChannelID)
 	call, err := Parse(b.defs, req.Text)
 	if err != nil {
@@ -181,7 +182,7 @@ func (b *Bot) Handle(ctx context.Context, req Request, rep Replier) {
 	}
 }
 
-func (b *Bot) def(name string) Def {
+func (b *Dispatcher) def(name string) Def {
 	for _, d := range b.defs {
 		if d.Name == name {
 			return d
@@ -190,7 +191,7 @@ func (b *Bot) def(name string) Def {
 	panic("commands: no definition for " + name) // Parse only returns defined names
 }
 
-func (b *Bot) post(ctx context.Context, log *slog.Logger, rep Replier, r Reply) Handle {
+func (b *Dispatcher) post(ctx context.Context, log *slog.Logger, rep Replier, r Reply) Handle {
 	h, err := rep.Post(ctx, r)
 	if err != nil {
 		log.Error("reply failed", "err", err)
@@ -198,17 +199,17 @@ func (b *Bot) post(ctx context.Context, log *slog.Logger, rep Replier, r Reply) 
 	return h
 }
 
-func runHelp(ctx context.Context, b *Bot, _ Request, _ Call, rep Replier) error {
+func runHelp(ctx context.Context, b *Dispatcher, _ Request, _ Call, rep Replier) error {
 	_, err := rep.Post(ctx, Help{Command: b.opts.Command, Commands: b.defs})
 	return err
 }
 
-func runAccounts(ctx context.Context, b *Bot, _ Request, _ Call, rep Replier) error {
+func runAccounts(ctx context.Context, b *Dispatcher, _ Request, _ Call, rep Replier) error {
 	_, err := rep.Post(ctx, Accounts{Accounts: b.opts.Directory.Accounts(), Organization: b.opts.Directory.OrganizationRole()})
 	return err
 }
 
-func runAudit(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error {
+func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error {
 	def := b.def("audit")
 	if len(call.Args) == 0 {
 		_, err := rep.Post(ctx, Problem{Text: "Name the accounts to audit, or all.", Usage: def.Usage(b.opts.Command), Suggestion: b.opts.Command + " audit all"})
@@ -278,7 +279,7 @@ func runAudit(ctx context.Context, b *Bot, req Request, call Call, rep Replier) 
 
 // updater turns per-account progress into a few message updates.
 type updater struct {
-	b        *Bot
+	b        *Dispatcher
 	rep      Replier
 	h        Handle
 	mu       sync.Mutex
@@ -306,10 +307,10 @@ func (u *updater) update(done, total int) {
 	}
 }
 
-func (b *Bot) remember(id string, r cis.Report) { b.reports.Add(id, r) }
+func (b *Dispatcher) remember(id string, r cis.Report) { b.reports.Add(id, r) }
 
 // HandleAction answers a pressed button.
-func (b *Bot) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
+func (b *Dispatcher) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
 	log := b.opts.Logger.With("user", req.UserID, "channel", req.ChannelID, "action", req.ActionID)
 	switch req.ActionID {
 	case ActionEvidence:

@@ -36,13 +36,13 @@ const defaultRequestTTL = time.Hour
 
 var errNotConfigured = Problem{Text: "Remediation is not configured in this bot: set store.path (the store keeps fix requests) and the remediation settings in the config, then restart it."}
 
-func (b *Bot) remediation() bool {
+func (b *Dispatcher) remediation() bool {
 	return b.opts.Remediator != nil && b.opts.Requests != nil
 }
 
 // unknownAccount returns the Problem for an account that is not configured, and false when it
 // is configured (or the bot has no directory to check against).
-func (b *Bot) unknownAccount(command, account string) (Problem, bool) {
+func (b *Dispatcher) unknownAccount(command, account string) (Problem, bool) {
 	if b.opts.Directory == nil {
 		return Problem{}, false
 	}
@@ -63,7 +63,7 @@ func (b *Bot) unknownAccount(command, account string) (Problem, bool) {
 	return p, true
 }
 
-func runFix(ctx context.Context, b *Bot, req Request, call Call, rep Replier) error {
+func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error {
 	if !b.remediation() {
 		_, err := rep.Post(ctx, errNotConfigured)
 		return err
@@ -81,7 +81,7 @@ func runFix(ctx context.Context, b *Bot, req Request, call Call, rep Replier) er
 }
 
 // startFix plans the account's fix and, when there is something to apply, posts it for approval.
-func (b *Bot) startFix(ctx context.Context, account, user, channel string, rep Replier) error {
+func (b *Dispatcher) startFix(ctx context.Context, account, user, channel string, rep Replier) error {
 	id := newID()
 	plan, _, err := b.opts.Remediator.Plan(ctx, account, id)
 	if err != nil {
@@ -92,7 +92,7 @@ func (b *Bot) startFix(ctx context.Context, account, user, channel string, rep R
 }
 
 // offerPlan posts a plan for approval as a new request, or says why there is nothing to approve.
-func (b *Bot) offerPlan(ctx context.Context, id, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
+func (b *Dispatcher) offerPlan(ctx context.Context, id, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
 	if plan.Passes {
 		_, err := rep.Post(ctx, Text{Text: account + " already passes control 4.1: nothing to fix."})
 		return err
@@ -144,7 +144,7 @@ func (b *Bot) offerPlan(ctx context.Context, id, account, user, channel, superse
 	return nil
 }
 
-func runHistory(ctx context.Context, b *Bot, _ Request, call Call, rep Replier) error {
+func runHistory(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Replier) error {
 	if !b.remediation() {
 		_, err := rep.Post(ctx, errNotConfigured)
 		return err
@@ -185,7 +185,7 @@ func decodePlan(data []byte) cis.Plan {
 }
 
 // handleFixAction answers the Approve, Reject and Fix buttons.
-func (b *Bot) handleFixAction(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) {
+func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) {
 	if !b.remediation() {
 		b.post(ctx, log, rep, errNotConfigured)
 		return
@@ -214,7 +214,7 @@ func (b *Bot) handleFixAction(ctx context.Context, log *slog.Logger, req ActionR
 
 // decider checks that the user may decide, and loads the request; ok is false when a reply
 // has been posted already.
-func (b *Bot) decider(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) (store.Request, bool) {
+func (b *Dispatcher) decider(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) (store.Request, bool) {
 	if ok, why := b.opts.Policy.AllowApprove(ctx, req.UserID); !ok {
 		log.Info("decision refused", "request", req.Value, "why", why)
 		b.refused(ctx, log, req, why)
@@ -234,7 +234,7 @@ func (b *Bot) decider(ctx context.Context, log *slog.Logger, req ActionRequest, 
 }
 
 // refused records a click that was not allowed; the request does not change.
-func (b *Bot) refused(ctx context.Context, log *slog.Logger, req ActionRequest, why string) {
+func (b *Dispatcher) refused(ctx context.Context, log *slog.Logger, req ActionRequest, why string) {
 	err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: req.Value, At: b.opts.Now(), Actor: req.UserID, Kind: store.EventRefused, Detail: req.ActionID + ": " + why})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("could not record the refusal", "err", err)
@@ -242,7 +242,7 @@ func (b *Bot) refused(ctx context.Context, log *slog.Logger, req ActionRequest, 
 }
 
 // alreadyDecided tells the clicker that someone else decided first.
-func (b *Bot) alreadyDecided(ctx context.Context, log *slog.Logger, id string, rep Replier) {
+func (b *Dispatcher) alreadyDecided(ctx context.Context, log *slog.Logger, id string, rep Replier) {
 	state := "decided"
 	if r, err := b.opts.Requests.GetRequest(ctx, id); err == nil {
 		state = string(r.State)
@@ -250,7 +250,7 @@ func (b *Bot) alreadyDecided(ctx context.Context, log *slog.Logger, id string, r
 	b.post(ctx, log, rep, Problem{Text: fmt.Sprintf("Request %s was already decided: it is %s. Nothing was changed by this click.", id, state)})
 }
 
-func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
+func (b *Dispatcher) approve(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
 	r, ok := b.decider(ctx, log, req, rep)
 	if !ok {
 		return nil
@@ -292,7 +292,7 @@ func (b *Bot) approve(ctx context.Context, log *slog.Logger, req ActionRequest, 
 // applyApproved runs an approved request's fix. The account may have changed since the plan was
 // made, so it is audited and planned again first: the plan is applied only if it is the one
 // approved, else the request is superseded by a new one for the new plan.
-func (b *Bot) applyApproved(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) error {
+func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) error {
 	fix, err := remediate.Run(ctx, b.opts.Remediator, r.Account, r.ID, remediate.Hooks{
 		Approve: func(_ context.Context, plan cis.Plan, _ cis.Result) (bool, error) {
 			return plan.Hash == r.PlanHash, nil
@@ -358,14 +358,14 @@ func appliedState(res cis.ApplyResult, err error) (store.State, string, string) 
 }
 
 // finish ends an applying request; it was ours, so a lost transition is only logged.
-func (b *Bot) finish(ctx context.Context, log *slog.Logger, id string, to store.State, kind, detail string) {
+func (b *Dispatcher) finish(ctx context.Context, log *slog.Logger, id string, to store.State, kind, detail string) {
 	ok, err := b.opts.Requests.Transition(ctx, id, store.StateApplying, to, store.ActorSystem, kind, detail, b.opts.Now())
 	if err != nil || !ok {
 		log.Error("could not record the end of a fix", "request", id, "state", to, "ok", ok, "err", err)
 	}
 }
 
-func (b *Bot) reject(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
+func (b *Dispatcher) reject(ctx context.Context, log *slog.Logger, req ActionRequest, rep Replier) error {
 	r, ok := b.decider(ctx, log, req, rep)
 	if !ok {
 		return nil

@@ -72,7 +72,7 @@ type fixEnv struct {
 	rem   *fakeRemediator
 	clock *fakeclock.Clock
 	pol   *Policy
-	bot   *Bot
+	bot   *Dispatcher
 }
 
 func openStore(t *testing.T, path string) *store.SQLite {
@@ -97,7 +97,7 @@ func newFixEnv(t *testing.T, pol *Policy) *fixEnv {
 	return e
 }
 
-func (e *fixEnv) newBot() *Bot {
+func (e *fixEnv) newBot() *Dispatcher {
 	return New(Options{Auditor: &fakeAuditor{}, Directory: fakeDirectory{}, Policy: e.pol, Now: e.clock.Now,
 		Remediator: e.rem, Requests: e.st})
 }

@@ -15,7 +15,7 @@ type AuditHistory interface {
 // runStatus shows the latest stored result of the named accounts (none: every configured
 // account, then any other account the history holds, such as organization accounts), without
 // auditing.
-func runStatus(ctx context.Context, b *Bot, _ Request, call Call, rep Replier) error {
+func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Replier) error {
 	if b.opts.History == nil {
 		_, err := rep.Post(ctx, Problem{Text: "The audit history is not configured in this bot: it needs the store (store.path) and is filled by the scheduled summaries (summaries in the config)."})
 		return err

@@ -45,7 +45,7 @@ type Config struct {
 	// Alerts is the HTTPS endpoint subscribed to the alarms' SNS topics.
 	Alerts Alerts `yaml:"alerts"`
 	// Summaries are the scheduled compliance summaries, each posted to its channel.
-	Summaries []Summary `yaml:"summaries"`
+	Summaries []SummarySchedule `yaml:"summaries"`
 }
 
 // Alerts configures the SNS endpoint that relays alarms into Slack.

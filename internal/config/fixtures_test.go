@@ -88,7 +88,7 @@ var validFixtures = map[string]*Config{
 	"summaries.yml": {
 		AWS:      AWS{CloudWatchProtocol: "auto"},
 		Accounts: []Account{{Name: "prod"}, {Name: "dev"}},
-		Summaries: []Summary{
+		Summaries: []SummarySchedule{
 			{Cron: "CRON_TZ=Europe/Berlin 0 9 * * MON-FRI", Channel: "C0123ABCDE", Accounts: []string{"all"}},
 			{Cron: "TZ=America/New_York 30 8 1 * *", Channel: "C0123ABCDE", Accounts: []string{"prod", "dev"}},
 			{Cron: "@every 6h", Channel: "G0123ABCDE"},

@@ -255,15 +255,15 @@ var configType = reflect.TypeFor[Config]()
 
 // sectionNames name each section in "the keys of …" hints.
 var sectionNames = map[reflect.Type]string{
-	configType:                      "the top level",
-	reflect.TypeFor[AWS]():          "aws",
-	reflect.TypeFor[Account]():      "an account",
-	reflect.TypeFor[Organization](): "organization",
-	reflect.TypeFor[Slack]():        "slack",
-	reflect.TypeFor[Remediation]():  "remediation",
-	reflect.TypeFor[Store]():        "store",
-	reflect.TypeFor[Alerts]():       "alerts",
-	reflect.TypeFor[Summary]():      "a summary",
+	configType:                         "the top level",
+	reflect.TypeFor[AWS]():             "aws",
+	reflect.TypeFor[Account]():         "an account",
+	reflect.TypeFor[Organization]():    "organization",
+	reflect.TypeFor[Slack]():           "slack",
+	reflect.TypeFor[Remediation]():     "remediation",
+	reflect.TypeFor[Store]():           "store",
+	reflect.TypeFor[Alerts]():          "alerts",
+	reflect.TypeFor[SummarySchedule](): "a summary",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

@@ -10,15 +10,15 @@ import (
 // file format, so renaming a tag is a visible change.
 func TestSchema(t *testing.T) {
 	for typ, want := range map[reflect.Type][]string{
-		configType:                      {"aws", "accounts", "organization", "slack", "remediation", "store", "alerts", "summaries"},
-		reflect.TypeFor[AWS]():          {"region", "cloudwatch_protocol"},
-		reflect.TypeFor[Account]():      {"name", "role_arn", "external_id", "channel"},
-		reflect.TypeFor[Organization](): {"role_name", "external_id"},
-		reflect.TypeFor[Slack]():        {"allowed_channels", "auditors"},
-		reflect.TypeFor[Remediation]():  {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
-		reflect.TypeFor[Store]():        {"driver", "path", "retention"},
-		reflect.TypeFor[Summary]():      {"cron", "channel", "accounts"},
-		reflect.TypeFor[Alerts]():       {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval"},
+		configType:                         {"aws", "accounts", "organization", "slack", "remediation", "store", "alerts", "summaries"},
+		reflect.TypeFor[AWS]():             {"region", "cloudwatch_protocol"},
+		reflect.TypeFor[Account]():         {"name", "role_arn", "external_id", "channel"},
+		reflect.TypeFor[Organization]():    {"role_name", "external_id"},
+		reflect.TypeFor[Slack]():           {"allowed_channels", "auditors"},
+		reflect.TypeFor[Remediation]():     {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
+		reflect.TypeFor[Store]():           {"driver", "path", "retention"},
+		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
+		reflect.TypeFor[Alerts]():          {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {
 			t.Errorf("keys of %v = %v, want %v", typ, got, want)

@@ -18,9 +18,9 @@ import (
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
-// Summary is one scheduled compliance summary: when it runs, where it is posted and which
+// SummarySchedule is one scheduled compliance summary: when it runs, where it is posted and which
 // accounts it audits.
-type Summary struct {
+type SummarySchedule struct {
 	// Cron is when the summary runs: five fields (minute hour day-of-month month day-of-week)
 	// or a descriptor (@daily, @every 12h), optionally after CRON_TZ=<zone> (default UTC).
 	Cron string `yaml:"cron"`
@@ -32,7 +32,7 @@ type Summary struct {
 }
 
 // Names are the accounts to audit: the configured list, or [all] when it is empty.
-func (s Summary) Names() []string {
+func (s SummarySchedule) Names() []string {
 	if len(s.Accounts) == 0 {
 		return []string{reservedName}
 	}
@@ -48,7 +48,7 @@ func (s Summary) Names() []string {
 // ID names the schedule in the store, the same in every replica with the same config: a hash
 // of its cron expression, channel and accounts. Changing any of them starts a new schedule,
 // whose first summary has no earlier one to compare with.
-func (s Summary) ID() string {
+func (s SummarySchedule) ID() string {
 	names := s.Names()
 	slices.Sort(names)
 	h := sha256.Sum256([]byte(s.Cron + "\x00" + s.Channel + "\x00" + strings.Join(names, ",")))

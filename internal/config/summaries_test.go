@@ -52,14 +52,14 @@ func TestParseCron(t *testing.T) {
 // TestSummaryID: the id ignores the order of the accounts and the default [all], and changes
 // with the schedule, the channel or the accounts.
 func TestSummaryID(t *testing.T) {
-	base := Summary{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"prod", "dev"}}
-	if base.ID() != (Summary{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"dev", "prod"}}).ID() {
+	base := SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"prod", "dev"}}
+	if base.ID() != (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"dev", "prod"}}).ID() {
 		t.Error("the order of the accounts changes the id")
 	}
-	if (Summary{Cron: "@daily", Channel: "C0123ABCDE"}).ID() != (Summary{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"ALL"}}).ID() {
+	if (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE"}).ID() != (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"ALL"}}).ID() {
 		t.Error("[] and [ALL] have different ids")
 	}
-	for _, other := range []Summary{
+	for _, other := range []SummarySchedule{
 		{Cron: "@hourly", Channel: base.Channel, Accounts: base.Accounts},
 		{Cron: base.Cron, Channel: "C0456FGHIJ", Accounts: base.Accounts},
 		{Cron: base.Cron, Channel: base.Channel, Accounts: []string{"prod"}},

@@ -21,7 +21,7 @@ type Handler interface {
 	HandleAction(ctx context.Context, req commands.ActionRequest, rep commands.Replier)
 }
 
-var _ Handler = (*commands.Bot)(nil)
+var _ Handler = (*commands.Dispatcher)(nil)
 
 // The user and channel of every console request: the terminal's user is one local person.
 const (

@@ -15,7 +15,7 @@ import (
 )
 
 // fakeBot is a fake of this package's own Handler interface: it records what the console asks
-// and answers with fixed replies, the way *commands.Bot would.
+// and answers with fixed replies, the way *commands.Dispatcher would.
 type fakeBot struct {
 	mu       sync.Mutex
 	requests []commands.Request

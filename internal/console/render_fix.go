@@ -45,7 +45,7 @@ func renderFixDecided(b *strings.Builder, d commands.FixDecided) {
 			}
 			fmt.Fprintf(b, "  %-7s %s%s\n", s.Outcome.Outcome, s.Step.Info().Detail, note)
 		}
-		fmt.Fprintf(b, "  %s\n", d.Applied.Summary())
+		fmt.Fprintf(b, "  %s\n", d.Applied.Sentence())
 	}
 	if d.After != nil {
 		fmt.Fprintf(b, "Audit after the fix: %s  %s\n", d.After.Status, d.After.Reason)

@@ -20,7 +20,7 @@ var _ summary.Poster = SummaryPoster{}
 func (c *Console) Summaries() SummaryPoster { return SummaryPoster{c} }
 
 // PostSummary prints the summary and offers its Fix buttons.
-func (sp SummaryPoster) PostSummary(_ context.Context, s summary.Summary) error {
+func (sp SummaryPoster) PostSummary(_ context.Context, s summary.Digest) error {
 	c := sp.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -32,7 +32,7 @@ func (sp SummaryPoster) PostSummary(_ context.Context, s summary.Summary) error 
 }
 
 // SummaryActions are a summary's Fix buttons, one per failing account.
-func SummaryActions(s summary.Summary) []commands.Action {
+func SummaryActions(s summary.Digest) []commands.Action {
 	var out []commands.Action
 	for _, l := range s.Failing() {
 		out = append(out, commands.Action{ID: commands.ActionFix, Label: "Fix: " + l.Account, Value: l.Account})
@@ -42,7 +42,7 @@ func SummaryActions(s summary.Summary) []commands.Action {
 
 // RenderSummary is a summary as text, with actions as numbered choices (nil: none). It backs
 // cisbot summary --dry-run.
-func RenderSummary(s summary.Summary, actions []commands.Action) string {
+func RenderSummary(s summary.Digest, actions []commands.Action) string {
 	var b strings.Builder
 	title := "CIS summary"
 	if s.Control != "" {

@@ -12,13 +12,13 @@ import (
 	"github.com/cisbot/cisbot/internal/summary"
 )
 
-func sampleSummary() summary.Summary {
+func sampleSummary() summary.Digest {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		panic(err)
 	}
 	at := time.Date(2026, 3, 5, 8, 0, 0, 0, time.UTC)
-	return summary.Summary{
+	return summary.Digest{
 		Schedule: "a1b2c3d4e5f6", Channel: "C0SECOPS01", Control: "4.1", At: at, Location: berlin,
 		Pass: 2, Total: 5, Previous: &summary.Previous{At: at.AddDate(0, 0, -3), Pass: 3, Total: 5},
 		NewlyFailing: []summary.Line{{Account: "dev", AccountID: "222222222222", Status: cis.StatusFail, FailedStep: "subscriber", Since: at,
@@ -33,7 +33,7 @@ func sampleSummary() summary.Summary {
 func TestRenderSummary(t *testing.T) {
 	s := sampleSummary()
 	golden(t, "summary.txt", RenderSummary(s, SummaryActions(s)))
-	first := summary.Summary{Control: "4.1", At: s.At, Pass: 2, Total: 2, Unchanged: 2}
+	first := summary.Digest{Control: "4.1", At: s.At, Pass: 2, Total: 2, Unchanged: 2}
 	golden(t, "summary-first.txt", RenderSummary(first, nil))
 }
 

@@ -24,7 +24,7 @@ type summaryTour struct {
 // discard is a summary.Poster that shows nothing: the baseline is only recorded.
 type discard struct{}
 
-func (discard) PostSummary(context.Context, summary.Summary) error { return nil }
+func (discard) PostSummary(context.Context, summary.Digest) error { return nil }
 
 func (t *summaryTour) baseline(ctx context.Context) error {
 	t.spec = app.AdHocSpec(summaryChannel, nil)

@@ -22,14 +22,14 @@ import (
 	"github.com/cisbot/cisbot/internal/commands"
 )
 
-// Handler runs requests; *commands.Bot is one. It is called after the request is acknowledged,
+// Handler runs requests; *commands.Dispatcher is one. It is called after the request is acknowledged,
 // in a goroutine of its own, and sends its replies through rep.
 type Handler interface {
 	Handle(ctx context.Context, req commands.Request, rep commands.Replier)
 	HandleAction(ctx context.Context, req commands.ActionRequest, rep commands.Replier)
 }
 
-var _ Handler = (*commands.Bot)(nil)
+var _ Handler = (*commands.Dispatcher)(nil)
 
 // Option configures a Bot.
 type Option func(*options)
@@ -60,7 +60,7 @@ type Bot struct {
 	seen     *lru.Cache[string, struct{}] // recent envelope ids
 }
 
-// New builds a bot for a configuration (see ConfigFromEnv) and a handler (a *commands.Bot).
+// New builds a bot for a configuration (see ConfigFromEnv) and a handler (a *commands.Dispatcher).
 func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) (*Bot, error) {
 	if cfg.Command == "" {
 		cfg.Command = DefaultCommand

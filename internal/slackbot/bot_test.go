@@ -32,11 +32,11 @@ type running struct {
 
 type setup struct {
 	policy   *commands.Policy
-	handler  Handler // instead of a commands.Bot
+	handler  Handler // instead of a commands.Dispatcher
 	shutdown time.Duration
 }
 
-// start runs a Bot with a real *commands.Bot (fake Auditor and Directory) against fake Slack,
+// start runs a Bot with a real *commands.Dispatcher (fake Auditor and Directory) against fake Slack,
 // and waits for its connection.
 func start(t testing.TB, s setup) *running {
 	t.Helper()
@@ -381,7 +381,7 @@ func TestPanicIsContained(t *testing.T) {
 }
 
 type panicky struct {
-	next *commands.Bot
+	next *commands.Dispatcher
 	once *sync.Once
 }
 

@@ -81,7 +81,7 @@ func renderFixDecided(d commands.FixDecided) rendered {
 		}
 		steps, _ := pack(lines, 10, maxSectionText)
 		blocks = append(blocks, steps...)
-		blocks = append(blocks, contextBlock(esc(d.Applied.Summary())))
+		blocks = append(blocks, contextBlock(esc(d.Applied.Sentence())))
 	}
 	if d.After != nil {
 		blocks = append(blocks, section(fmt.Sprintf("%s Audit after the fix: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))

@@ -51,7 +51,7 @@ func NewSummaryPoster(cfg Config, logger *slog.Logger, opts ...Option) *SummaryP
 
 // PostSummary renders the summary and posts it to s.Channel. A channel the bot cannot post to
 // is an error naming the channel and the fix.
-func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Summary) error {
+func (p *SummaryPoster) PostSummary(ctx context.Context, s summary.Digest) error {
 	if strings.TrimSpace(s.Channel) == "" {
 		return fmt.Errorf("slack: summary %s has no channel: set summaries[].channel", s.Schedule)
 	}
@@ -141,7 +141,7 @@ const maxSummaryLines = 30
 // renderSummary lays out a summary: the headline, then newly failing, newly passing, still
 // failing (with the failing step and since when), errors, the count of unchanged accounts, a
 // Fix button per failing account, and the audit's time.
-func renderSummary(s summary.Summary) rendered {
+func renderSummary(s summary.Digest) rendered {
 	title := "CIS summary: " + s.Headline()
 	if s.Control != "" {
 		title = "CIS " + s.Control + " summary: " + s.Headline()
@@ -168,7 +168,7 @@ func renderSummary(s summary.Summary) rendered {
 }
 
 // summaryCounts is the headline's breakdown, one entry per kind of change present.
-func summaryCounts(s summary.Summary) []string {
+func summaryCounts(s summary.Digest) []string {
 	var counts []string
 	for _, c := range []struct {
 		n    int
@@ -187,7 +187,7 @@ func summaryCounts(s summary.Summary) []string {
 
 // summaryTail is what ends every summary whatever its length: a Fix button per failing account
 // and the audit's time.
-func summaryTail(s summary.Summary) []slack.Block {
+func summaryTail(s summary.Digest) []slack.Block {
 	var failing []commands.Action
 	for _, l := range s.Failing() {
 		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + l.Account, Value: l.Account})
@@ -211,7 +211,7 @@ type summarySection struct {
 	line  func(summary.Line) string
 }
 
-func summarySections(s summary.Summary) []summarySection {
+func summarySections(s summary.Digest) []summarySection {
 	return []summarySection{
 		{"Newly failing", s.NewlyFailing, func(l summary.Line) string {
 			return ":x: " + accountName(l) + " fails at " + step(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)

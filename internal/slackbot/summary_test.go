@@ -35,8 +35,8 @@ func mustZone(name string) *time.Location {
 
 // sampleSummary has every section: two accounts newly failing (one with markup in its name),
 // one newly passing, one still failing for three days, one not audited, three unchanged.
-func sampleSummary() summary.Summary {
-	return summary.Summary{
+func sampleSummary() summary.Digest {
+	return summary.Digest{
 		Schedule: "a1b2c3d4e5f6", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Location: berlin,
 		Pass: 4, Total: 8, Previous: &summary.Previous{At: summaryAt.AddDate(0, 0, -3), Pass: 5, Total: 8},
 		NewlyFailing: []summary.Line{
@@ -55,8 +55,8 @@ func sampleSummary() summary.Summary {
 }
 
 // bigSummary has n accounts in each section.
-func bigSummary(n int) summary.Summary {
-	s := summary.Summary{Schedule: "big", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: n, Total: 4*n + 500, Unchanged: 500}
+func bigSummary(n int) summary.Digest {
+	s := summary.Digest{Schedule: "big", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: n, Total: 4*n + 500, Unchanged: 500}
 	for i := range n {
 		long := strings.Repeat("reason <&> ", 100)
 		s.NewlyFailing = append(s.NewlyFailing, summary.Line{Account: fmt.Sprintf("new-%03d", i), AccountID: "111111111111", Status: cis.StatusFail, FailedStep: "alarm", Reason: long, Since: summaryAt})
@@ -69,12 +69,12 @@ func bigSummary(n int) summary.Summary {
 
 func summaryGoldenCases() []struct {
 	name string
-	s    summary.Summary
+	s    summary.Digest
 } {
-	first := summary.Summary{Schedule: "x", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: 2, Total: 2, Unchanged: 2}
+	first := summary.Digest{Schedule: "x", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: 2, Total: 2, Unchanged: 2}
 	return []struct {
 		name string
-		s    summary.Summary
+		s    summary.Digest
 	}{
 		{"summary", sampleSummary()},
 		{"summary-first-all-pass", first},

@@ -16,8 +16,8 @@ import (
 // not run (ERROR) says nothing about compliance, so an account that failed, could not be
 // audited once, and fails again is still failing, since its first failure. An account with no
 // earlier verdict that passes is unchanged; one that fails is newly failing.
-func Compare(results []cis.Result, prev map[string]store.AuditRecord, at time.Time, source string) (Summary, []store.AuditRecord) {
-	var s Summary
+func Compare(results []cis.Result, prev map[string]store.AuditRecord, at time.Time, source string) (Digest, []store.AuditRecord) {
+	var s Digest
 	recs := make([]store.AuditRecord, 0, len(results))
 	for _, res := range results {
 		p, had := prev[res.Account]

@@ -33,7 +33,7 @@ type Ticks interface {
 // Poster delivers a summary to its channel (the Slack adapter with chat.postMessage, the
 // console by printing it).
 type Poster interface {
-	PostSummary(ctx context.Context, s Summary) error
+	PostSummary(ctx context.Context, s Digest) error
 }
 
 // Runner runs summaries: claim the tick, audit, compare, record, post.
@@ -86,20 +86,20 @@ var ErrClaimed = errors.New("the tick was claimed by another run")
 // the accounts, records every result in the history, compares each with its previous result,
 // and posts the summary. The results are recorded even when posting fails, and the tick records
 // the outcome. A cancelled ctx stops the run without posting a summary of interrupted audits.
-func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, error) {
+func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Digest, error) {
 	log := r.log().With("schedule", spec.ID, "channel", spec.Channel, "tick", tick.UTC().Format(time.RFC3339))
 	ok, err := r.Ticks.ClaimTick(ctx, spec.ID, tick, r.Owner, r.now(), r.lease())
 	if err != nil {
-		return Summary{}, fmt.Errorf("summary %s: %w", spec.ID, err)
+		return Digest{}, fmt.Errorf("summary %s: %w", spec.ID, err)
 	}
 	if !ok {
 		log.Debug("summary tick already claimed")
-		return Summary{}, ErrClaimed
+		return Digest{}, ErrClaimed
 	}
 	defer func() {
 		// The tick says why it was not posted; the panic goes on to the scheduler's recovery.
 		if p := recover(); p != nil {
-			r.finish(context.WithoutCancel(ctx), log, spec, tick, Summary{}, fmt.Errorf("summary %s: internal error: %v", spec.ID, p))
+			r.finish(context.WithoutCancel(ctx), log, spec, tick, Digest{}, fmt.Errorf("summary %s: internal error: %v", spec.ID, p))
 			panic(p)
 		}
 	}()
@@ -109,7 +109,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, e
 	}
 	if err != nil {
 		r.finish(context.WithoutCancel(ctx), log, spec, tick, s, err)
-		return Summary{}, err
+		return Digest{}, err
 	}
 	var errs []error
 	if err := r.History.RecordAudits(ctx, recs); err != nil {
@@ -128,7 +128,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Summary, e
 	return s, err
 }
 
-func (r *Runner) finish(ctx context.Context, log *slog.Logger, spec Spec, tick time.Time, s Summary, runErr error) {
+func (r *Runner) finish(ctx context.Context, log *slog.Logger, spec Spec, tick time.Time, s Digest, runErr error) {
 	msg := ""
 	switch {
 	case errors.Is(runErr, context.Canceled):
@@ -145,16 +145,16 @@ func (r *Runner) finish(ctx context.Context, log *slog.Logger, spec Spec, tick t
 
 // Preview audits spec's accounts and builds the summary without claiming, recording or posting
 // anything (cisbot summary --dry-run).
-func (r *Runner) Preview(ctx context.Context, spec Spec) (Summary, error) {
+func (r *Runner) Preview(ctx context.Context, spec Spec) (Digest, error) {
 	s, _, err := r.build(ctx, spec, r.now())
 	return s, err
 }
 
 // build audits and compares.
-func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Summary, []store.AuditRecord, error) {
+func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Digest, []store.AuditRecord, error) {
 	report, err := r.Auditor.Audit(ctx, spec.Names(), nil)
 	if err != nil {
-		return Summary{}, nil, fmt.Errorf("summary %s: the audit could not start: %w", spec.ID, err)
+		return Digest{}, nil, fmt.Errorf("summary %s: the audit could not start: %w", spec.ID, err)
 	}
 	at := r.now()
 	names := make([]string, len(report.Results))
@@ -163,7 +163,7 @@ func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Summary,
 	}
 	prevRecs, err := r.History.LatestAudits(ctx, names)
 	if err != nil {
-		return Summary{}, nil, fmt.Errorf("summary %s: read the previous results: %w", spec.ID, err)
+		return Digest{}, nil, fmt.Errorf("summary %s: read the previous results: %w", spec.ID, err)
 	}
 	prev := make(map[string]store.AuditRecord, len(prevRecs))
 	for _, p := range prevRecs {
@@ -173,7 +173,7 @@ func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Summary,
 	s.Schedule, s.Channel, s.Control, s.Location = spec.ID, spec.Channel, report.Control, spec.Location
 	last, found, err := r.Ticks.LastPosted(ctx, spec.ID, tick)
 	if err != nil {
-		return Summary{}, nil, fmt.Errorf("summary %s: read the last summary: %w", spec.ID, err)
+		return Digest{}, nil, fmt.Errorf("summary %s: read the last summary: %w", spec.ID, err)
 	}
 	if found {
 		s.Previous = &Previous{At: last.PostedAt, Pass: last.Pass, Total: last.Total}

@@ -29,11 +29,11 @@ func (f *fakeAuditor) Audit(context.Context, []string, func(done, total int)) (c
 }
 
 type fakePoster struct {
-	posted []Summary
+	posted []Digest
 	err    error
 }
 
-func (f *fakePoster) PostSummary(_ context.Context, s Summary) error {
+func (f *fakePoster) PostSummary(_ context.Context, s Digest) error {
 	if f.err != nil {
 		return f.err
 	}

@@ -13,7 +13,7 @@ import (
 
 // Spec is one schedule: when it runs, where it posts and which accounts it audits.
 type Spec struct {
-	// ID names the schedule in the store (config.Summary.ID): the same in every replica.
+	// ID names the schedule in the store (config.SummarySchedule.ID): the same in every replica.
 	ID string
 	// Cron is the expression as written, for logs; Schedule is it parsed (nil for a run that is
 	// not scheduled, such as cisbot summary).

@@ -12,8 +12,8 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 )
 
-// Summary is one compliance summary, as meaning rather than layout.
-type Summary struct {
+// Digest is one compliance summary, as meaning rather than layout.
+type Digest struct {
 	Schedule string // the schedule's id
 	Channel  string // where it is posted
 	Control  string // "4.1"
@@ -57,12 +57,12 @@ type Line struct {
 }
 
 // Failing is every failing account: newly failing first, then still failing.
-func (s Summary) Failing() []Line {
+func (s Digest) Failing() []Line {
 	return append(append([]Line(nil), s.NewlyFailing...), s.StillFailing...)
 }
 
 // Loc is the summary's time zone, UTC when unset.
-func (s Summary) Loc() *time.Location {
+func (s Digest) Loc() *time.Location {
 	if s.Location == nil {
 		return time.UTC
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // Headline is the summary's first line: "17 of 20 accounts pass, 1 fewer than Monday".
-func (s Summary) Headline() string {
+func (s Digest) Headline() string {
 	h := fmt.Sprintf("%d of %d %s pass", s.Pass, s.Total, plural(s.Total, "account", "accounts"))
 	if s.Total == 1 {
 		h = fmt.Sprintf("%d of 1 account passes", s.Pass)
@@ -31,7 +31,7 @@ func (s Summary) Headline() string {
 
 // When names an earlier time relative to the summary's: "at 09:00" the same day, the weekday
 // within the last six days ("Monday"), else the date ("2 Mar", with the year when it differs).
-func (s Summary) When(t time.Time) string {
+func (s Digest) When(t time.Time) string {
 	loc := s.Loc()
 	t, at := t.In(loc), s.At.In(loc)
 	y1, m1, d1 := t.Date()
@@ -52,7 +52,7 @@ func (s Summary) When(t time.Time) string {
 
 // For says how long an account has been failing, from since to the summary's time: "3 days",
 // "5 hours", "less than an hour"; "" when since is unknown.
-func (s Summary) For(since time.Time) string {
+func (s Digest) For(since time.Time) string {
 	if since.IsZero() {
 		return ""
 	}
@@ -70,7 +70,7 @@ func (s Summary) For(since time.Time) string {
 }
 
 // Time is t in the summary's time zone, as renderers print it: "Mon 2 Mar 2026 09:00 CET".
-func (s Summary) Time(t time.Time) string {
+func (s Digest) Time(t time.Time) string {
 	return t.In(s.Loc()).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
