@@ -71,12 +71,14 @@ type spyOutbox struct {
 	Outbox
 	mu      sync.Mutex
 	claimed []store.OutboxItem
+	claims  int // Claim calls: one per pass
 }
 
 func (s *spyOutbox) Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]store.OutboxItem, error) {
 	items, err := s.Outbox.Claim(ctx, owner, at, lease, n)
 	s.mu.Lock()
 	s.claimed = append(s.claimed, items...)
+	s.claims++
 	s.mu.Unlock()
 	return items, err
 }
@@ -437,26 +439,37 @@ func TestRelayPacesChannel(t *testing.T) {
 	}
 }
 
+// TestRelayRunStopsWithContext: Run delivers what is due, then returns nil as soon as its
+// context ends, not at its next poll. In a synctest bubble, "the first pass is over" is
+// synctest.Wait (Run waiting for its next poll), not a real-time polling loop.
 func TestRelayRunStopsWithContext(t *testing.T) {
-	st := relayStore(t)
-	enqueueFile(t, st, relayTextFile, relayStart)
-	poster := &fakePoster{}
-	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
-	r.Poll = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for pending(t, st) != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run = %v, want nil", err)
-	}
-	if got := len(poster.delivered()); got != 1 {
-		t.Errorf("posted %d, want 1", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st := relayStore(t)
+		enqueueFile(t, st, relayTextFile, relayStart)
+		poster := &fakePoster{}
+		r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
+		r.Poll = time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		synctest.Wait()
+		if p := pending(t, st); p != 0 {
+			t.Errorf("pending = %d after the first pass, want 0", p)
+		}
+		cancel()
+		synctest.Wait() // no time passes: Run must not wait for its next poll
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v, want nil", err)
+			}
+		default:
+			t.Fatal("Run still running after its context ended")
+		}
+		if got := len(poster.delivered()); got != 1 {
+			t.Errorf("posted %d, want 1", got)
+		}
+	})
 }
 
 func TestDefaultBackoff(t *testing.T) {
