@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/alarm"
@@ -220,61 +221,74 @@ func TestRelayCrashBeforeThreadRecorded(t *testing.T) {
 }
 
 // TestRelayRunTakesBackItsClaims: a relay restarted under the same owner delivers what its
-// previous life held at once, not when that claim's lease expires; another owner's claim waits.
+// previous life held at once, not when that claim's lease expires; another owner's claim waits,
+// however many passes follow. In a synctest bubble the passes are counted, not guessed from a
+// sleep.
 func TestRelayRunTakesBackItsClaims(t *testing.T) {
-	ctx := context.Background()
-	st := relayStore(t)
-	mine := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "mine"), relayStart)
-	clock := fakeclock.New(relayStart.Add(time.Second))
-	if got, err := st.Claim(ctx, "replica-1", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
-		t.Fatalf("claim = %v, %v", got, err)
-	}
-	theirs := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "theirs"), relayStart)
-	if got, err := st.Claim(ctx, "replica-2", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
-		t.Fatalf("claim = %v, %v", got, err)
-	}
-	poster := newChannelPoster()
-	r := newTestRelay(st, poster, clock) // owner replica-1
-	r.Poll = 5 * time.Millisecond
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(runCtx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for pending(t, st) != 1 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // a few more passes: the other owner's item must stay
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run = %v", err)
-	}
-	poster.mu.Lock()
-	defer poster.mu.Unlock()
-	if poster.posts[mine] != 1 || poster.posts[theirs] != 0 {
-		t.Errorf("posts: mine %d, theirs %d; want 1, 0", poster.posts[mine], poster.posts[theirs])
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		st := relayStore(t)
+		mine := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "mine"), relayStart)
+		clock := fakeclock.New(relayStart.Add(time.Second))
+		if got, err := st.Claim(ctx, "replica-1", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
+			t.Fatalf("claim = %v, %v", got, err)
+		}
+		theirs := enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, "theirs"), relayStart)
+		if got, err := st.Claim(ctx, "replica-2", clock.Now(), time.Hour, 1); err != nil || len(got) != 1 {
+			t.Fatalf("claim = %v, %v", got, err)
+		}
+		poster := newChannelPoster()
+		spy := &spyOutbox{Outbox: st}
+		r := newTestRelay(spy, poster, clock) // owner replica-1
+		r.Poll = 5 * time.Millisecond
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(runCtx) }()
+		synctest.Wait() // the first pass is over
+		if p := pending(t, st); p != 1 {
+			t.Errorf("pending = %d after the first pass, want 1 (the other owner's)", p)
+		}
+		time.Sleep(22 * time.Millisecond) // four more passes, at 5, 10, 15 and 20 ms
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+		spy.mu.Lock()
+		if spy.claims != 5 {
+			t.Errorf("%d passes, want 5", spy.claims)
+		}
+		spy.mu.Unlock()
+		poster.mu.Lock()
+		defer poster.mu.Unlock()
+		if poster.posts[mine] != 1 || poster.posts[theirs] != 0 {
+			t.Errorf("posts: mine %d, theirs %d; want 1, 0", poster.posts[mine], poster.posts[theirs])
+		}
+	})
 }
 
 // TestRelayRunDrainsBacklog: a full batch is followed by the next pass at once, so a backlog is
-// not delivered one batch per Poll.
+// not delivered one batch per Poll. In a synctest bubble a minute passes (the paced posts take
+// 6 ms of it), far less than the Poll: a relay that waited a Poll after a full batch would still
+// hold most of the backlog.
 func TestRelayRunDrainsBacklog(t *testing.T) {
-	st := relayStore(t)
-	for i := range 7 {
-		enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
-	}
-	poster := newChannelPoster()
-	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
-	r.Batch, r.Poll = 2, time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for pending(t, st) != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if n := pending(t, st); n != 0 {
-		t.Errorf("%d items still pending: the relay waited a Poll after a full batch", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st := relayStore(t)
+		for i := range 7 {
+			enqueueBody(t, st, confirmationBody(sns.TypeSubscriptionConfirmation, fmt.Sprint("m", i)), relayStart)
+		}
+		poster := newChannelPoster()
+		r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
+		r.Batch, r.Poll = 2, time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := pending(t, st); n != 0 {
+			t.Errorf("%d items still pending: the relay waited a Poll after a full batch", n)
+		}
+		cancel()
+		<-done
+	})
 }

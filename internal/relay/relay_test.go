@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/alarm"
@@ -70,12 +71,14 @@ type spyOutbox struct {
 	Outbox
 	mu      sync.Mutex
 	claimed []store.OutboxItem
+	claims  int // Claim calls: one per pass
 }
 
 func (s *spyOutbox) Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]store.OutboxItem, error) {
 	items, err := s.Outbox.Claim(ctx, owner, at, lease, n)
 	s.mu.Lock()
 	s.claimed = append(s.claimed, items...)
+	s.claims++
 	s.mu.Unlock()
 	return items, err
 }
@@ -396,61 +399,77 @@ func TestRelayTwoOwnersPostOnce(t *testing.T) {
 }
 
 // TestRelayPacesChannel: posts to one channel keep PerChannel apart (DefaultPerChannel when
-// zero); a negative PerChannel leaves pacing to Slack's 429s.
+// zero); a negative PerChannel leaves pacing to Slack's 429s. It runs in a synctest bubble, whose
+// clock (the one pacing reads) moves only while the relay waits: the store's work between the
+// two posts takes no time there, so the spacing is exactly the pacing wait, not the wait plus
+// however long the machine took to write the first item.
 func TestRelayPacesChannel(t *testing.T) {
 	tests := []struct {
-		name            string
-		per             time.Duration
-		atLeast, atMost time.Duration
+		name string
+		per  time.Duration
+		gap  time.Duration // between the two posts
 	}{
-		{"configured", 50 * time.Millisecond, 40 * time.Millisecond, time.Hour},
-		{"default", 0, DefaultPerChannel - 10*time.Millisecond, time.Hour},
-		{"off", -1, 0, 500 * time.Millisecond},
+		{"configured", 50 * time.Millisecond, 50 * time.Millisecond},
+		{"default", 0, DefaultPerChannel},
+		{"off", -1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := relayStore(t)
-			enqueueFile(t, st, relayTextFile, relayStart)
-			enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
-			poster := &fakePoster{}
-			clock := fakeclock.New(relayStart.Add(time.Second))
-			r := newTestRelay(st, poster, clock)
-			r.PerChannel = tc.per
-			if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
-				t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
-			}
-			poster.mu.Lock()
-			defer poster.mu.Unlock()
-			if len(poster.at) != 2 {
-				t.Fatalf("posted %d, want 2", len(poster.at))
-			}
-			if gap := poster.at[1].Sub(poster.at[0]); gap < tc.atLeast || gap > tc.atMost {
-				t.Errorf("posts to one channel %v apart, want between %v and %v", gap, tc.atLeast, tc.atMost)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				st := relayStore(t)
+				enqueueFile(t, st, relayTextFile, relayStart)
+				enqueueFile(t, st, "sns/notification-v1-subject-2017.json", relayStart.Add(time.Millisecond))
+				poster := &fakePoster{}
+				clock := fakeclock.New(relayStart.Add(time.Second))
+				r := newTestRelay(st, poster, clock)
+				r.PerChannel = tc.per
+				if n, err := r.RunOnce(context.Background()); err != nil || n != 2 {
+					t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
+				}
+				poster.mu.Lock()
+				defer poster.mu.Unlock()
+				if len(poster.at) != 2 {
+					t.Fatalf("posted %d, want 2", len(poster.at))
+				}
+				if gap := poster.at[1].Sub(poster.at[0]); gap != tc.gap {
+					t.Errorf("posts to one channel %v apart, want %v", gap, tc.gap)
+				}
+			})
 		})
 	}
 }
 
+// TestRelayRunStopsWithContext: Run delivers what is due, then returns nil as soon as its
+// context ends, not at its next poll. In a synctest bubble, "the first pass is over" is
+// synctest.Wait (Run waiting for its next poll), not a real-time polling loop.
 func TestRelayRunStopsWithContext(t *testing.T) {
-	st := relayStore(t)
-	enqueueFile(t, st, relayTextFile, relayStart)
-	poster := &fakePoster{}
-	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
-	r.Poll = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for pending(t, st) != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run = %v, want nil", err)
-	}
-	if got := len(poster.delivered()); got != 1 {
-		t.Errorf("posted %d, want 1", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st := relayStore(t)
+		enqueueFile(t, st, relayTextFile, relayStart)
+		poster := &fakePoster{}
+		r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Second)))
+		r.Poll = time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		synctest.Wait()
+		if p := pending(t, st); p != 0 {
+			t.Errorf("pending = %d after the first pass, want 0", p)
+		}
+		cancel()
+		synctest.Wait() // no time passes: Run must not wait for its next poll
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v, want nil", err)
+			}
+		default:
+			t.Fatal("Run still running after its context ended")
+		}
+		if got := len(poster.delivered()); got != 1 {
+			t.Errorf("posted %d, want 1", got)
+		}
+	})
 }
 
 func TestDefaultBackoff(t *testing.T) {
