@@ -51,7 +51,7 @@ func TestDurability(t *testing.T) {
 	proxy := snsproxy.New(t, signer.CertPEM)
 	ws := slackfake.New(t, durBotToken)
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr, opsAddr := freeAddr(t), freeAddr(t)
 	cfgPath := filepath.Join(dir, "cisbot.yml")
 	cfg := fmt.Sprintf(`accounts:
   - name: prod
@@ -60,10 +60,11 @@ store:
   path: %s
 alerts:
   listen: %s
+  ops_listen: %s
   topics: [%s]
   default_channel: %s
   channel_interval: 0s
-`, filepath.Join(dir, "cisbot.db"), addr, durTopic, durChannel)
+`, filepath.Join(dir, "cisbot.db"), addr, opsAddr, durTopic, durChannel)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ alerts:
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 		"CISBOT_CONFIG=" + cfgPath,
 	}
-	base := "http://" + addr
+	base, ops := "http://"+addr, "http://"+opsAddr
 
 	bodies := make([][]byte, durMessages)
 	ids := make([]string, durMessages)
@@ -86,7 +87,7 @@ alerts:
 	// Phase 1: a first part is stored and delivery starts; the rest arrives while the bot works
 	// through the backlog, and the bot is killed part-way.
 	bot1 := startBot(t, bin, env, filepath.Join(dir, "bot1.log"))
-	waitReady(t, base, bot1)
+	waitReady(t, ops, bot1)
 	var acked [durMessages]atomic.Bool
 	var nAcked atomic.Int64
 	const first = 300
@@ -136,7 +137,7 @@ alerts:
 		}
 	})
 	bot2 := startBot(t, bin, env, filepath.Join(dir, "bot2.log"))
-	waitReady(t, base, bot2)
+	waitReady(t, ops, bot2)
 	// SNS retries what was not acknowledged; a message stored but not acknowledged before the
 	// kill is a duplicate now, answered 200 and stored once.
 	var rest [][]byte
@@ -154,9 +155,9 @@ alerts:
 	}
 
 	deadline := time.Now().Add(90 * time.Second)
-	for outboxDepth(t, base) != 0 || len(ws.Messages(durChannel)) < durMessages {
+	for outboxDepth(t, ops) != 0 || len(ws.Messages(durChannel)) < durMessages {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 90 s: outbox depth %d, %d of %d messages posted\n%s", outboxDepth(t, base), len(ws.Messages(durChannel)), durMessages, bot2.logs())
+			t.Fatalf("after 90 s: outbox depth %d, %d of %d messages posted\n%s", outboxDepth(t, ops), len(ws.Messages(durChannel)), durMessages, bot2.logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

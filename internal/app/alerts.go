@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,35 +25,38 @@ func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack 
 	}
 }
 
-// slackReadyTTL is how long a successful Slack check answers /readyz without asking again,
-// so that frequent probes do not spend Slack's rate limit.
+// slackReadyTTL is how long a Slack check, passed or failed, answers /readyz without asking
+// again, so that frequent probes do not spend Slack's rate limit.
 const slackReadyTTL = 30 * time.Second
 
 // Readiness is a /readyz check: store (asked every time), then slack (nil: skipped), whose
-// success is remembered for ttl. Errors say which part is not ready.
+// answer, success or failure, is remembered for ttl (one probe asks at a time). A failure is
+// an *sns.NotReadyError naming the part ("store", "slack"), which /readyz shows without the
+// error's detail.
 func Readiness(now func() time.Time, ttl time.Duration, store, slack func(context.Context) error) func(context.Context) error {
 	var mu sync.Mutex
-	var okUntil time.Time
+	var until time.Time
+	var last error
 	return func(ctx context.Context) error {
 		if err := store(ctx); err != nil {
-			return fmt.Errorf("store: %w", err)
+			return &sns.NotReadyError{Part: "store", Err: err}
 		}
 		if slack == nil {
 			return nil
 		}
 		mu.Lock()
-		fresh := now().Before(okUntil)
-		mu.Unlock()
-		if fresh {
-			return nil
+		defer mu.Unlock()
+		if now().Before(until) {
+			return last
 		}
-		if err := slack(ctx); err != nil {
-			return err
+		err := slack(ctx)
+		if err != nil {
+			err = &sns.NotReadyError{Part: "slack", Err: err}
 		}
-		mu.Lock()
-		okUntil = now().Add(ttl)
-		mu.Unlock()
-		return nil
+		if ctx.Err() == nil { // a probe that gave up says nothing of Slack
+			last, until = err, now().Add(ttl)
+		}
+		return err
 	}
 }
 

@@ -29,12 +29,13 @@ import (
 // defaultListen is the alert endpoint's address when alerts.listen is not set.
 const defaultListen = ":8080"
 
-// shutdownTimeout bounds how long Run waits for the alert endpoint's requests under way.
+// shutdownTimeout bounds how long Run waits for the requests under way on its listeners.
 const shutdownTimeout = 10 * time.Second
 
 // Server is the bot that cisbot run runs: /cis commands over Socket Mode, the alert endpoint
-// (SNS, /readyz, /metrics) writing to the outbox, the relay posting the outbox to Slack, the
-// expiry of fix requests, the store's pruning and the scheduled summaries, all on one store.
+// (the SNS path alone, on the public listener) writing to the outbox, the operations endpoints
+// (/healthz, /readyz, /metrics on alerts.ops_listen), the relay posting the outbox to Slack,
+// the expiry of fix requests, the store's pruning and the scheduled summaries, all on one store.
 type Server struct {
 	cfg      *config.Config
 	logger   *slog.Logger
@@ -43,7 +44,8 @@ type Server struct {
 
 	slack    *slackbot.Bot
 	endpoint *http.Server
-	path     string // the SNS endpoint's URL path
+	path     string       // the SNS endpoint's URL path
+	ops      *http.Server // /healthz, /readyz, /metrics
 
 	// The relay is built by Run, whose context routes its alarms; these are its parts.
 	poster       *slackbot.AlertPoster
@@ -79,7 +81,7 @@ func (s *Server) build(scfg slackbot.Config) error {
 	s.snsMetrics = sns.NewMetrics(reg)
 	s.relayMetrics = relay.NewMetrics(reg)
 	s.poster = slackbot.NewAlertPoster(scfg, s.logger)
-	s.endpoint = s.newAlertEndpoint(reg)
+	s.endpoint, s.ops = s.newAlertEndpoint(reg)
 	host, _ := os.Hostname()
 	// The host name, stable across restarts: a restarted bot takes back at once what it held
 	// when it stopped (replicas need distinct host names).
@@ -103,15 +105,18 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// newAlertEndpoint serves the SNS endpoint at alerts.path, /readyz (the store and Slack) and
-// /metrics from reg on alerts.listen.
-func (s *Server) newAlertEndpoint(reg *prometheus.Registry) *http.Server {
+// newAlertEndpoint serves the SNS endpoint at alerts.path, alone, on alerts.listen, and the
+// operations endpoints on alerts.ops_listen: /healthz, /readyz (the store and Slack) and
+// /metrics from reg.
+func (s *Server) newAlertEndpoint(reg *prometheus.Registry) (public, ops *http.Server) {
 	s.path = cmp.Or(s.cfg.Alerts.Path, sns.DefaultPath)
 	handler := AlertHandler(s.cfg, s.accounts, s.store, s.poster.Ping, s.snsMetrics, s.logger)
 	if len(s.cfg.Alerts.Topics) == 0 {
 		s.logger.Warn("alerts.topics is empty: the alert endpoint accepts no SNS message")
 	}
-	return sns.NewServer(cmp.Or(s.cfg.Alerts.Listen, defaultListen), sns.Mux(s.path, handler, reg))
+	public = sns.NewServer(cmp.Or(s.cfg.Alerts.Listen, defaultListen), sns.Mux(s.path, handler))
+	ops = sns.NewServer(cmp.Or(s.cfg.Alerts.OpsListen, config.DefaultOpsListen), sns.OpsMux(handler.Ready, reg, s.logger))
+	return public, ops
 }
 
 // newRelay posts the outbox to the channels of the alarms' accounts; ctx bounds the account
@@ -125,10 +130,11 @@ func (s *Server) newRelay(ctx context.Context) *relay.Relay {
 		Channel: func(topicARN string, a *alarm.Alarm) string {
 			return s.accounts.AlertChannel(ctx, alarmAccount(topicARN, a))
 		},
-		Owner:      s.owner,
-		PerChannel: cmp.Or(s.cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
-		Logger:     s.logger,
-		Metrics:    s.relayMetrics,
+		Owner:         s.owner,
+		PerChannel:    cmp.Or(s.cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
+		EnrichTimeout: s.cfg.Alerts.LookupTimeout(),
+		Logger:        s.logger,
+		Metrics:       s.relayMetrics,
 	}
 }
 
@@ -157,10 +163,14 @@ func (s *Server) newScheduler(poster summary.Poster, owner string) (*summary.Sch
 // AlertEndpoint is the address and path SNS posts to, for the start-up log.
 func (s *Server) AlertEndpoint() string { return s.endpoint.Addr + s.path }
 
+// OpsEndpoint is the address of the operations endpoints (/healthz, /readyz, /metrics).
+func (s *Server) OpsEndpoint() string { return s.ops.Addr }
+
 // Run serves until ctx is done or a part fails: Slack refusing the app token, or the alert
-// endpoint unable to listen (the error names its address). It then drains the endpoint's
-// requests under way (each is stored before it is answered) for up to 10 s, and waits for the
-// relay, the housekeeping and the summaries under way to stop. A Server runs once.
+// endpoint or the operations endpoints unable to listen (the error names the address). It
+// then drains the requests under way on both listeners (each SNS message is stored before it
+// is answered) for up to 10 s, and waits for the relay, the housekeeping and the summaries
+// under way to stop. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
 	serveErr := s.serve()
 	runCtx, cancel := context.WithCancel(ctx)
@@ -177,32 +187,37 @@ func (s *Server) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case runErr = <-slackErr:
-	case err := <-serveErr:
-		runErr = fmt.Errorf("alert endpoint %s: %w", s.endpoint.Addr, err)
+	case runErr = <-serveErr:
 		cancel()
 		<-slackErr
 	}
 	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer stop()
-	_ = s.endpoint.Shutdown(shutdown)
+	var down sync.WaitGroup
+	for _, srv := range []*http.Server{s.endpoint, s.ops} {
+		down.Go(func() { _ = srv.Shutdown(shutdown) })
+	}
+	down.Wait()
 	return runErr
 }
 
-// serve starts the alert endpoint, over TLS when alerts.tls_cert_file is set; the channel
-// receives why it stopped, unless it was shut down.
+// serve starts the alert endpoint, over TLS when alerts.tls_cert_file is set, and the
+// operations endpoints (plain HTTP: they listen on loopback or a private network); the channel
+// receives why one stopped, naming it and its address, unless it was shut down.
 func (s *Server) serve() <-chan error {
-	serveErr := make(chan error, 1)
-	go func() {
-		var err error
+	serveErr := make(chan error, 2)
+	run := func(name string, srv *http.Server, listen func() error) {
+		if err := listen(); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- fmt.Errorf("%s %s: %w", name, srv.Addr, err)
+		}
+	}
+	go run("alert endpoint", s.endpoint, func() error {
 		if s.cfg.Alerts.TLSCertFile != "" {
-			err = s.endpoint.ListenAndServeTLS(s.cfg.Alerts.TLSCertFile, s.cfg.Alerts.TLSKeyFile)
-		} else {
-			err = s.endpoint.ListenAndServe()
+			return s.endpoint.ListenAndServeTLS(s.cfg.Alerts.TLSCertFile, s.cfg.Alerts.TLSKeyFile)
 		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- err
-		}
-	}()
+		return s.endpoint.ListenAndServe()
+	})
+	go run("operations endpoint", s.ops, s.ops.ListenAndServe)
 	return serveErr
 }
 

@@ -23,8 +23,8 @@ const (
 )
 
 // newTestServer builds the Server of a minimal config (a store in a temporary directory, the
-// alert endpoint on listen) against a local Slack workspace.
-func newTestServer(t *testing.T, listen string, logs io.Writer) *Server {
+// alert endpoint on listen, the operations endpoints on ops) against a local Slack workspace.
+func newTestServer(t *testing.T, listen, ops string, logs io.Writer) *Server {
 	t.Helper()
 	ws := slackfake.New(t, serverBotToken)
 	cfg := parseConfig(t, fmt.Sprintf(`accounts:
@@ -34,9 +34,10 @@ store:
   path: %s
 alerts:
   listen: %s
+  ops_listen: %s
   topics: [arn:aws:sns:us-east-1:111122223333:cis-alarms]
   default_channel: C0DEFAULTAL
-`, filepath.Join(t.TempDir(), "cisbot.db"), listen))
+`, filepath.Join(t.TempDir(), "cisbot.db"), listen, ops))
 	scfg := slackbot.Config{AppToken: serverAppToken, BotToken: serverBotToken, APIURL: ws.APIURL(), Command: slackbot.DefaultCommand}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	s, err := NewServer(context.Background(), cfg, scfg, factory(t), logger)
@@ -47,25 +48,28 @@ alerts:
 	return s
 }
 
-// TestServerRun: the server built from a minimal config connects to Slack, answers the alert
-// endpoint (readiness, metrics, and a refusal of what is not an SNS message) and stops when
-// its context is done, the endpoint closed.
+// TestServerRun: the server built from a minimal config connects to Slack, answers readiness
+// and metrics on the operations listener only, refuses on the public listener what is not an
+// SNS message, and stops when its context is done, both listeners closed.
 func TestServerRun(t *testing.T) {
-	addr := freeAddr(t)
+	addr, opsAddr := freeAddr(t), freeAddr(t)
 	var logs syncbuf.Buffer
-	s := newTestServer(t, addr, &logs)
+	s := newTestServer(t, addr, opsAddr, &logs)
 	if got, want := s.AlertEndpoint(), addr+"/sns"; got != want {
 		t.Errorf("AlertEndpoint = %q, want %q", got, want)
+	}
+	if got := s.OpsEndpoint(); got != opsAddr {
+		t.Errorf("OpsEndpoint = %q, want %q", got, opsAddr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	base := "http://" + addr
+	public, ops := "http://"+addr, "http://"+opsAddr
 
-	waitFor(t, done, &logs, "/readyz answers 200", func() bool { return status(base+"/readyz") == http.StatusOK })
+	waitFor(t, done, &logs, "/readyz answers 200", func() bool { return status(ops+"/readyz") == http.StatusOK })
 	waitFor(t, done, &logs, "the Socket Mode connection", func() bool { return strings.Contains(logs.String(), "connecting to Slack with Socket Mode") })
-	resp, err := http.Get(base + "/metrics")
+	resp, err := http.Get(ops + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,12 @@ func TestServerRun(t *testing.T) {
 			t.Errorf("/metrics has no %s", name)
 		}
 	}
-	resp, err = http.Post(base+"/sns", "text/plain", strings.NewReader(`{"Type":"Notification"}`))
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if got := status(public + path); got != http.StatusNotFound {
+			t.Errorf("public listener %s: status %d, want 404", path, got)
+		}
+	}
+	resp, err = http.Post(public+"/sns", "text/plain", strings.NewReader(`{"Type":"Notification"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,38 +103,55 @@ func TestServerRun(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("Run did not return within 15 s of its context being cancelled\n%s", logs.String())
 	}
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		t.Error("the alert endpoint still accepts connections after Run returned")
+	for _, a := range []string{addr, opsAddr} {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after Run returned", a)
+		}
 	}
 	if !strings.Contains(logs.String(), "disconnected from Slack") {
 		t.Errorf("the Slack connection was not closed\n%s", logs.String())
 	}
 }
 
-// TestServerListenError: an address the endpoint cannot listen on ends Run with an error that
-// names it, and the Slack connection is closed.
+// TestServerListenError: an address either listener cannot listen on ends Run with an error
+// that names the listener and the address, and the Slack connection is closed.
 func TestServerListenError(t *testing.T) {
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	addr := taken.Addr().String()
-	var logs syncbuf.Buffer
-	s := newTestServer(t, addr, &logs)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(context.Background()) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "alert endpoint "+addr) || !strings.Contains(err.Error(), "address already in use") {
-			t.Errorf("Run = %v, want an error naming the alert endpoint %s", err, addr)
-		}
-		if !strings.Contains(logs.String(), "disconnected from Slack") {
-			t.Errorf("the Slack connection was not closed\n%s", logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("Run did not return within 15 s with the address taken\n%s", logs.String())
+	for _, tc := range []struct {
+		name    string
+		takeOps bool
+		want    string
+	}{
+		{"alert endpoint", false, "alert endpoint "},
+		{"operations endpoint", true, "operations endpoint "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			taken, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer taken.Close()
+			addr, opsAddr := taken.Addr().String(), freeAddr(t)
+			if tc.takeOps {
+				addr, opsAddr = opsAddr, addr
+			}
+			var logs syncbuf.Buffer
+			s := newTestServer(t, addr, opsAddr, &logs)
+			done := make(chan error, 1)
+			go func() { done <- s.Run(context.Background()) }()
+			want := tc.want + taken.Addr().String()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "address already in use") {
+					t.Errorf("Run = %v, want an error naming the %s", err, want)
+				}
+				if !strings.Contains(logs.String(), "disconnected from Slack") {
+					t.Errorf("the Slack connection was not closed\n%s", logs.String())
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatalf("Run did not return within 15 s with the address taken\n%s", logs.String())
+			}
+		})
 	}
 }
 

@@ -62,7 +62,7 @@ func runBot(ctx context.Context, stderr io.Writer, cfgPath string, level slog.Le
 	}
 	defer srv.Close()
 	logger.Info("cisbot starting", "version", version(), "config", path, "accounts", len(cfg.Accounts), "region", factory.Region(),
-		"alerts", srv.AlertEndpoint())
+		"alerts", srv.AlertEndpoint(), "ops", srv.OpsEndpoint())
 	if err := srv.Run(ctx); err != nil {
 		return err
 	}

@@ -70,6 +70,31 @@ type Alerts struct {
 	// empty means 1s, Slack's rate for chat.postMessage per channel; 0 relies on Slack's 429
 	// Retry-After alone, for Slack-compatible endpoints with other limits).
 	ChannelInterval string `yaml:"channel_interval"`
+	// OpsListen is the address of the operations endpoints (/metrics, /healthz, /readyz),
+	// kept off the public SNS listener; empty means 127.0.0.1:9090.
+	OpsListen string `yaml:"ops_listen"`
+	// EnrichTimeout bounds the CloudTrail lookup of one alarm (a Go duration; empty means
+	// 20s): past it the alarm is posted without its events, saying so, and the alerts behind
+	// it wait no longer.
+	EnrichTimeout string `yaml:"enrich_timeout"`
+}
+
+// DefaultOpsListen is where the operations endpoints listen when alerts.ops_listen is empty:
+// loopback, for a local Prometheus agent and the kubelet's probes through a sidecar or port,
+// never the internet.
+const DefaultOpsListen = "127.0.0.1:9090"
+
+// DefaultEnrichTimeout is the deadline of an alarm's CloudTrail lookup when
+// alerts.enrich_timeout is empty.
+const DefaultEnrichTimeout = 20 * time.Second
+
+// LookupTimeout is EnrichTimeout parsed: 20s when empty.
+func (a Alerts) LookupTimeout() time.Duration {
+	d, err := time.ParseDuration(a.EnrichTimeout)
+	if err != nil || d <= 0 {
+		return DefaultEnrichTimeout
+	}
+	return d
 }
 
 // PostInterval is ChannelInterval parsed: 1s when empty.

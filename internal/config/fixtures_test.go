@@ -144,7 +144,10 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.topics[0]", 8, []string{`"cis-alarms" is not an SNS topic ARN`}},
 		{"alerts.max_message_age", 9, []string{`"an hour" is not a duration`}},
 		{"alerts.channel_interval", 10, []string{`"-1s" is not a duration`}},
+		{"alerts.ops_listen", 11, []string{`"9090" is not a listen address`}},
+		{"alerts.enrich_timeout", 12, []string{`"0s" is not a positive duration`, "20s"}},
 	},
+	"ops_listen_shared.yml": {{"alerts.ops_listen", 4, []string{`":8080" is also alerts.listen`, "own port"}}},
 	"summaries.yml": {
 		{"summaries[0].cron", 4, []string{`"0 9 * *" is not a cron schedule: expected exactly 5 fields, found 4`, "minute hour day-of-month month day-of-week"}},
 		{"summaries[0].channel", 5, []string{`"#security" is not a Slack channel id`, "Channel ID"}},

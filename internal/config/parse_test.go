@@ -18,7 +18,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[Remediation]():     {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():           {"driver", "path", "retention"},
 		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
-		reflect.TypeFor[Alerts]():          {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval"},
+		reflect.TypeFor[Alerts]():          {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval", "ops_listen", "enrich_timeout"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {
 			t.Errorf("keys of %v = %v, want %v", typ, got, want)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"regexp"
@@ -347,6 +348,13 @@ func (v *validator) alerts(a *Alerts) {
 			v.add(f, v.show(f, a.Listen)+" is not a listen address", "write host:port or :port, e.g. :8080 or 127.0.0.1:8443")
 		}
 	}
+	if f := "alerts.ops_listen"; a.OpsListen != "" && !v.m.skipped(f) {
+		if _, port, err := net.SplitHostPort(a.OpsListen); err != nil || port == "" {
+			v.add(f, v.show(f, a.OpsListen)+" is not a listen address", "write host:port, e.g. 127.0.0.1:9090 (the default), or :9090 to reach it from other hosts")
+		} else if a.OpsListen == cmp.Or(a.Listen, ":8080") {
+			v.add(f, v.show(f, a.OpsListen)+" is also alerts.listen", "give the operations endpoints their own port, e.g. 127.0.0.1:9090 (the default): the SNS listener serves only the SNS path")
+		}
+	}
 	if f := "alerts.path"; a.Path != "" && !strings.HasPrefix(a.Path, "/") && !v.m.skipped(f) {
 		v.add(f, v.show(f, a.Path)+" is not a URL path", "start it with /, e.g. /sns")
 	}
@@ -376,6 +384,11 @@ func (v *validator) alerts(a *Alerts) {
 	if f := "alerts.channel_interval"; a.ChannelInterval != "" && !v.m.skipped(f) {
 		if d, err := time.ParseDuration(a.ChannelInterval); err != nil || d < 0 {
 			v.add(f, v.show(f, a.ChannelInterval)+" is not a duration", "write a duration such as 1s (Slack's rate per channel) or 200ms")
+		}
+	}
+	if f := "alerts.enrich_timeout"; a.EnrichTimeout != "" && !v.m.skipped(f) {
+		if d, err := time.ParseDuration(a.EnrichTimeout); err != nil || d <= 0 {
+			v.add(f, v.show(f, a.EnrichTimeout)+" is not a positive duration", "write a duration such as 20s (the default) or 1m; past it an alarm is posted without its CloudTrail events")
 		}
 	}
 }

@@ -75,6 +75,18 @@ type Findings struct {
 	Missing string
 }
 
+// TimedOut makes f what an alarm shows when its lookup was stopped after d: no events (what
+// was read so far is partial and could mislead), the window, filters and console link kept so
+// that a reader can look, and Missing saying why.
+func (f *Findings) TimedOut(d time.Duration) {
+	*f = Findings{
+		Filters:    f.Filters,
+		Window:     f.Window,
+		ConsoleURL: f.ConsoleURL,
+		Missing:    "the CloudTrail lookup took longer than " + d.String(),
+	}
+}
+
 // PrincipalGroup is the events of one principal.
 type PrincipalGroup struct {
 	// Principal is the useful "who": userIdentity.arn, or for AssumedRole the issuer role

@@ -127,12 +127,27 @@ func (r *Relay) route(_ context.Context, d *delivery) (flow, error) {
 	return next, nil
 }
 
-// enrich adds the CloudTrail events behind an ALARM (not an OK or INSUFFICIENT_DATA).
+// enrich adds the CloudTrail events behind an ALARM (not an OK or INSUFFICIENT_DATA), within
+// EnrichTimeout: a lookup cut short by it posts the alarm without them, saying so.
 func (r *Relay) enrich(ctx context.Context, d *delivery) (flow, error) {
-	if a := d.post.Alarm; a != nil && a.NewState == alarm.StateAlarm && r.Enricher != nil {
-		f := r.Enricher.Enrich(ctx, a)
-		d.post.Findings = &f
+	a := d.post.Alarm
+	if a == nil || a.NewState != alarm.StateAlarm || r.Enricher == nil {
+		return next, nil
 	}
+	limit := r.enrichTimeout()
+	lookup, cancel := context.WithTimeout(ctx, limit)
+	f := r.Enricher.Enrich(lookup, a)
+	late := lookup.Err() != nil
+	cancel()
+	if err := ctx.Err(); err != nil {
+		return leave, err
+	}
+	if late && f.Missing != "" { // a lookup complete at the deadline keeps what it read
+		d.log.Warn("the CloudTrail lookup took longer than its deadline; posting the alarm without it",
+			"enrich_timeout", limit, "missing", f.Missing)
+		f.TimedOut(limit)
+	}
+	d.post.Findings = &f
 	return next, nil
 }
 

@@ -25,6 +25,7 @@ type Outbox interface {
 	Delivered(ctx context.Context, id, owner string, at time.Time) (bool, error)
 	Retry(ctx context.Context, id, owner string, next time.Time, reason string) (bool, error)
 	Posting(ctx context.Context, id, owner string, at time.Time) (bool, error)
+	Renew(ctx context.Context, id, owner string, at time.Time, lease time.Duration) (bool, error)
 	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	Pending(ctx context.Context) (int, error)
 }
@@ -62,6 +63,8 @@ const (
 	DefaultBatch       = 10
 	DefaultMaxAttempts = 20
 	DefaultPerChannel  = time.Second // Slack's ~1 message/s per channel
+	// DefaultEnrichTimeout bounds the CloudTrail lookup of one alarm (alerts.enrich_timeout).
+	DefaultEnrichTimeout = 20 * time.Second
 	// After MaxAttempts failures an item is kept but tried at most this often.
 	relayGiveUpInterval = time.Hour
 	backoffMin          = 2 * time.Second
@@ -82,6 +85,12 @@ const (
 // made again. So a crash between the post and marking it delivered posts nothing twice. A
 // Poster without a Finder, or a lookup that fails for another reason than a rate limit, falls
 // back to posting again: a message may then appear twice, but is never lost.
+//
+// While a pass works, it renews the claims on the items it holds every Lease/3, so a delivery
+// longer than the lease (a slow CloudTrail lookup, a paced channel, a batch waiting behind
+// them) is not taken and posted again by another replica. An alarm's lookup ends after
+// EnrichTimeout: the alarm is then posted without its CloudTrail events, saying so, and the
+// items behind it wait no longer.
 type Relay struct {
 	Outbox Outbox
 	Poster Poster
@@ -89,10 +98,14 @@ type Relay struct {
 	// and later changes (OK, ALARM again) are posted into its thread and update the first
 	// message's status (when the Poster is also a StatusUpdater). nil: no threading.
 	Threads Threads
-	// Enricher fetches the CloudTrail context of an ALARM; nil: no enrichment.
+	// Enricher fetches the CloudTrail context of an ALARM; nil: no enrichment. Enrich must
+	// return soon after its ctx is done (the SDK's calls do), with what it could read.
 	Enricher interface {
 		Enrich(ctx context.Context, a *alarm.Alarm) enrich.Findings
 	}
+	// EnrichTimeout bounds an alarm's enrichment (default DefaultEnrichTimeout); past it the
+	// alarm is posted without its CloudTrail events and says why.
+	EnrichTimeout time.Duration
 	// Channel says where a post goes (the wiring maps the alarm's account to
 	// accounts[].channel, else a default); a is nil for anything but an alarm. "" means
 	// nowhere: the item is marked delivered with a log warning. Required.
@@ -146,6 +159,9 @@ func orDuration(d, def time.Duration) time.Duration {
 
 func (r *Relay) lease() time.Duration { return orDuration(r.Lease, DefaultLease) }
 func (r *Relay) poll() time.Duration  { return orDuration(r.Poll, DefaultPoll) }
+func (r *Relay) enrichTimeout() time.Duration {
+	return orDuration(r.EnrichTimeout, DefaultEnrichTimeout)
+}
 func (r *Relay) perChannel() time.Duration {
 	if r.PerChannel < 0 {
 		return 0
@@ -265,12 +281,19 @@ func (r *Relay) pass(ctx context.Context) (claimed, delivered int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("relay: %w", err)
 	}
+	held := r.hold(ctx, items)
+	defer held.release()
 	var errs []error
 	for _, it := range items {
 		if ctx.Err() != nil {
 			break
 		}
-		ok, err := r.deliver(ctx, it)
+		dctx := held.delivery(it.ID)
+		if dctx.Err() != nil {
+			continue // its claim was lost while it waited
+		}
+		ok, err := r.deliver(dctx, it)
+		held.settled(it.ID)
 		if ok {
 			delivered++
 		}

@@ -56,7 +56,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // goawsDelivery is one POST goaws made to our endpoint.
@@ -216,7 +215,7 @@ func TestConfirmationFlowGoaws(t *testing.T) {
 			return err
 		},
 	}
-	mux := Mux(DefaultPath, h, prometheus.NewRegistry())
+	mux := Mux(DefaultPath, h)
 
 	// The shim: check the body as goaws sent it with the strict verifiers,
 	// then replace only the SigningCertURL and hand it to our Mux.

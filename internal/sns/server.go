@@ -1,8 +1,9 @@
 package sns
 
 // This file is the HTTP side of the SNS endpoint: the handler that reads,
-// verifies and durably enqueues each SNS POST, the health, readiness and
-// metrics routes, and the http.Server with its timeouts.
+// verifies and durably enqueues each SNS POST, its route, the health,
+// readiness and metrics routes of the operations listener, and the
+// http.Server with its timeouts.
 
 import (
 	"context"
@@ -57,8 +58,9 @@ type Handler struct {
 	// topic (sns:ConfirmSubscription, or a GET of the validated SubscribeURL).
 	// An error is answered 502.
 	Confirm func(ctx context.Context, m *Message) error
-	// Ready reports whether the relay can work (store and Slack reachable),
-	// for /readyz. nil means always ready.
+	// Ready reports whether the relay can work (store and Slack reachable).
+	// The SNS route does not use it: it is for the operations listener's
+	// /readyz (OpsMux).
 	Ready func(ctx context.Context) error
 	// Logger gets one line per rejection or failure; nil means slog.Default().
 	Logger *slog.Logger
@@ -240,30 +242,57 @@ func requestIDs(r *http.Request, m *Message) (topic, id string) {
 	return truncate(r.Header.Get(headerTopicArn), 300), truncate(r.Header.Get(headerMessageID), 100)
 }
 
-// Mux returns the endpoint's routes: path (default DefaultPath) to h, which
-// answers 405 to anything but POST; GET /healthz ("ok"); GET /readyz
-// (h.Ready; 503 with the reason when not ready); GET /metrics for gatherer
-// (nil means prometheus.DefaultGatherer).
-func Mux(path string, h *Handler, gatherer prometheus.Gatherer) http.Handler {
+// Mux returns the public listener's routes: path (default DefaultPath) to h,
+// which answers 405 to anything but POST, and 404 to every other path. The
+// operations routes are OpsMux's, on a listener of their own.
+func Mux(path string, h *Handler) http.Handler {
 	if path == "" {
 		path = DefaultPath
 	}
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	return mux
+}
+
+// NotReadyError is a failed readiness check of one part of the bot. /readyz
+// answers with the part's name only; Err, which may carry internal detail
+// (a database path, a Slack error), goes to the log.
+type NotReadyError struct {
+	Part string // "store", "slack"
+	Err  error
+}
+
+func (e *NotReadyError) Error() string { return e.Part + ": " + e.Err.Error() }
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
+// OpsMux returns the operations listener's routes, to be kept off the public
+// SNS listener: GET /healthz ("ok"); GET /readyz (ready, nil meaning always
+// ready; 503 "not ready: PART" when it fails, PART from a NotReadyError, the
+// error itself logged to logger); GET /metrics for gatherer (nil means
+// prometheus.DefaultGatherer).
+func OpsMux(ready func(context.Context) error, gatherer prometheus.Gatherer, logger *slog.Logger) http.Handler {
 	if gatherer == nil {
 		gatherer = prometheus.DefaultGatherer
 	}
+	if logger == nil {
+		logger = slog.Default()
+	}
 	mux := http.NewServeMux()
-	mux.Handle(path, h)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if h.Ready != nil {
+		if ready != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 			defer cancel()
-			if err := h.Ready(ctx); err != nil {
-				h.logger().Warn("not ready", "error", err)
-				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			if err := ready(ctx); err != nil {
+				logger.Warn("not ready", "error", err)
+				body := "not ready"
+				if nr, ok := errors.AsType[*NotReadyError](err); ok {
+					body += ": " + nr.Part
+				}
+				http.Error(w, body, http.StatusServiceUnavailable)
 				return
 			}
 		}

@@ -53,7 +53,7 @@ func BenchmarkEndpoint(b *testing.B) {
 		},
 		Logger: slog.New(slog.DiscardHandler),
 	}
-	srv := httptest.NewServer(Mux(DefaultPath, h, nil))
+	srv := httptest.NewServer(Mux(DefaultPath, h))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var (

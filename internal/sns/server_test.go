@@ -74,7 +74,7 @@ func newTestEndpoint(t *testing.T, v *Verifier, deps *fakeDeps) *testEndpoint {
 		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Metrics:  NewMetrics(reg),
 	}
-	srv := httptest.NewServer(Mux("", h, reg))
+	srv := httptest.NewServer(Mux("", h))
 	t.Cleanup(srv.Close)
 	return &testEndpoint{deps: deps, reg: reg, logs: logs, h: h, srv: srv}
 }
@@ -363,62 +363,9 @@ func TestHandlerConfirmations(t *testing.T) {
 	}
 }
 
-func TestMuxRoutes(t *testing.T) {
-	var notReady atomic.Bool
-	deps := &fakeDeps{added: true}
-	e := newTestEndpoint(t, &Verifier{}, deps)
-	e.h.Ready = func(context.Context) error {
-		if notReady.Load() {
-			return errors.New("store: database is locked")
-		}
-		return nil
-	}
-
-	if status, _, body := e.do(t, http.MethodGet, "/healthz", nil, nil); status != 200 || strings.TrimSpace(body) != "ok" {
-		t.Errorf("/healthz = %d %q", status, body)
-	}
-	if status, _, _ := e.do(t, http.MethodPost, "/healthz", nil, nil); status != 405 {
-		t.Errorf("POST /healthz = %d, want 405", status)
-	}
-	if status, _, body := e.do(t, http.MethodGet, "/readyz", nil, nil); status != 200 {
-		t.Errorf("/readyz ready = %d %q", status, body)
-	}
-	notReady.Store(true)
-	if status, _, body := e.do(t, http.MethodGet, "/readyz", nil, nil); status != 503 || !strings.Contains(body, "database is locked") {
-		t.Errorf("/readyz not ready = %d %q, want 503 with the reason", status, body)
-	}
-	if status, _, _ := e.do(t, http.MethodGet, "/nope", nil, nil); status != 404 {
-		t.Errorf("/nope = %d, want 404", status)
-	}
-
-	// A tampered notification shows up in /metrics as rejected{reason="signature"}.
-	body := readTestdata(t, "negative", "tampered-message.json")
-	m, err := ParseMessage(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int32
-	e.h.Verifier = verifierAt(t, m, &calls)
-	if status, _, _ := e.do(t, http.MethodPost, "/sns", body, nil); status != 400 {
-		t.Fatalf("tampered: status %d", status)
-	}
-	status, _, text := e.do(t, http.MethodGet, "/metrics", nil, nil)
-	if status != 200 {
-		t.Fatalf("/metrics = %d", status)
-	}
-	for _, want := range []string{
-		`cisbot_sns_rejected_total{reason="signature"} 1`,
-		`cisbot_sns_received_total{type="Notification"} 1`,
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("/metrics lacks %q:\n%s", want, text)
-		}
-	}
-}
-
 func TestMuxCustomPath(t *testing.T) {
 	h := &Handler{}
-	srv := httptest.NewServer(Mux("/hooks/sns", h, prometheus.NewRegistry()))
+	srv := httptest.NewServer(Mux("/hooks/sns", h))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL + "/hooks/sns")
 	if err != nil {

@@ -60,6 +60,13 @@ type Outbox interface {
 	// clears the mark after a send known to have failed). It keeps the claim. ok is false, and
 	// an unknown id an error, as for Delivered.
 	Posting(ctx context.Context, id, owner string, at time.Time) (ok bool, err error)
+	// Renew extends a live claim of owner on an item to at+lease (lease positive), for a worker
+	// still delivering it when a good part of the lease has gone (a long enrichment, a paced
+	// channel): another worker cannot take an item whose claim keeps being renewed. ok is false,
+	// with no error and no change, when the item is not held by owner with a lease that runs
+	// past at (it expired, another owner took it, or it was delivered or released); an unknown id
+	// is an error wrapping ErrNotFound.
+	Renew(ctx context.Context, id, owner string, at time.Time, lease time.Duration) (ok bool, err error)
 	// ReleaseClaims frees every undelivered item claimed by owner, whatever its lease, and says
 	// how many. A relay calls it as it starts: an owner name that is stable across restarts
 	// (the host name) holds no live claim in a process that has just started, so what it held

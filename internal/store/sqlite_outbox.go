@@ -155,6 +155,23 @@ func (s *SQLite) Posting(ctx context.Context, id, owner string, at time.Time) (b
 	return ok, nil
 }
 
+// Renew extends owner's live claim on an item to at+lease.
+func (s *SQLite) Renew(ctx context.Context, id, owner string, at time.Time, lease time.Duration) (bool, error) {
+	switch {
+	case at.IsZero():
+		return false, fmt.Errorf("renew the claim on outbox item %q: zero time", id)
+	case lease < time.Millisecond:
+		return false, fmt.Errorf("renew the claim on outbox item %q: lease %v: want at least 1ms", id, lease)
+	}
+	ok, err := s.release(ctx, id, owner, `UPDATE outbox SET claim_until = ?
+		WHERE id = ? AND claim_owner = ? AND claim_until > ? AND delivered = 0`,
+		millis(at.Add(lease)), id, owner, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("renew the claim on outbox item %q: %w", id, err)
+	}
+	return ok, nil
+}
+
 // ReleaseClaims frees the undelivered items claimed by owner.
 func (s *SQLite) ReleaseClaims(ctx context.Context, owner string) (int, error) {
 	if owner == "" {
