@@ -268,20 +268,7 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 	if err != nil {
 		return rep.Update(ctx, h, Problem{Text: "The audit could not start: " + err.Error()})
 	}
-	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
-	for _, r := range report.Results {
-		if r.Status != cis.StatusPass {
-			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
-		}
-	}
-	if b.opts.Remediator != nil {
-		for _, r := range report.Results {
-			if r.Status == cis.StatusFail {
-				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
-			}
-		}
-	}
-	b.remember(final.ID, report)
+	final := b.newReport(report, started)
 	u.mu.Lock()
 	u.done = true
 	done := u.progress
@@ -297,6 +284,26 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 		b.opts.Logger.Warn("could not mark the progress message finished", "err", err)
 	}
 	return nil
+}
+
+// newReport is a finished audit as a reply, with its evidence and fix buttons; its evidence is
+// remembered for them.
+func (b *Dispatcher) newReport(report cis.Report, started time.Time) Report {
+	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
+	for _, r := range report.Results {
+		if r.Status != cis.StatusPass {
+			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
+		}
+	}
+	if b.opts.Remediator != nil {
+		for _, r := range report.Results {
+			if r.Status == cis.StatusFail {
+				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
+			}
+		}
+	}
+	b.remember(final.ID, report)
+	return final
 }
 
 // updater turns per-account progress into a few message updates.

@@ -27,6 +27,7 @@ type Requests interface {
 	History(ctx context.Context, account string, limit int) ([]store.Request, error)
 	SetMessageRef(ctx context.Context, id, ref string) error
 	InState(ctx context.Context, state store.State) ([]store.Request, error)
+	Events(ctx context.Context, requestID string) ([]store.Event, error)
 	store.AccountLocks
 }
 
