@@ -7,6 +7,7 @@ package accountchanger
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -265,27 +266,115 @@ func createTopic(ctx context.Context, c TopicsWriter, s cis.CreateTopic) cis.Ste
 }
 
 func mergePolicy(ctx context.Context, c TopicsWriter, s cis.MergeTopicPolicy) cis.StepOutcome {
-	attrs, err := c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &s.TopicARN})
+	policy, err := readPolicy(ctx, c, s.TopicARN)
 	if err != nil {
 		return failed("sns:GetTopicAttributes", s.TopicARN, err)
 	}
-	return ensurePublish(ctx, c, s.TopicARN, s.Publish, attrs.Attributes["Policy"])
+	return ensurePublish(ctx, c, s.TopicARN, s.Publish, policy)
 }
 
+// policyTries bounds the merges of a topic policy that someone else keeps changing meanwhile.
+const policyTries = 4
+
 // ensurePublish merges the statement that lets the account's CloudWatch alarms publish into the
-// topic policy, unless a statement allows that already. The rest of the policy is kept.
+// topic policy read as policy, unless a statement allows that already. The rest of the policy
+// is kept, including what others change while it merges: SNS has no conditional write, so the
+// policy is read again just before the write (a change since the first read restarts the
+// merge from it), and read back after it (the statement must be there and nothing of the
+// policy merged into may be gone, else someone wrote over it and the merge starts again from
+// what is there), a bounded number of times.
 func ensurePublish(ctx context.Context, c TopicsWriter, arn string, g cis.AlarmPublish, policy string) cis.StepOutcome {
-	merged, changed, err := g.Grant(policy, arn)
-	switch {
-	case err != nil:
-		return refused(fmt.Sprintf("the policy of %s cannot be merged (%v); cisbot does not replace it: add statement %s by hand", arn, err, g.Sid))
-	case !changed:
-		return succeeded(false, "its policy lets CloudWatch alarms of account "+g.SourceAccount+" publish already")
+	wrote := false
+	for try := 1; ; try++ {
+		merged, changed, err := g.Grant(policy, arn)
+		switch {
+		case err != nil:
+			return refused(fmt.Sprintf("the policy of %s cannot be merged (%v); cisbot does not replace it: add statement %s by hand", arn, err, g.Sid))
+		case !changed && wrote:
+			return succeeded(true, "statement "+g.Sid+" merged into its policy, so CloudWatch alarms of account "+g.SourceAccount+" may publish (the policy was changed by someone else meanwhile, and that change is kept)")
+		case !changed:
+			return succeeded(false, "its policy lets CloudWatch alarms of account "+g.SourceAccount+" publish already")
+		}
+		current, err := readPolicy(ctx, c, arn)
+		if err != nil {
+			return failed("sns:GetTopicAttributes", arn, err)
+		}
+		if current != policy { // changed since it was read: merge into what is there now
+			if try == policyTries {
+				return changing(arn, g)
+			}
+			policy = current
+			continue
+		}
+		if _, err := c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr("Policy"), AttributeValue: &merged}); err != nil {
+			return failed("sns:SetTopicAttributes", arn, err)
+		}
+		wrote = true
+		back, err := readPolicy(ctx, c, arn)
+		if err != nil {
+			return failed("sns:GetTopicAttributes", arn, err)
+		}
+		if _, missing, _ := g.Grant(back, arn); !missing && keeps(back, policy) {
+			return succeeded(true, "statement "+g.Sid+" merged into its policy, so CloudWatch alarms of account "+g.SourceAccount+" may publish")
+		}
+		if try == policyTries {
+			return changing(arn, g)
+		}
+		policy = back
 	}
-	if _, err := c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr("Policy"), AttributeValue: &merged}); err != nil {
-		return failed("sns:SetTopicAttributes", arn, err)
+}
+
+// changing is the outcome of a merge that someone else's changes kept undoing.
+func changing(arn string, g cis.AlarmPublish) cis.StepOutcome {
+	return refused(fmt.Sprintf("the policy of %s kept changing while cisbot merged statement %s into it (%d tries); it was not overwritten: approve the fix again once nobody else is changing it, or add the statement by hand", arn, g.Sid, policyTries))
+}
+
+// readPolicy is the topic's policy as it is now.
+func readPolicy(ctx context.Context, c TopicsWriter, arn string) (string, error) {
+	attrs, err := c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &arn})
+	if err != nil {
+		return "", err
 	}
-	return succeeded(true, "statement "+g.Sid+" merged into its policy, so CloudWatch alarms of account "+g.SourceAccount+" may publish")
+	return attrs.Attributes["Policy"], nil
+}
+
+// keeps reports whether every statement of before is in after (compared as JSON values).
+func keeps(after, before string) bool {
+	have := map[string]bool{}
+	for _, s := range statements(after) {
+		have[s] = true
+	}
+	for _, s := range statements(before) {
+		if !have[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// statements are a policy's statements, each in one canonical JSON form; none for a policy
+// that does not parse.
+func statements(policy string) []string {
+	var doc struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(policy), &doc) != nil || len(doc.Statement) == 0 {
+		return nil
+	}
+	var list []any
+	if json.Unmarshal(doc.Statement, &list) != nil {
+		var one any
+		if json.Unmarshal(doc.Statement, &one) != nil {
+			return nil
+		}
+		list = []any{one}
+	}
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		b, _ := json.Marshal(s) // sorted keys: one form per value
+		out = append(out, string(b))
+	}
+	return out
 }
 
 func subscribe(ctx context.Context, c TopicsWriter, s cis.Subscribe) cis.StepOutcome {

@@ -19,6 +19,7 @@ func CommandOptions(cfg *config.Config, accounts *Accounts, st store.Store, grou
 		Requests:   st,
 		History:    st,
 		RequestTTL: cfg.Remediation.TTL(),
+		Owner:      processOwner(),
 		Logger:     logger,
 		Policy: &commands.Policy{
 			Channels:            cfg.Slack.AllowedChannels,

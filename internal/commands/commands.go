@@ -33,6 +33,9 @@ type ActionRequest struct {
 	Value     string
 	UserID    string
 	ChannelID string
+	// MessageRef names the message holding the button, for the transport to update it later
+	// without this request (Slack: the message's ts); empty when unknown.
+	MessageRef string
 }
 
 // Def is one command of the table; /cis help and the Slack manifest test are generated from it.
@@ -92,6 +95,15 @@ type Options struct {
 	RequestTTL time.Duration
 	// History enables /cis status: the latest stored result per account.
 	History AuditHistory
+	// ApplyTimeout bounds an approved fix once its account's lock is taken: the re-audit, the
+	// apply and the audit after it (default 5 minutes). It runs to its end even when the
+	// command's context is cancelled (the bot is stopping); see WaitFixes.
+	ApplyTimeout time.Duration
+	// Owner names this process in the account locks it takes (default "cisbot"); processes
+	// sharing a store need distinct names.
+	Owner string
+	// LockPoll is how often an approval waiting for its account's lock tries again (default 1s).
+	LockPoll time.Duration
 }
 
 // Dispatcher runs the /cis commands: it parses a request, checks who may run it, and runs its
@@ -101,6 +113,7 @@ type Dispatcher struct {
 	defs []Def
 
 	reports *lru.Cache[string, cis.Report] // recent reports by id, for the evidence buttons
+	fixes   sync.WaitGroup                 // approved fixes under way, for WaitFixes
 }
 
 // maxReports is how many recent reports keep their evidence available.
@@ -128,6 +141,15 @@ func New(opts Options) *Dispatcher {
 	}
 	if opts.RequestTTL == 0 {
 		opts.RequestTTL = defaultRequestTTL
+	}
+	if opts.ApplyTimeout == 0 {
+		opts.ApplyTimeout = defaultApplyTimeout
+	}
+	if opts.Owner == "" {
+		opts.Owner = "cisbot"
+	}
+	if opts.LockPoll == 0 {
+		opts.LockPoll = time.Second
 	}
 	reports, _ := lru.New[string, cis.Report](maxReports) // fails only for a size below 1
 	return &Dispatcher{opts: opts, defs: Table(), reports: reports}
@@ -246,20 +268,7 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 	if err != nil {
 		return rep.Update(ctx, h, Problem{Text: "The audit could not start: " + err.Error()})
 	}
-	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
-	for _, r := range report.Results {
-		if r.Status != cis.StatusPass {
-			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
-		}
-	}
-	if b.opts.Remediator != nil {
-		for _, r := range report.Results {
-			if r.Status == cis.StatusFail {
-				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
-			}
-		}
-	}
-	b.remember(final.ID, report)
+	final := b.newReport(report, started)
 	u.mu.Lock()
 	u.done = true
 	done := u.progress
@@ -275,6 +284,26 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 		b.opts.Logger.Warn("could not mark the progress message finished", "err", err)
 	}
 	return nil
+}
+
+// newReport is a finished audit as a reply, with its evidence and fix buttons; its evidence is
+// remembered for them.
+func (b *Dispatcher) newReport(report cis.Report, started time.Time) Report {
+	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
+	for _, r := range report.Results {
+		if r.Status != cis.StatusPass {
+			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
+		}
+	}
+	if b.opts.Remediator != nil {
+		for _, r := range report.Results {
+			if r.Status == cis.StatusFail {
+				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
+			}
+		}
+	}
+	b.remember(final.ID, report)
+	return final
 }
 
 // updater turns per-account progress into a few message updates.

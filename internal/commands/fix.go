@@ -26,6 +26,9 @@ type Requests interface {
 	AddEvent(ctx context.Context, e store.Event) error
 	History(ctx context.Context, account string, limit int) ([]store.Request, error)
 	SetMessageRef(ctx context.Context, id, ref string) error
+	InState(ctx context.Context, state store.State) ([]store.Request, error)
+	Events(ctx context.Context, requestID string) ([]store.Event, error)
+	store.AccountLocks
 }
 
 // historyLimit is how many requests /cis history shows.
@@ -33,6 +36,17 @@ const historyLimit = 10
 
 // defaultRequestTTL is how long a fix request waits for a decision when Options.RequestTTL is 0.
 const defaultRequestTTL = time.Hour
+
+// defaultApplyTimeout bounds an approved fix when Options.ApplyTimeout is 0.
+const defaultApplyTimeout = 5 * time.Minute
+
+// recordTimeout bounds each write to the store that records a fix: it is made even after the
+// fix's own time is up, so that what was done is never left unrecorded.
+const recordTimeout = 30 * time.Second
+
+// leaseMargin is how long an account lock outlives its fix's ApplyTimeout, for the records made
+// after it. A holder that died loses the lock then at the latest.
+const leaseMargin = time.Minute
 
 var errNotConfigured = Problem{Text: "Remediation is not configured in this bot: set store.path (the store keeps fix requests) and the remediation settings in the config, then restart it."}
 
@@ -230,7 +244,33 @@ func (b *Dispatcher) decider(ctx context.Context, log *slog.Logger, req ActionRe
 		b.post(ctx, log, rep, Problem{Text: "cisbot could not read the request: " + err.Error()})
 		return store.Request{}, false
 	}
+	if why := b.wrongChannel(r, req.ChannelID); why != "" {
+		log.Info("decision refused", "request", r.ID, "why", why)
+		b.refused(ctx, log, req, why)
+		b.post(ctx, log, rep, Problem{Text: why})
+		return store.Request{}, false
+	}
 	return r, true
+}
+
+// wrongChannel says why a decision clicked in channel is refused, "" when it is not: a request
+// is decided only where its plan was posted, and only while the bot may work in that channel.
+func (b *Dispatcher) wrongChannel(r store.Request, channel string) string {
+	if channel != r.Channel {
+		return fmt.Sprintf("Request %s was posted in %s: approve or reject it there, where everybody sees the decision. Nothing was changed by this click.", r.ID, channelName(r.Channel))
+	}
+	if ok, _ := b.opts.Policy.AllowChannel(channel); !ok {
+		return fmt.Sprintf("cisbot no longer works in this channel (it is not in slack.allowed_channels), so request %s cannot be decided here. Nothing was changed by this click; start a new fix in an allowed channel.", r.ID)
+	}
+	return ""
+}
+
+// channelName mentions a channel id, or says there is none.
+func channelName(id string) string {
+	if id == "" {
+		return "no channel"
+	}
+	return "<#" + id + ">"
 }
 
 // refused records a click that was not allowed; the request does not change.
@@ -274,19 +314,124 @@ func (b *Dispatcher) approve(ctx context.Context, log *slog.Logger, req ActionRe
 		err = decide(ctx, rep, FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateExpired), Plan: decodePlan(r.Plan)})
 		return err
 	}
-	// The one atomic step that makes an approval count at most once, across goroutines and
-	// processes sharing the store.
-	ok, err := b.opts.Requests.Transition(ctx, r.ID, store.StatePending, store.StateApplying, req.UserID, store.EventApproved, "plan "+r.PlanHash, now)
-	if err != nil {
-		b.post(ctx, log, rep, Problem{Text: "cisbot could not record the approval: " + err.Error()})
-		return fmt.Errorf("approve %s: %w", r.ID, err)
-	}
-	if !ok {
+	if r.State != store.StatePending {
 		b.alreadyDecided(ctx, log, r.ID, rep)
 		return nil
 	}
+	// From here the fix runs to its end even if ctx is cancelled (the bot is stopping): it is
+	// either not approved yet, or approved, applied and recorded. WaitFixes waits for it.
+	b.fixes.Add(1)
+	defer b.fixes.Done()
+	// The lock is the request's: clicks on one request share it, and only the click whose
+	// approval counts releases it, once the fix has ended.
+	locked, err := b.lockAccount(ctx, log, r, req.UserID, rep)
+	if err != nil || !locked {
+		return err
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.opts.ApplyTimeout)
+	defer cancel()
+	// The one atomic step that makes an approval count at most once, across goroutines and
+	// processes sharing the store.
+	ok, err = b.opts.Requests.Transition(fctx, r.ID, store.StatePending, store.StateApplying, req.UserID, store.EventApproved, "plan "+r.PlanHash, b.opts.Now())
+	if err != nil {
+		b.unlock(ctx, log, r)
+		b.post(fctx, log, rep, Problem{Text: "cisbot could not record the approval: " + err.Error()})
+		return fmt.Errorf("approve %s: %w", r.ID, err)
+	}
+	if !ok {
+		b.alreadyDecided(fctx, log, r.ID, rep)
+		return nil
+	}
+	defer b.unlock(ctx, log, r)
+	if req.MessageRef != "" {
+		if err := b.opts.Requests.SetMessageRef(fctx, r.ID, req.MessageRef); err != nil {
+			log.Warn("could not record the plan message", "request", r.ID, "err", err)
+		}
+	}
 	log.Info("fix approved", "request", r.ID, "account", r.Account)
-	return b.applyApproved(ctx, log, r, req.UserID, rep)
+	return b.applyApproved(fctx, log, r, req.UserID, rep)
+}
+
+// lockAccount takes the lock of the request's account, so that one fix of an account runs at a
+// time, waiting while another fix of it is under way (the clicker is told). It gives up, with a
+// reply, when ctx is done (the approval is then not recorded) or after the longest another fix
+// can hold the lock.
+func (b *Dispatcher) lockAccount(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) (bool, error) {
+	hold := b.opts.ApplyTimeout + leaseMargin
+	giveUp := time.Now().Add(hold + b.opts.LockPoll)
+	waiting := false
+	for {
+		rctx, cancel := b.recordContext(ctx)
+		now := b.opts.Now()
+		ok, err := b.opts.Requests.LockAccount(rctx, r.Account, r.ID, b.opts.Owner, now, now.Add(hold))
+		cancel()
+		switch {
+		case err != nil:
+			b.post(ctx, log, rep, Problem{Text: "cisbot could not record the approval: " + err.Error()})
+			return false, fmt.Errorf("lock %s for %s: %w", r.Account, r.ID, err)
+		case ok:
+			return true, nil
+		case !waiting:
+			waiting = true
+			other := "another request"
+			if l, err := b.opts.Requests.GetAccountLock(ctx, r.Account); err == nil {
+				other = "request " + l.RequestID
+			}
+			log.Info("approval waits for another fix of the account", "request", r.ID, "account", r.Account, "holder", other)
+			b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: now, Actor: user, Kind: store.EventWaiting, Detail: "after " + other})
+			b.post(ctx, log, rep, Text{Private: true, Text: fmt.Sprintf("Another fix of %s is being applied (%s); request %s is applied after it.", r.Account, other, r.ID)})
+		}
+		if time.Now().After(giveUp) {
+			b.post(ctx, log, rep, Problem{Text: fmt.Sprintf("Another fix of %s is still being applied, so request %s was not approved: approve it again later.", r.Account, r.ID)})
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			b.post(context.WithoutCancel(ctx), log, rep, Problem{Text: fmt.Sprintf("cisbot is stopping before another fix of %s ended, so request %s was not approved: approve it again once cisbot is back.", r.Account, r.ID)})
+			return false, nil
+		case <-time.After(b.opts.LockPoll):
+		}
+	}
+}
+
+// unlock releases the lock of the request's account.
+func (b *Dispatcher) unlock(ctx context.Context, log *slog.Logger, r store.Request) {
+	rctx, cancel := b.recordContext(ctx)
+	defer cancel()
+	if err := b.opts.Requests.UnlockAccount(rctx, r.Account, r.ID); err != nil {
+		log.Warn("could not release the account's lock; it lapses by itself", "request", r.ID, "err", err)
+	}
+}
+
+// recordContext is the context of one write that records a fix: it outlives ctx's
+// cancellation, bounded by its own timeout.
+func (b *Dispatcher) recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
+// addEvent records an event, logging a failure.
+func (b *Dispatcher) addEvent(ctx context.Context, log *slog.Logger, e store.Event) {
+	rctx, cancel := b.recordContext(ctx)
+	defer cancel()
+	if err := b.opts.Requests.AddEvent(rctx, e); err != nil {
+		log.Warn("could not record an event", "request", e.RequestID, "kind", e.Kind, "err", err)
+	}
+}
+
+// WaitFixes waits until the approved fixes under way have ended and been recorded, or ctx is
+// done. A transport stopping the bot calls it after it stops taking requests.
+func (b *Dispatcher) WaitFixes(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		b.fixes.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("fixes still under way: %w", ctx.Err())
+	}
 }
 
 // applyApproved runs an approved request's fix. The account may have changed since the plan was
@@ -298,11 +443,7 @@ func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r stor
 			return plan.Hash == r.PlanHash, nil
 		},
 		Step: func(s cis.PlanStep, o cis.StepOutcome) {
-			err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: user, Kind: store.EventStep,
-				Detail: fmt.Sprintf("%s %s %s", s.Kind(), o.Outcome, o.Detail)})
-			if err != nil {
-				log.Warn("could not record a step", "request", r.ID, "err", err)
-			}
+			b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: user, Kind: store.EventStep, Detail: stepDetail(s, o)})
 		},
 		Applied: func(res cis.ApplyResult, err error) {
 			state, kind, detail := appliedState(res, err)
@@ -337,9 +478,7 @@ func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r stor
 		log.Warn("re-audit after applying failed", "request", r.ID, "err", fix.AfterErr)
 	case fix.After != nil:
 		decided.After = fix.After
-		if err := b.opts.Requests.AddEvent(ctx, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(fix.After.Status)}); err != nil {
-			log.Warn("could not record the re-audit", "request", r.ID, "err", err)
-		}
+		b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(fix.After.Status)})
 	}
 	return decide(ctx, rep, decided)
 }
@@ -357,8 +496,16 @@ func appliedState(res cis.ApplyResult, err error) (store.State, string, string) 
 	return store.StateApplied, store.EventApplied, fmt.Sprintf("%d steps done", len(res.Done()))
 }
 
-// finish ends an applying request; it was ours, so a lost transition is only logged.
+// stepDetail is how a step's outcome is recorded: its kind, outcome and sentence.
+func stepDetail(s cis.PlanStep, o cis.StepOutcome) string {
+	return fmt.Sprintf("%s %s %s", s.Kind(), o.Outcome, o.Detail)
+}
+
+// finish ends an applying request, even once ctx is cancelled or its time is up; it was ours,
+// so a lost transition is only logged.
 func (b *Dispatcher) finish(ctx context.Context, log *slog.Logger, id string, to store.State, kind, detail string) {
+	ctx, cancel := b.recordContext(ctx)
+	defer cancel()
 	ok, err := b.opts.Requests.Transition(ctx, id, store.StateApplying, to, store.ActorSystem, kind, detail, b.opts.Now())
 	if err != nil || !ok {
 		log.Error("could not record the end of a fix", "request", id, "state", to, "ok", ok, "err", err)

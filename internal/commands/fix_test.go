@@ -23,6 +23,10 @@ type fakeRemediator struct {
 	applied bool
 	applies atomic.Int32
 	ids     []string // the request ids plans were made for
+	// stay keeps the account failing after an apply, so that every approval applies.
+	stay bool
+	// apply, when set, replaces Apply's steps (it runs after the count).
+	apply func(ctx context.Context, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) cis.ApplyResult
 }
 
 func failingPlan(hash string) cis.Plan {
@@ -36,7 +40,7 @@ func (f *fakeRemediator) Plan(_ context.Context, account, requestID string) (cis
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ids = append(f.ids, requestID)
-	if f.applied {
+	if f.applied && !f.stay {
 		return cis.Plan{Account: account, Passes: true, Hash: "none"}, cis.Result{Account: account, Status: cis.StatusPass}, nil
 	}
 	p := f.plan
@@ -50,8 +54,11 @@ func (f *fakeRemediator) setPlan(p cis.Plan) {
 	f.plan = p
 }
 
-func (f *fakeRemediator) Apply(_ context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error) {
+func (f *fakeRemediator) Apply(ctx context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error) {
 	f.applies.Add(1)
+	if f.apply != nil {
+		return f.apply(ctx, p, record), nil
+	}
 	time.Sleep(5 * time.Millisecond) // widen the window for concurrent clicks
 	res := cis.ApplyResult{Account: account, PlanHash: p.Hash, OK: true}
 	for _, s := range p.Steps {
@@ -312,7 +319,7 @@ func TestConcurrentApprovalsApplyOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			e.bot.HandleAction(context.Background(), ActionRequest{ActionID: ActionApprove, Value: fp.RequestID, UserID: "U0BOSS"}, rec)
+			e.bot.HandleAction(context.Background(), ActionRequest{ActionID: ActionApprove, Value: fp.RequestID, UserID: "U0BOSS", ChannelID: "C0CHAN"}, rec)
 		}()
 	}
 	close(start)

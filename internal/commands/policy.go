@@ -43,8 +43,8 @@ const maxCachedGroups = 256
 
 // Allow decides a request; why is the sentence to show when it is refused.
 func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) (ok bool, why string) {
-	if len(p.Channels) > 0 && !slices.Contains(p.Channels, channel) {
-		return false, "cisbot does not take commands in this channel. Use it in " + channelList(p.Channels) + ", or ask an admin to add this channel to slack.allowed_channels."
+	if ok, why := p.AllowChannel(channel); !ok {
+		return false, why
 	}
 	if !auditor || len(p.Auditors) == 0 {
 		return true, ""
@@ -55,6 +55,14 @@ func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) 
 		return false, "cisbot could not check your user group membership (" + err.Error() + "); try again, or ask an admin."
 	case !in:
 		return false, "You are not allowed to run audits: ask an admin to add you (or one of your user groups) to slack.auditors."
+	}
+	return true, ""
+}
+
+// AllowChannel decides whether the bot works in a channel (slack.allowed_channels) now.
+func (p *Policy) AllowChannel(channel string) (ok bool, why string) {
+	if len(p.Channels) > 0 && !slices.Contains(p.Channels, channel) {
+		return false, "cisbot does not take commands in this channel. Use it in " + channelList(p.Channels) + ", or ask an admin to add this channel to slack.allowed_channels."
 	}
 	return true, ""
 }

@@ -121,11 +121,12 @@ type FixPlan struct {
 }
 
 // FixDecided is a request after its decision: rejected, expired, or applied with each step's
-// outcome, who approved, and the audit that followed.
+// outcome, who approved, and the audit that followed. An interrupted request (the bot stopped
+// while applying it) shows the steps recorded; the others are not run with Detail NotRecorded.
 type FixDecided struct {
 	RequestID string
 	Account   string
-	State     string // "rejected", "expired", "applied", "failed"
+	State     string // "rejected", "expired", "applied", "failed", "interrupted"
 	DecidedBy string
 	Plan      cis.Plan
 	Applied   *cis.ApplyResult

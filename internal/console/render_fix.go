@@ -34,20 +34,35 @@ func renderFixDecided(b *strings.Builder, d commands.FixDecided) {
 		fmt.Fprintf(b, ", decided by %s", d.DecidedBy)
 	}
 	b.WriteString(").\n")
+	interrupted := d.State == "interrupted"
+	if interrupted {
+		b.WriteString("cisbot stopped while applying this fix (a restart or a crash). The steps it recorded are shown; the others may or may not have run. Fix the account again to finish.\n")
+	}
 	if d.Applied != nil {
 		for _, s := range d.Applied.Steps {
-			note := ""
-			if s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed {
+			outcome, note := string(s.Outcome.Outcome), ""
+			switch {
+			case interrupted && s.Outcome.Detail == commands.NotRecorded:
+				outcome = "?"
+				note = " (not recorded)"
+			case interrupted && s.Outcome.Outcome == cis.OutcomeOK:
+				note = ": " + s.Outcome.Detail
+			case s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed:
 				note = " (already in place)"
 			}
 			if s.Outcome.Code != "" || s.Outcome.Message != "" {
 				note = ": " + strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message)
 			}
-			fmt.Fprintf(b, "  %-7s %s%s\n", s.Outcome.Outcome, s.Step.Info().Detail, note)
+			fmt.Fprintf(b, "  %-7s %s%s\n", outcome, s.Step.Info().Detail, note)
 		}
-		fmt.Fprintf(b, "  %s\n", d.Applied.Sentence())
+		if !interrupted {
+			fmt.Fprintf(b, "  %s\n", d.Applied.Sentence())
+		}
 	}
-	if d.After != nil {
+	switch {
+	case d.After != nil && interrupted:
+		fmt.Fprintf(b, "Audit now: %s  %s\n", d.After.Status, d.After.Reason)
+	case d.After != nil:
 		fmt.Fprintf(b, "Audit after the fix: %s  %s\n", d.After.Status, d.After.Reason)
 	}
 }

@@ -26,6 +26,12 @@ func TestRenderFix(t *testing.T) {
 			{ID: commands.ActionApprove, Label: "Approve", Value: "r1"}, {ID: commands.ActionReject, Label: "Reject", Value: "r1"}}}},
 		{"fix-applied", commands.FixDecided{RequestID: "r1", Account: "dev", State: "applied", DecidedBy: "U0BOB0001", Plan: plan, Applied: applied,
 			After: &cis.Result{Status: cis.StatusPass, Reason: "every step of the CIS chain passes"}}},
+		{"fix-interrupted", commands.FixDecided{RequestID: "r1", Account: "dev", State: "interrupted", DecidedBy: "U0BOB0001", Plan: plan,
+			Applied: &cis.ApplyResult{Account: "dev", Steps: []cis.StepResult{
+				{Step: plan.Steps[0], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true, Detail: "trail main started logging"}},
+				{Step: plan.Steps[1], Outcome: cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: commands.NotRecorded}},
+			}},
+			After: &cis.Result{Status: cis.StatusFail, Reason: "alarm: no alarm watches the metric"}}},
 		{"history", commands.History{Account: "dev", Entries: []commands.HistoryEntry{{RequestID: "r1", State: "applied", RequestedBy: "console", DecidedBy: "U0BOB0001", Created: at, Steps: 2}}}},
 		{"history-empty", commands.History{Account: "dev"}},
 	}

@@ -5,6 +5,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -234,7 +235,8 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback, wg 
 		return
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		req := commands.ActionRequest{ActionID: actionID(a.ActionID), Value: a.Value, UserID: cb.User.ID, ChannelID: channelID}
+		req := commands.ActionRequest{ActionID: actionID(a.ActionID), Value: a.Value, UserID: cb.User.ID, ChannelID: channelID,
+			MessageRef: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)}
 		b.spawn(wg, log.With("action", req.ActionID), func() { b.h.HandleAction(ctx, req, rep) })
 	}
 }

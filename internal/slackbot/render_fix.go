@@ -51,6 +51,8 @@ func renderFixDecided(d commands.FixDecided) rendered {
 		emoji, title = ":x:", "Fix of "+d.Account+" failed"
 	case "rejected":
 		emoji, title = ":no_entry_sign:", "Fix of "+d.Account+" rejected"
+	case "interrupted":
+		emoji, title = ":warning:", "Fix of "+d.Account+" interrupted"
 	default:
 		emoji, title = ":hourglass:", "Fix of "+d.Account+" "+d.State
 	}
@@ -60,6 +62,10 @@ func renderFixDecided(d commands.FixDecided) rendered {
 		who += ", decided by " + user(d.DecidedBy)
 	}
 	blocks = append(blocks, section(emoji+" "+who+"."))
+	interrupted := d.State == "interrupted"
+	if interrupted {
+		blocks = append(blocks, section("cisbot stopped while applying this fix (a restart or a crash). The steps it recorded are shown; the others may or may not have run. The account was audited again: fix it again to finish."))
+	}
 	if d.Applied != nil {
 		var lines []string
 		for _, s := range d.Applied.Steps {
@@ -71,7 +77,12 @@ func renderFixDecided(d commands.FixDecided) rendered {
 				mark = ":white_circle:"
 			}
 			line := mark + " " + esc(s.Step.Info().Detail)
-			if s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed {
+			switch {
+			case interrupted && s.Outcome.Detail == commands.NotRecorded:
+				line = ":grey_question: " + esc(s.Step.Info().Detail) + " _(not recorded)_"
+			case interrupted && s.Outcome.Outcome == cis.OutcomeOK:
+				line += ": " + esc(s.Outcome.Detail)
+			case s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed:
 				line += " _(already in place)_"
 			}
 			if s.Outcome.Code != "" || s.Outcome.Message != "" {
@@ -81,9 +92,13 @@ func renderFixDecided(d commands.FixDecided) rendered {
 		}
 		steps, _ := pack(lines, 10, maxSectionText)
 		blocks = append(blocks, steps...)
-		blocks = append(blocks, contextBlock(esc(d.Applied.Sentence())))
+		if !interrupted {
+			blocks = append(blocks, contextBlock(esc(d.Applied.Sentence())))
+		}
 	}
-	if d.After != nil {
+	if d.After != nil && interrupted {
+		blocks = append(blocks, section(fmt.Sprintf("%s Audit now: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))
+	} else if d.After != nil {
 		blocks = append(blocks, section(fmt.Sprintf("%s Audit after the fix: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))
 	}
 	return rendered{Text: fallback(title), Blocks: blocks}

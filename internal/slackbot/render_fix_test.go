@@ -25,6 +25,11 @@ func fixReplies() []struct {
 		{Step: plan.Steps[2], Outcome: cis.StepOutcome{Outcome: cis.OutcomeFailed, Code: "AccessDenied", Message: "not authorized to perform cloudwatch:PutMetricAlarm"}},
 	}}
 	after := &cis.Result{Account: "dev", Status: cis.StatusFail, Reason: "alarm: no alarm in us-east-1 watches CISBenchmark/unauthorized_api_calls_metric"}
+	interrupted := &cis.ApplyResult{Account: "dev", Steps: []cis.StepResult{
+		{Step: plan.Steps[0], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true, Detail: "trail main started logging"}},
+		{Step: plan.Steps[1], Outcome: cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: commands.NotRecorded}},
+		{Step: plan.Steps[2], Outcome: cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: commands.NotRecorded}},
+	}}
 	return []struct {
 		name  string
 		reply commands.Reply
@@ -33,6 +38,9 @@ func fixReplies() []struct {
 			{ID: commands.ActionApprove, Label: "Approve", Value: "r1", Style: "primary"}, {ID: commands.ActionReject, Label: "Reject", Value: "r1", Style: "danger"}}}},
 		{"fix-plan-superseded", commands.FixPlan{RequestID: "r2", Superseded: "r1", Plan: plan, RequestedBy: "cli"}},
 		{"fix-applied-partly", commands.FixDecided{RequestID: "r1", Account: "dev", State: "failed", DecidedBy: "U0BOB0001", Plan: plan, Applied: applied, After: after}},
+		{"fix-interrupted", commands.FixDecided{RequestID: "r1", Account: "dev", State: "interrupted", DecidedBy: "U0BOB0001", Plan: plan, Applied: interrupted, After: after}},
+		{"history-interrupted", commands.History{Account: "dev", Entries: []commands.HistoryEntry{
+			{RequestID: "r3", State: "interrupted", RequestedBy: "U0ALICE01", DecidedBy: "U0BOB0001", Created: at, Steps: 3}}}},
 		{"fix-rejected", commands.FixDecided{RequestID: "r1", Account: "dev", State: "rejected", DecidedBy: "U0BOB0001", Plan: plan}},
 		{"history", commands.History{Account: "dev", Entries: []commands.HistoryEntry{
 			{RequestID: "r2", State: "applied", RequestedBy: "U0ALICE01", DecidedBy: "U0BOB0001", Created: at, Steps: 3},

@@ -267,7 +267,7 @@ func TestSummaryFixButtons(t *testing.T) {
 			pressed++
 			select {
 			case req := <-h.got:
-				want := commands.ActionRequest{ActionID: commands.ActionFix, Value: btn.Value, UserID: "U0AUDITOR", ChannelID: "C0SECOPS01"}
+				want := commands.ActionRequest{ActionID: commands.ActionFix, Value: btn.Value, UserID: "U0AUDITOR", ChannelID: "C0SECOPS01", MessageRef: "1.1"} // the ts of the message with the button
 				if req != want {
 					t.Errorf("button %s: %+v, want %+v", btn.ActionID, req, want)
 				}

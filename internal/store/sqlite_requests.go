@@ -283,3 +283,28 @@ func (s *SQLite) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// InState returns the requests in a state, oldest first.
+func (s *SQLite) InState(ctx context.Context, state State) ([]Request, error) {
+	if !state.Valid() {
+		return nil, fmt.Errorf("requests in state %q: invalid state", state)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE state = ?
+		ORDER BY created_at, rowid`, string(state))
+	if err != nil {
+		return nil, fmt.Errorf("requests in state %s: %w", state, err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("requests in state %s: %w", state, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("requests in state %s: %w", state, err)
+	}
+	return out, nil
+}

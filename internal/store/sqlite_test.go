@@ -63,7 +63,7 @@ func TestMigrationsFromEmpty(t *testing.T) {
 	if n, latest := migrationCount(t), latestMigration(t); rows != n || maxV != latest {
 		t.Errorf("goose_db_version: %d rows up to version %d, want %d up to %d", rows, maxV, n, latest)
 	}
-	if want := "audit_history goose_db_version outbox request_events requests summary_ticks threads"; tables != want {
+	if want := "account_locks audit_history goose_db_version outbox request_events requests summary_ticks threads"; tables != want {
 		t.Errorf("tables = %q, want %q", tables, want)
 	}
 

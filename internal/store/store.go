@@ -31,7 +31,8 @@ type State string
 // The states of a request. A request starts pending; approving it moves it to applying, and the
 // applier ends it applied or failed. A pending request can also be rejected, expire, or be
 // superseded by a newer plan for the same account (as can an applying one whose re-audit found a
-// different plan).
+// different plan). An applying request whose applier stopped without ending it (the process was
+// killed) is found at the next start and ends interrupted.
 const (
 	StatePending    State = "pending"
 	StateApplying   State = "applying"
@@ -40,12 +41,15 @@ const (
 	StateRejected   State = "rejected"
 	StateExpired    State = "expired"
 	StateSuperseded State = "superseded"
+	// StateInterrupted: the bot stopped while applying; the steps recorded are in the events,
+	// the others may or may not have run.
+	StateInterrupted State = "interrupted"
 )
 
 // States lists every valid State.
 var States = []State{
 	StatePending, StateApplying, StateApplied, StateFailed,
-	StateRejected, StateExpired, StateSuperseded,
+	StateRejected, StateExpired, StateSuperseded, StateInterrupted,
 }
 
 // Valid reports whether s is one of States.
@@ -72,6 +76,9 @@ const (
 	EventFailed     = "failed"
 	EventSuperseded = "superseded"
 	EventReaudit    = "reaudit"
+	// EventWaiting: an approval waits for another fix of the same account to end.
+	EventWaiting     = "waiting"
+	EventInterrupted = "interrupted"
 )
 
 // ActorSystem is the actor of events the bot records on its own, such as expiry.
@@ -131,6 +138,34 @@ type Requests interface {
 	// SetMessageRef records the transport handle of the request's plan message. It does not
 	// change UpdatedAt. An unknown request is an error wrapping ErrNotFound.
 	SetMessageRef(ctx context.Context, id, ref string) error
+	// InState returns the requests in a state, oldest first.
+	InState(ctx context.Context, state State) ([]Request, error)
+	AccountLocks
+}
+
+// AccountLock is who holds an account's lock: one fix of an account at a time, across the
+// processes sharing the store.
+type AccountLock struct {
+	Account   string
+	RequestID string
+	Owner     string    // the process that took it
+	Until     time.Time // it lapses then if never released
+}
+
+// AccountLocks serialize the fixes of an account. The lock is a conditional write, like
+// Transition, so it holds across goroutines and processes; its lease bounds how long a holder
+// that died keeps it.
+type AccountLocks interface {
+	// LockAccount takes the account's lock for the request, until the given time, and reports
+	// whether it did. It is free when nobody holds it, when its lease ended before at, when the
+	// request holding it is neither pending nor applying (its holder stopped before releasing
+	// it), or when this request holds it already (the lease is then extended).
+	LockAccount(ctx context.Context, account, requestID, owner string, at, until time.Time) (bool, error)
+	// UnlockAccount releases the account's lock if the request holds it.
+	UnlockAccount(ctx context.Context, account, requestID string) error
+	// GetAccountLock returns the account's lock, or an error wrapping ErrNotFound when nobody
+	// holds it.
+	GetAccountLock(ctx context.Context, account string) (AccountLock, error)
 }
 
 // Store is everything the bot keeps.

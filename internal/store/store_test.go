@@ -215,6 +215,7 @@ func TestTransition(t *testing.T) {
 		{"reject", StatePending, StatePending, StateRejected, "U_APP", EventRejected, true, false, StateRejected, "U_APP"},
 		{"supersede keeps no decider", StatePending, StatePending, StateSuperseded, ActorSystem, EventSuperseded, true, false, StateSuperseded, ""},
 		{"applied", StateApplying, StateApplying, StateApplied, ActorSystem, EventApplied, true, false, StateApplied, ""},
+		{"interrupted", StateApplying, StateApplying, StateInterrupted, ActorSystem, EventInterrupted, true, false, StateInterrupted, ""},
 		{"wrong from: already applying", StateApplying, StatePending, StateApplying, "U_APP", EventApproved, false, false, StateApplying, ""},
 		{"wrong from: expired", StateExpired, StatePending, StateRejected, "U_APP", EventRejected, false, false, StateExpired, ""},
 		{"invalid to", StatePending, StatePending, "approved", "U_APP", EventApproved, false, true, StatePending, ""},

@@ -1,0 +1,164 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// Channels reach a channel outside any request, as the bot itself: what is posted at start.
+type Channels interface {
+	// Channel is a Replier posting to the channel; its Update takes the message ref an
+	// ActionRequest carried (ActionRequest.MessageRef).
+	Channel(id string) Replier
+}
+
+// NotRecorded is the Detail of a step of an interrupted fix whose outcome was never recorded:
+// it may or may not have run.
+const NotRecorded = "not recorded: cisbot stopped before this step's outcome was recorded"
+
+// RecoverInterrupted ends the fixes a previous run of the bot left applying (it was killed
+// while applying them): each becomes interrupted, its plan message shows the steps that were
+// recorded, an audit of its account is posted to the plan's channel, and the account can be
+// fixed again. A fix that another process (another Owner) holds the account's lock for, within
+// its lease, is under way there and left alone. It returns how many it ended; call it at start,
+// before taking requests.
+func (b *Dispatcher) RecoverInterrupted(ctx context.Context, out Channels) (int, error) {
+	if !b.remediation() {
+		return 0, nil
+	}
+	rs, err := b.opts.Requests.InState(ctx, store.StateApplying)
+	if err != nil {
+		return 0, fmt.Errorf("recover interrupted fixes: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, r := range rs {
+		log := b.opts.Logger.With("request", r.ID, "account", r.Account)
+		if b.appliedElsewhere(ctx, r) {
+			log.Info("fix under way in another process; left to it")
+			continue
+		}
+		ok, err := b.interrupt(ctx, log, r, out)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// appliedElsewhere reports whether another live process holds the lock of r's account for r.
+func (b *Dispatcher) appliedElsewhere(ctx context.Context, r store.Request) bool {
+	l, err := b.opts.Requests.GetAccountLock(ctx, r.Account)
+	return err == nil && l.RequestID == r.ID && l.Owner != b.opts.Owner && l.Until.After(b.opts.Now())
+}
+
+// interrupt ends one request left applying and tells its channel.
+func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Request, out Channels) (bool, error) {
+	evs, err := b.opts.Requests.Events(ctx, r.ID)
+	if err != nil {
+		return false, fmt.Errorf("events of %s: %w", r.ID, err)
+	}
+	plan := decodePlan(r.Plan)
+	applied := recordedSteps(r, plan, evs)
+	detail := fmt.Sprintf("cisbot stopped while applying: %d of %d steps recorded", recorded(applied), len(plan.Steps))
+	ok, err := b.opts.Requests.Transition(ctx, r.ID, store.StateApplying, store.StateInterrupted, store.ActorSystem, store.EventInterrupted, detail, b.opts.Now())
+	if err != nil || !ok {
+		return false, err
+	}
+	log.Warn("fix interrupted by a stop of the bot", "recorded", recorded(applied), "steps", len(plan.Steps))
+	b.unlock(ctx, log, r)
+
+	d := FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateInterrupted), DecidedBy: r.DecidedBy, Plan: plan, Applied: &applied}
+	var report *Report
+	if b.opts.Auditor != nil {
+		started := b.opts.Now()
+		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, func(int, int) {})
+		if err != nil {
+			log.Warn("could not audit the account after an interrupted fix", "err", err)
+		} else {
+			final := b.newReport(rep, started)
+			report = &final
+			for _, res := range rep.Results {
+				if res.Account == r.Account {
+					d.After = &res
+					b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(res.Status)})
+				}
+			}
+		}
+	}
+	if out == nil || r.Channel == "" {
+		return true, nil
+	}
+	ch := out.Channel(r.Channel)
+	var errs []error
+	if r.MessageRef == "" || ch.Update(ctx, Handle(r.MessageRef), d) != nil {
+		if _, err := ch.Post(ctx, d); err != nil {
+			errs = append(errs, fmt.Errorf("post the end of %s: %w", r.ID, err))
+		}
+	}
+	if report != nil {
+		if _, err := ch.Post(ctx, *report); err != nil {
+			errs = append(errs, fmt.Errorf("post the audit of %s: %w", r.Account, err))
+		}
+	}
+	return true, errors.Join(errs...)
+}
+
+// recordedSteps rebuilds what the step events of an interrupted request say: the applier
+// records every step in plan order as it ends, so the n-th step event is the n-th step. The
+// steps after the last recorded one are not run, with Detail NotRecorded.
+func recordedSteps(r store.Request, plan cis.Plan, evs []store.Event) cis.ApplyResult {
+	res := cis.ApplyResult{Account: r.Account, AccountID: plan.AccountID, PlanHash: plan.Hash}
+	var steps []store.Event
+	for _, e := range evs {
+		if e.Kind == store.EventStep {
+			steps = append(steps, e)
+		}
+	}
+	for i, s := range plan.Steps {
+		o := cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: NotRecorded}
+		if i < len(steps) {
+			o = parseStepDetail(s, steps[i].Detail)
+		}
+		res.Steps = append(res.Steps, cis.StepResult{Step: s, Outcome: o})
+	}
+	return res
+}
+
+// parseStepDetail reads a step event written by stepDetail. What was done is known from the
+// sentence, not whether it changed anything; a recorded success counts as a change.
+func parseStepDetail(s cis.PlanStep, detail string) cis.StepOutcome {
+	rest, ok := strings.CutPrefix(detail, s.Kind()+" ")
+	if !ok {
+		return cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: NotRecorded}
+	}
+	outcome, sentence, _ := strings.Cut(rest, " ")
+	o := cis.StepOutcome{Outcome: cis.Outcome(outcome), Detail: sentence}
+	switch o.Outcome {
+	case cis.OutcomeOK:
+		o.Changed = true
+	case cis.OutcomeFailed:
+		o.Message = sentence
+	}
+	return o
+}
+
+// recorded counts the steps whose outcome was recorded.
+func recorded(res cis.ApplyResult) int {
+	n := 0
+	for _, s := range res.Steps {
+		if s.Outcome.Detail != NotRecorded {
+			n++
+		}
+	}
+	return n
+}
