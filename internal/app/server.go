@@ -42,10 +42,12 @@ type Server struct {
 	accounts *Accounts
 	store    store.Store
 
-	slack    *slackbot.Bot
-	endpoint *http.Server
-	path     string       // the SNS endpoint's URL path
-	ops      *http.Server // /healthz, /readyz, /metrics
+	slack     *slackbot.Bot
+	commands  *commands.Dispatcher
+	fixPoster *slackbot.FixPoster // posts what recovery finds after a crash
+	endpoint  *http.Server
+	path      string       // the SNS endpoint's URL path
+	ops       *http.Server // /healthz, /readyz, /metrics
 
 	// The relay is built by Run, whose context routes its alarms; these are its parts.
 	poster       *slackbot.AlertPoster
@@ -81,6 +83,7 @@ func (s *Server) build(scfg slackbot.Config) error {
 	s.snsMetrics = sns.NewMetrics(reg)
 	s.relayMetrics = relay.NewMetrics(reg)
 	s.poster = slackbot.NewAlertPoster(scfg, s.logger)
+	s.fixPoster = slackbot.NewFixPoster(scfg, s.logger)
 	s.endpoint, s.ops = s.newAlertEndpoint(reg)
 	host, _ := os.Hostname()
 	// The host name, stable across restarts: a restarted bot takes back at once what it held
@@ -94,7 +97,8 @@ func (s *Server) build(scfg slackbot.Config) error {
 func (s *Server) newSlackBot(scfg slackbot.Config) (*slackbot.Bot, error) {
 	opts := CommandOptions(s.cfg, s.accounts, s.store, slackbot.NewGroups(scfg), s.logger)
 	opts.Command = scfg.Command
-	return slackbot.New(scfg, commands.New(opts), s.logger)
+	s.commands = commands.New(opts)
+	return slackbot.New(scfg, s.commands, s.logger)
 }
 
 // newRegistry is the registry /metrics serves: the Go runtime's and the process's metrics,
@@ -169,13 +173,15 @@ func (s *Server) OpsEndpoint() string { return s.ops.Addr }
 // Run serves until ctx is done or a part fails: Slack refusing the app token, or the alert
 // endpoint or the operations endpoints unable to listen (the error names the address). It
 // then drains the requests under way on both listeners (each SNS message is stored before it
-// is answered) for up to 10 s, and waits for the relay, the housekeeping and the summaries
-// under way to stop. A Server runs once.
+// is answered) for up to 10 s, waits for approved fixes under way to finish (up to 6 min), and
+// for the relay, the housekeeping and the summaries under way to stop. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
 	serveErr := s.serve()
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
+	// A fix a crash left applying is marked interrupted, shown and audited again.
+	wg.Go(func() { RecoverInterrupted(runCtx, s.commands, s.fixPoster, s.logger) })
 	slackErr := make(chan error, 1)
 	go func() { slackErr <- s.slack.Run(runCtx) }()
 	relay := s.newRelay(runCtx)
@@ -198,6 +204,8 @@ func (s *Server) Run(ctx context.Context) error {
 		down.Go(func() { _ = srv.Shutdown(shutdown) })
 	}
 	down.Wait()
+	// Approved fixes under way finish and are recorded (they run detached from ctx).
+	DrainFixes(ctx, s.commands, s.logger)
 	return runErr
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/slackbot"
+	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
@@ -187,5 +188,32 @@ func waitFor(t *testing.T, done <-chan error, logs *syncbuf.Buffer, what string,
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within 10 s\n%s", what, logs.String())
 		}
+	}
+}
+
+// TestServerRecoversInterruptedFix: a fix that a crash left applying is marked interrupted
+// when the server starts, so the account can be fixed again.
+func TestServerRecoversInterruptedFix(t *testing.T) {
+	var logs syncbuf.Buffer
+	s := newTestServer(t, freeAddr(t), freeAddr(t), &logs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	at := time.Now().Add(-time.Minute)
+	if err := s.store.CreateRequest(ctx, store.Request{ID: "r-crashed", Account: "prod", Channel: "C0DEFAULTAL", RequestedBy: "U1",
+		Plan: []byte(`{"account":"prod","steps":[],"manual":[]}`), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.store.Transition(ctx, "r-crashed", store.StatePending, store.StateApplying, "U2", store.EventApproved, "", at); !ok || err != nil {
+		t.Fatalf("Transition = %v, %v", ok, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, done, &logs, "the request marked interrupted", func() bool {
+		r, err := s.store.GetRequest(ctx, "r-crashed")
+		return err == nil && r.State == store.StateInterrupted
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
 	}
 }
