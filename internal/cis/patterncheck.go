@@ -42,8 +42,16 @@ type VersionVerdict struct {
 
 // VersionSummary says in one line which versions a verdict satisfies and why it misses the
 // others: "satisfies CIS v1.2.0, CIS v1.3.0–v4.0.1; CIS v5.0.0+: misses …; Security Hub: its
-// exact-text check rejects the text".
+// exact-text check rejects the text". It is empty when every version rejects the pattern for
+// the same reason: the verdict's own reason says it all.
 func VersionSummary(vs []VersionVerdict) string {
+	same := true
+	for _, v := range vs {
+		same = same && !v.Satisfies && v.Reason == vs[0].Reason
+	}
+	if same {
+		return ""
+	}
 	var ok, bad []string
 	for _, v := range vs {
 		if v.Satisfies {

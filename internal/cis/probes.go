@@ -51,7 +51,7 @@ func sameNames(what, service, source string, names ...string) Probe {
 		Name:     "same-names-" + strings.TrimSuffix(source, ".amazonaws.com"),
 		Include:  []string{fmt.Sprintf(`{ $.eventSource = "%s" && %s }`, source, nameSet(names))},
 		Severity: Warn,
-		Problem:  fmt.Sprintf("also counts %s's %s, which are not %s; name the event source to leave them out", service, strings.Join(names, " and "), what),
+		Problem:  fmt.Sprintf("also counts the %s calls of %s, which are not %s; name the event source to leave them out", strings.Join(names, " and "), service, what),
 	}
 }
 

@@ -121,6 +121,21 @@ func (c *Control) Requirement(version string) (*Requirement, error) {
 	return nil, fmt.Errorf("control %s is not in CIS %s", c.ID, version)
 }
 
+// BenchmarkLabel names what a version argument of CheckPatternAt judges by: "CIS v7.0.0",
+// "CIS v3.0.0", "Security Hub", "Prowler".
+func BenchmarkLabel(version string) string {
+	key := strings.ToLower(strings.TrimSpace(version))
+	switch key {
+	case "securityhub", "security-hub", "security hub":
+		return BenchmarkSecurityHub
+	case "prowler":
+		return BenchmarkProwler
+	case "", "cis":
+		return BenchmarkCIS + " " + NewestCIS()
+	}
+	return BenchmarkCIS + " " + strings.TrimPrefix(key, "cis-")
+}
+
 func (c *Control) requirementOf(benchmark string) (*Requirement, error) {
 	for i := range c.Requirements {
 		if c.Requirements[i].Benchmark == benchmark {
