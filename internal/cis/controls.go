@@ -248,7 +248,7 @@ var Controls = []Control{
 			},
 			{
 				Name:     "over-broad",
-				Include:  []string{`{ $.errorCode NOT EXISTS && $.errorMessage NOT EXISTS }`},
+				Include:  []string{`{ $.errorCode NOT EXISTS && $.errorMessage NOT EXISTS && ($.responseElements.ConsoleLogin NOT EXISTS || $.responseElements.ConsoleLogin = "Success") }`},
 				Severity: Fail,
 				Problem:  "matches a successful call or sign-in, so the alarm would fire on normal traffic",
 			},
