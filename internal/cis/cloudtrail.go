@@ -32,13 +32,21 @@ var realValues = map[string][]string{
 		"Server.UnauthorizedOperation", "AuthorizationError", "ThrottlingException", "Client.DryRunOperation",
 		"accessdenied", "KMS.AccessDeniedException",
 	},
-	"$.sourceIPAddress":   {"198.51.100.23", "delivery.logs.amazonaws.com", "sqs.amazonaws.com", "AWS Internal"},
-	"$.eventName":         {"GetRole", "HeadBucket", "RunInstances", "ConsoleLogin", "AssumeRole"},
-	"$.eventSource":       {"iam.amazonaws.com", "s3.amazonaws.com", "ec2.amazonaws.com", "kms.amazonaws.com"},
+	"$.sourceIPAddress": {"198.51.100.23", "delivery.logs.amazonaws.com", "sqs.amazonaws.com", "AWS Internal"},
+	"$.eventName":       {"GetRole", "HeadBucket", "RunInstances", "ConsoleLogin", "AssumeRole", "DescribeSecurityGroups", "CreatePolicy", "CreateRoute", "DeleteRoute"},
+	"$.eventSource": {
+		"iam.amazonaws.com", "s3.amazonaws.com", "ec2.amazonaws.com", "kms.amazonaws.com", "signin.amazonaws.com",
+		"organizations.amazonaws.com", "apigateway.amazonaws.com", "cloudtrail.amazonaws.com", "config.amazonaws.com",
+	},
 	"$.awsRegion":         {"us-east-1", "eu-west-1", "ap-northeast-1"},
-	"$.eventType":         {"AwsApiCall", "AwsServiceEvent", "AwsConsoleSignIn"},
-	"$.userIdentity.type": {"IAMUser", "AssumedRole", "Root", "AWSService", "FederatedUser"},
+	"$.eventType":         {"AwsApiCall", "AwsServiceEvent", "AwsConsoleSignIn", "AwsConsoleAction"},
+	"$.userIdentity.type": {"IAMUser", "AssumedRole", "Root", "AWSService", "FederatedUser", "IdentityCenterUser"},
 	"$.userAgent":         {"aws-cli/2.15.0", "console.amazonaws.com", "aws-internal/3 aws-sdk-java/1.12"},
+	// Console sign-ins (4.2, 4.6) and the root user (4.3).
+	"$.additionalEventData.MFAUsed":   {"No", "Yes"},
+	"$.responseElements.ConsoleLogin": {"Success", "Failure"},
+	"$.errorMessage":                  {"Failed authentication", "No username found in supplied account"},
+	"$.userIdentity.invokedBy":        {"signin.amazonaws.com", "cloudtrail.amazonaws.com"},
 }
 
 // freeTextPath is where a term or regex pattern's words are planted in a generated event: a

@@ -71,85 +71,18 @@ type Control struct {
 	// SecurityHubAccepted are the exact texts Security Hub's check accepts; it compares strings.
 	SecurityHubAccepted []string
 	// Probes define what the control requires of a pattern, judged by evaluation.
-	Probes   []Probe
-	Alarm    AlarmSpec
-	Defaults Names
-}
-
-// The published patterns of control 4.1.
-const (
-	// PatternSecurityHub is the CIS v1.2 3.1 pattern, the one Security Hub CloudWatch.2 checks for.
-	PatternSecurityHub = `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`
-	// PatternCISv3 is the CIS v1.4–v3.0 pattern with its two exclusions, as CIS prints it.
-	PatternCISv3 = `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") && ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }`
-)
-
-// cisAlarm is the alarm every CIS version prescribes: one matching event in five minutes fires.
-var cisAlarm = AlarmSpec{
-	Statistic:          "Sum",
-	Period:             300,
-	Threshold:          1,
-	ComparisonOperator: "GreaterThanOrEqualToThreshold",
-	EvaluationPeriods:  1,
-}
-
-// Controls lists the controls the bot knows, in benchmark order. Further section-4 controls are
-// added as rows here.
-var Controls = []Control{
-	{
-		ID:    "4.1",
-		Title: "Ensure unauthorized API calls are monitored",
-		Refs: []Ref{
-			{Benchmark: "CIS AWS Foundations Benchmark", Versions: "v1.0.0–v1.2.0", ID: "3.1", Title: "Ensure a log metric filter and alarm exist for unauthorized API calls"},
-			{Benchmark: "CIS AWS Foundations Benchmark", Versions: "v1.3.0–v1.5.0", ID: "4.1", Title: "Ensure a log metric filter and alarm exist for unauthorized API calls"},
-			{Benchmark: "CIS AWS Foundations Benchmark", Versions: "v2.0.0–v3.0.0", ID: "4.1", Title: "Ensure unauthorized API calls are monitored"},
-			{Benchmark: "CIS AWS Foundations Benchmark", Versions: "v4.0.0+", ID: "5.1", Title: "Ensure unauthorized API calls are monitored"},
-			{Benchmark: "AWS Security Hub", ID: "CloudWatch.2", Title: "Ensure a log metric filter and alarm exist for unauthorized API calls"},
-			{Benchmark: "Trend Micro Cloud One Conformity", ID: "CWL-002", Title: "AWS CloudWatch Unauthorized API Calls Alarm"},
-		},
-		Patterns: map[string]string{
-			"securityhub": PatternSecurityHub,
-			"cis-v3":      PatternCISv3,
-		},
-		DefaultPattern: "securityhub",
-		SecurityHubAccepted: []string{
-			`{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}`,
-			PatternSecurityHub,
-		},
-		Probes: []Probe{
-			{
-				Name:      "missed",
-				Include:   []string{`{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`},
-				Exclude:   []string{`{ ($.sourceIPAddress = "delivery.logs.amazonaws.com") || ($.eventName = "HeadBucket") }`},
-				WantMatch: true,
-				Severity:  Fail,
-				Problem:   "misses an unauthorized API call",
-			},
-			{
-				Name:      "over-broad",
-				Include:   []string{`{ $.errorCode NOT EXISTS }`},
-				WantMatch: false,
-				Severity:  Fail,
-				Problem:   "matches a successful API call (an event with no errorCode), so the alarm would fire on normal traffic",
-			},
-			{
-				Name:      "other-errors",
-				Include:   []string{`{ $.errorCode = * }`},
-				Exclude:   []string{`{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`},
-				WantMatch: false,
-				Severity:  Warn,
-				Problem:   "also counts errors that are not authorization failures; expect more alarms than CIS intends",
-			},
-		},
-		Alarm: cisAlarm,
-		Defaults: Names{
-			FilterName:      "unauthorized_api_calls_metric",
-			MetricName:      "unauthorized_api_calls_metric",
-			MetricNamespace: "CISBenchmark",
-			AlarmName:       "unauthorized_api_calls_alarm",
-			TopicName:       "cis-alarms",
-		},
-	},
+	Probes []Probe
+	// Requirements are the benchmarks and version ranges that judge the control, each with the
+	// pattern it publishes and what it requires beyond Probes; a pattern is judged against one
+	// of them (the newest CIS version unless asked otherwise).
+	Requirements []Requirement
+	// LeavesAlone completes the sentence of a passing verdict: "the pattern matches every event
+	// control 4.1 requires and …".
+	LeavesAlone string
+	Alarm       AlarmSpec
+	Defaults    Names
+	// AlertFields are the CloudTrail fields an alert for the control shows, as JSON paths.
+	AlertFields []string
 }
 
 // Lookup finds a control by cisbot's id, or by its number in any benchmark ("3.1", "5.1",

@@ -30,36 +30,52 @@ func newPatternCmd(stdio IO) *cobra.Command {
 }
 
 func newPatternCheckCmd(stdio IO) *cobra.Command {
-	var control, format string
+	var control, format, benchmark string
 	cmd := &cobra.Command{
-		Use:   "check [--control 4.1] [--format text|json] PATTERN",
+		Use:   "check [--control ID|all] [--benchmark VERSION] [--format text|json] PATTERN",
 		Short: "Does a metric filter pattern satisfy a CIS control?",
 		Long: `Judges a metric filter pattern by evaluating it over generated CloudTrail events: it must
-match every event the control requires and must not fire on successful API calls.
+match every event the control requires and must not fire on the traffic the control is
+not about. --control all judges it against every control and says which it satisfies.
+--benchmark picks the version whose requirement judges it (default the newest CIS
+version; a CIS version such as v3.0.0, securityhub or prowler); where versions disagree,
+the verdict says which of them the pattern satisfies.
 PATTERN "-" reads the pattern from standard input. Put "--" before a pattern that
 starts with "-".
 
-Exit status: 0 the pattern satisfies the control, 1 it does not (an example event is
-shown), 2 it does not parse (the character offset is shown) or the input is bad.`,
+Exit status: 0 the pattern satisfies the control (with all: at least one control), 1 it
+does not (an example event is shown), 2 it does not parse (the character offset is
+shown) or the input is bad.`,
 		Example: `  cisbot pattern check '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
-  cisbot pattern check --format json - < pattern.txt`,
+  cisbot pattern check --control 4.10 --benchmark v3.0.0 - < pattern.txt
+  cisbot pattern check --control all --format json - < pattern.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return &exitError{code: ExitError, err: fmt.Errorf("--format %q: use text or json", format)}
 			}
-			ctl, err := cis.Lookup(control)
-			if err != nil {
-				return &exitError{code: ExitError, err: fmt.Errorf("--control: %w", err)}
+			var ctl *cis.Control
+			if !strings.EqualFold(control, "all") {
+				var err error
+				if ctl, err = cis.Lookup(control); err != nil {
+					return &exitError{code: ExitError, err: fmt.Errorf("--control: %w", err)}
+				}
+				if _, err := ctl.Requirement(benchmark); err != nil {
+					return &exitError{code: ExitError, err: fmt.Errorf("--benchmark: %w", err)}
+				}
 			}
 			text, err := patternArg(args[0], stdio.In)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			return runCheck(stdio, ctl, text, format)
+			if ctl == nil {
+				return runCheckAll(stdio, text, benchmark, format)
+			}
+			return runCheck(stdio, ctl, text, benchmark, format)
 		},
 	}
-	cmd.Flags().StringVar(&control, "control", "4.1", "the control to check against (4.1, or its number in another benchmark: 3.1, 5.1, CloudWatch.2)")
+	cmd.Flags().StringVar(&control, "control", "4.1", "the control to check against (4.1–4.15, or its number in another benchmark: 3.1, 5.1, CloudWatch.2), or all")
+	cmd.Flags().StringVar(&benchmark, "benchmark", "", "the benchmark version that judges the pattern: a CIS version (default the newest), securityhub or prowler")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -88,8 +104,8 @@ type parseErrorJSON struct {
 	Message string `json:"message"`
 }
 
-func runCheck(stdio IO, ctl *cis.Control, text, format string) error {
-	v, err := cis.CheckPattern(ctl, text)
+func runCheck(stdio IO, ctl *cis.Control, text, benchmark, format string) error {
+	v, err := cis.CheckPatternAt(ctl, text, benchmark)
 	var pe *filterpattern.ParseError
 	if errors.As(err, &pe) {
 		if format == "json" {
@@ -165,11 +181,13 @@ func writeVerdict(w io.Writer, ctl *cis.Control, v cis.PatternVerdict) {
 		fmt.Fprintf(w, "  read as:   %s\n", v.Canonical)
 	}
 	fmt.Fprintf(w, "  verdict:   %s\n", v.Reason)
-	if v.SecurityHubExact {
-		fmt.Fprintln(w, "  Security Hub CloudWatch.2: accepts this exact text")
-	} else {
-		fmt.Fprintln(w, "  Security Hub CloudWatch.2: does not accept this exact text (it compares strings; the securityhub pattern satisfies both)")
+	if v.Benchmark != "" {
+		fmt.Fprintf(w, "  judged as: %s\n", v.Benchmark)
 	}
+	if sum := cis.VersionSummary(v.Versions); sum != "" {
+		fmt.Fprintf(w, "  versions:  %s\n", sum)
+	}
+	fmt.Fprintf(w, "  %s\n", securityHubLine(ctl, v))
 	fmt.Fprintf(w, "  checked:   %d generated cases\n", v.Cases)
 	if ce := v.Counterexample; ce != nil {
 		what := "does not match"
@@ -181,6 +199,20 @@ func writeVerdict(w io.Writer, ctl *cis.Control, v cis.PatternVerdict) {
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "  note:      the pattern %s, e.g. %s\n", n.Problem, fieldsText(n.Fields))
 	}
+}
+
+// securityHubLine says whether Security Hub's exact-text check accepts the pattern.
+func securityHubLine(ctl *cis.Control, v cis.PatternVerdict) string {
+	id := ctl.SecurityHubRef()
+	switch {
+	case id == "":
+		return "Security Hub: has no check for this control"
+	case v.SecurityHubExact:
+		return "Security Hub " + id + ": accepts this exact text"
+	case ctl.DefaultPattern == "securityhub":
+		return "Security Hub " + id + ": does not accept this exact text (it compares strings; the securityhub pattern satisfies both)"
+	}
+	return "Security Hub " + id + ": does not accept this exact text (it compares strings)"
 }
 
 func refsLine(ctl *cis.Control) string {
