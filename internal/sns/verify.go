@@ -101,24 +101,34 @@ func fullMatch(re *regexp.Regexp, s string) bool {
 }
 
 // checkCertRegion requires the cert host to be SNS's host in the TopicArn's region and
-// partition.
+// partition, the region being one of the partition's in awsregion's table.
 func checkCertRegion(certURL, topicArn string) error {
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return err
 	}
-	topic, err := arn.Parse(topicArn)
-	if err != nil || topic.Service != "sns" {
-		return fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
+	want, err := topicSNSHost(topicArn)
+	if err != nil {
+		return err
 	}
-	p, ok := awsregion.ByID(topic.Partition)
-	if !ok {
-		return fmt.Errorf("TopicArn partition %q is unknown", truncate(topic.Partition, 32))
-	}
-	if want := p.Host("sns", topic.Region); u.Host != want {
-		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", u.Host, want)
+	if u.Host != want {
+		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", truncate(u.Host, 100), want)
 	}
 	return nil
+}
+
+// topicSNSHost is the SNS host of a topic's region and partition: an error when topicArn is not
+// an SNS topic ARN or its region is not one of its partition's.
+func topicSNSHost(topicArn string) (string, error) {
+	topic, err := arn.Parse(topicArn)
+	if err != nil || topic.Service != "sns" {
+		return "", fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
+	}
+	host, ok := awsregion.ServiceHost("sns", topic.Partition, topic.Region)
+	if !ok {
+		return "", fmt.Errorf("TopicArn %q: %q is not a region of partition %q", truncate(topicArn, 200), truncate(topic.Region, 32), truncate(topic.Partition, 32))
+	}
+	return host, nil
 }
 
 // MatchTopic reports whether arn matches pattern, where * matches any run of
