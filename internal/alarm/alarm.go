@@ -623,3 +623,72 @@ func pick(m map[string]json.RawMessage, keys ...string) json.RawMessage {
 	}
 	return nil
 }
+
+// AccountError is an alarm that names another account than the one owning the topic it came
+// through. An alarm belongs to its topic's account: any principal of an account may publish to
+// that account's topics, so the account an alarm names is only a claim.
+type AccountError struct {
+	Topic  string // the account in the TopicArn
+	Alarm  string // AWSAccountId (else the account in AlarmArn); "" when the alarm names none
+	ARN    string // the account in AlarmArn; "" without one
+	Reason string // what is wrong, for people
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("alarm of account %q (AlarmArn account %q) came through a topic of account %q: %s",
+		short(e.Alarm), short(e.ARN), short(e.Topic), e.Reason)
+}
+
+// short cuts an attacker-chosen account field for a log line.
+func short(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}
+
+// CheckTopic reports whether a belongs to the account of topicArn, the topic it was published
+// to: the account of the topic, the alarm's AWSAccountId and the account in its AlarmArn must
+// all be 12 digits and equal. An alarm without an AlarmArn (CloudWatch sent none before 2019)
+// is judged by its AWSAccountId alone; one naming no account at all is refused. The error is
+// an *AccountError.
+func (a *Alarm) CheckTopic(topicArn string) error {
+	e := &AccountError{Alarm: a.AWSAccountID}
+	if t, err := arn.Parse(topicArn); err == nil && t.Service == "sns" {
+		e.Topic = t.AccountID
+	}
+	if a.AlarmArn != "" {
+		if t, err := arn.Parse(a.AlarmArn); err == nil && t.Service == "cloudwatch" && strings.HasPrefix(t.Resource, "alarm:") {
+			e.ARN = t.AccountID
+		} else {
+			e.Reason = "its AlarmArn is not a CloudWatch alarm ARN"
+			return e
+		}
+	}
+	switch {
+	case !IsAccountID(e.Topic):
+		e.Reason = "the topic ARN names no 12-digit account"
+	case e.Alarm == "":
+		e.Reason = "the alarm names no account"
+	case !IsAccountID(e.Alarm) || (a.AlarmArn != "" && !IsAccountID(e.ARN)):
+		e.Reason = "an account of the alarm is not 12 digits"
+	case e.Alarm != e.Topic || (a.AlarmArn != "" && e.ARN != e.Topic):
+		e.Reason = "an alarm belongs to the account that owns its topic"
+	default:
+		return nil
+	}
+	return e
+}
+
+// IsAccountID reports whether s is an AWS account id: 12 ASCII digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

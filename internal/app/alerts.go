@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -12,16 +14,19 @@ import (
 )
 
 // AlertHandler builds the SNS endpoint from a config: verification against alerts.topics and
-// alerts.max_message_age, the store's outbox behind every 200, subscription confirmation, and
+// alerts.max_message_age, the store's outbox behind every 200, subscription confirmation for
+// topics of the bot's accounts (Accounts.Knows), and
 // /readyz checking the store and slack (nil: not checked).
 func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack func(context.Context) error, metrics *sns.Metrics, logger *slog.Logger) *sns.Handler {
 	return &sns.Handler{
 		Verifier: &sns.Verifier{Topics: cfg.Alerts.Topics, MaxAge: cfg.Alerts.MessageAge()},
 		Enqueue:  sns.Enqueuer(st, time.Now),
 		Confirm:  (&sns.Confirmer{Clients: accounts, Logger: logger}).Confirm,
-		Ready:    Readiness(time.Now, slackReadyTTL, st.Ping, slack),
-		Logger:   logger,
-		Metrics:  metrics,
+		// Only a topic of one of the bot's accounts is subscribed to.
+		KnownAccount: accounts.Knows,
+		Ready:        Readiness(time.Now, slackReadyTTL, st.Ping, slack),
+		Logger:       logger,
+		Metrics:      metrics,
 	}
 }
 
@@ -71,4 +76,42 @@ func (a *Accounts) SNSClient(ctx context.Context, account, region string) (sns.C
 		return nil, false
 	}
 	return s.SNS(region), true
+}
+
+// Knows reports whether accountID is one of the bot's: a configured account (its role's
+// account, or the account its base credentials resolve to), or, when organization is set, an
+// ACTIVE account of the organization (organizations:ListAccounts). An error says an answer
+// could not be had (a base-credentials account not resolved, the organization not listed) and
+// no account matched.
+func (a *Accounts) Knows(ctx context.Context, accountID string) (bool, error) {
+	if a == nil {
+		return false, nil
+	}
+	var errs []error
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		id := roleAccount(acc.RoleARN)
+		if id == "" {
+			var err error
+			if id, err = a.accountID(ctx, acc); err != nil {
+				errs = append(errs, fmt.Errorf("account %q: %w", acc.Name, err))
+				continue
+			}
+		}
+		if id == accountID {
+			return true, nil
+		}
+	}
+	if a.cfg.Organization != nil {
+		members, err := a.factory.OrganizationAccounts(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list the organization's accounts: %w", err))
+		}
+		for _, m := range members {
+			if m.ID == accountID {
+				return true, nil
+			}
+		}
+	}
+	return false, errors.Join(errs...)
 }

@@ -142,12 +142,9 @@ func (s *Server) newRelay(ctx context.Context) *relay.Relay {
 	}
 }
 
-// alarmAccount is the account an alarm belongs to: the alarm's own, else (a message that is
-// not an alarm) the account of its topic, "" when the topic is not an ARN.
-func alarmAccount(topicARN string, a *alarm.Alarm) string {
-	if a != nil {
-		return a.AWSAccountID
-	}
+// alarmAccount is the account an alarm belongs to: its topic's (the relay posts no alarm
+// naming another account), "" when the topic is not an ARN.
+func alarmAccount(topicARN string, _ *alarm.Alarm) string {
 	if t, err := arn.Parse(topicARN); err == nil {
 		return t.AccountID
 	}

@@ -6,35 +6,39 @@ package awsregion
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // Partition is an AWS partition.
 type Partition struct {
-	ID        string // the ARN partition: aws, aws-cn, …
-	DNSSuffix string // of its service endpoints: amazonaws.com, …
-	// prefix starts every region code of the partition ("cn-"); "" for aws, which holds every
-	// well-formed region code no other partition claims.
-	prefix string
+	ID        string   // the ARN partition: aws, aws-cn, …
+	DNSSuffix string   // of its service endpoints: amazonaws.com, …
+	Regions   []string // its region codes
 }
 
-// Partitions is the table, the commercial partition first.
+// Partitions is the table, the commercial partition first. The region codes are a list, not a
+// shape: a region taken from a message (a TopicArn, an AlarmArn) decides which host a
+// certificate is fetched from, so "s3-us-west-2" or "evil-east-1" must not pass for one. A
+// region AWS opens later is added here (the AWS SDK's partitions.json lists them).
 var Partitions = []Partition{
-	{ID: "aws", DNSSuffix: "amazonaws.com"},
-	{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", prefix: "cn-"},
-	{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", prefix: "us-gov-"},
-	{ID: "aws-iso", DNSSuffix: "c2s.ic.gov", prefix: "us-iso-"},
-	{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", prefix: "us-isob-"},
-	{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", prefix: "eu-isoe-"},
-	{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", prefix: "us-isof-"},
-	{ID: "aws-eusc", DNSSuffix: "amazonaws.eu", prefix: "eusc-"},
+	{ID: "aws", DNSSuffix: "amazonaws.com", Regions: []string{
+		"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+		"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+		"ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+		"ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+		"eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+		"me-west-1", "mx-central-1", "sa-east-1", "sa-west-1", "us-east-1", "us-east-2",
+		"us-west-1", "us-west-2",
+	}},
+	{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", Regions: []string{"cn-north-1", "cn-northwest-1"}},
+	{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", Regions: []string{"us-gov-east-1", "us-gov-west-1"}},
+	{ID: "aws-iso", DNSSuffix: "c2s.ic.gov", Regions: []string{"us-iso-east-1", "us-iso-west-1"}},
+	{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", Regions: []string{"us-isob-east-1", "us-isob-west-1"}},
+	{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", Regions: []string{"eu-isoe-west-1"}},
+	{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", Regions: []string{"us-isof-east-1", "us-isof-south-1"}},
+	{ID: "aws-eusc", DNSSuffix: "amazonaws.eu", Regions: []string{"eusc-de-east-1"}},
 }
-
-// regionShape is the shape of every region code: us-east-1, eu-central-2, us-gov-west-1,
-// cn-north-1, us-isob-east-1, eusc-de-east-1. A shape, not a list, so new regions work.
-const regionShape = `[a-z]{2,4}(?:-[a-z]+)?-(?:central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?`
-
-var regionRE = regexp.MustCompile(`^` + regionShape + `$`)
 
 // IsRegion reports whether code is a region code of a known partition.
 func IsRegion(code string) bool {
@@ -44,16 +48,12 @@ func IsRegion(code string) bool {
 
 // PartitionOf returns the partition of a region code; ok is false when code is not one.
 func PartitionOf(region string) (p Partition, ok bool) {
-	if !regionRE.MatchString(region) {
-		return Partition{}, false
-	}
-	best := Partitions[0]
-	for _, q := range Partitions[1:] {
-		if strings.HasPrefix(region, q.prefix) && len(q.prefix) > len(best.prefix) {
-			best = q
+	for _, p := range Partitions {
+		if slices.Contains(p.Regions, region) {
+			return p, true
 		}
 	}
-	return best, true
+	return Partition{}, false
 }
 
 // ByID returns the partition named id (the partition of an ARN).
@@ -77,14 +77,18 @@ func (p Partition) Host(service, region string) string {
 	return service + "." + region + "." + p.DNSSuffix
 }
 
-// SNSHostPattern matches the host of SNS in any region of any partition (the whole host).
-// SNSHost also checks that the region belongs to the partition of the suffix.
-var SNSHostPattern = regexp.MustCompile(`^sns\.` + regionShape + `\.(?:` + suffixes() + `)$`)
+// SNSHostPattern matches the host of SNS in any region of the table on any partition's suffix
+// (the whole host). SNSHost also checks that the region belongs to the partition of the suffix.
+var SNSHostPattern = regexp.MustCompile(`^sns\.(?:` + alternatives(func(p Partition) []string { return p.Regions }) +
+	`)\.(?:` + alternatives(func(p Partition) []string { return []string{p.DNSSuffix} }) + `)$`)
 
-func suffixes() string {
+// alternatives is a regexp alternation of each partition's strings, quoted.
+func alternatives(of func(Partition) []string) string {
 	var alts []string
 	for _, p := range Partitions {
-		alts = append(alts, regexp.QuoteMeta(p.DNSSuffix))
+		for _, s := range of(p) {
+			alts = append(alts, regexp.QuoteMeta(s))
+		}
 	}
 	return strings.Join(alts, "|")
 }
@@ -102,4 +106,15 @@ func SNSHost(host string) (region string, p Partition, ok bool) {
 		return "", Partition{}, false
 	}
 	return region, p, true
+}
+
+// ServiceHost is the host of service in region of the partition named partitionID (an ARN's
+// partition and region); ok is false when the partition is unknown or the region is not one of
+// its region codes.
+func ServiceHost(service, partitionID, region string) (host string, ok bool) {
+	p, ok := ByID(partitionID)
+	if !ok || !slices.Contains(p.Regions, region) {
+		return "", false
+	}
+	return p.Host(service, region), true
 }

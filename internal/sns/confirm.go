@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/cisbot/cisbot/internal/awsregion"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -78,29 +77,32 @@ func (c *Confirmer) Confirm(ctx context.Context, m *Message) error {
 			}
 		}
 	}
-	return c.visit(ctx, m.SubscribeURL)
+	return c.visit(ctx, m.SubscribeURL, m.TopicArn)
 }
 
-// CheckSubscribeURL accepts only an https URL on an SNS host (of any partition in awsregion's
-// table) asking to confirm a subscription.
-func CheckSubscribeURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !isSNSHost(u.Hostname()) {
-		return fmt.Errorf("SubscribeURL is not an https URL on an SNS host")
+// CheckSubscribeURL accepts only an https URL on the SNS host of the topic's region and
+// partition (awsregion's table) asking to confirm a subscription to that topic.
+func CheckSubscribeURL(raw, topicArn string) error {
+	want, err := topicSNSHost(topicArn)
+	if err != nil {
+		return err
 	}
-	if u.Query().Get("Action") != "ConfirmSubscription" {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || u.Host != want {
+		return fmt.Errorf("SubscribeURL is not an https URL on %s, the SNS host of the topic's region", want)
+	}
+	q := u.Query()
+	if q.Get("Action") != "ConfirmSubscription" {
 		return errors.New("SubscribeURL does not ask to confirm a subscription")
+	}
+	if q.Get("TopicArn") != topicArn {
+		return errors.New("SubscribeURL confirms a subscription to another topic")
 	}
 	return nil
 }
 
-func isSNSHost(host string) bool {
-	_, _, ok := awsregion.SNSHost(host)
-	return ok
-}
-
-func (c *Confirmer) visit(ctx context.Context, raw string) error {
-	if err := CheckSubscribeURL(raw); err != nil {
+func (c *Confirmer) visit(ctx context.Context, raw, topicArn string) error {
+	if err := CheckSubscribeURL(raw, topicArn); err != nil {
 		return fmt.Errorf("confirm subscription: %w", err)
 	}
 	client := c.Client

@@ -173,6 +173,8 @@ func TestConfirmationFlowGoaws(t *testing.T) {
 		Verifier: verifier,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics:  NewMetrics(nil),
+		// goaws's topics are in its one account.
+		KnownAccount: func(_ context.Context, account string) (bool, error) { return account == "100010001000", nil },
 		Enqueue: func(_ context.Context, m *Message, _ []byte) (bool, error) {
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
@@ -321,11 +323,12 @@ func TestConfirmationFlowGoaws(t *testing.T) {
 		t.Fatalf("goaws subscriptions: %+v", ls.Subscriptions)
 	}
 
-	// A Notification with a Subject verifies and is enqueued.
+	// A Notification with a Subject verifies and is enqueued (its alarm is of goaws's account,
+	// which owns the topic).
 	pub, err := client.Publish(ctx, &sns.PublishInput{
 		TopicArn: ct.TopicArn,
 		Subject:  aws.String("ALARM: cisbot goaws test"),
-		Message:  aws.String(`{"AlarmName":"goaws-test","NewStateValue":"ALARM"}`),
+		Message:  aws.String(`{"AlarmName":"goaws-test","NewStateValue":"ALARM","AWSAccountId":"100010001000"}`),
 	})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)

@@ -58,6 +58,11 @@ type Handler struct {
 	// topic (sns:ConfirmSubscription, or a GET of the validated SubscribeURL).
 	// An error is answered 502.
 	Confirm func(ctx context.Context, m *Message) error
+	// KnownAccount reports whether account is one of the bot's (configured, or of the
+	// organization): a SubscriptionConfirmation of a topic in any other account is refused before
+	// it is stored or confirmed. An error is answered 503. nil: every SubscriptionConfirmation is
+	// refused.
+	KnownAccount func(ctx context.Context, account string) (bool, error)
 	// Ready reports whether the relay can work (store and Slack reachable).
 	// The SNS route does not use it: it is for the operations listener's
 	// /readyz (OpsMux).
@@ -93,8 +98,9 @@ func (h *Handler) maxBody() int64 {
 }
 
 // ServeHTTP handles one SNS delivery: POST only, body limit, no raw delivery,
-// header type equal to the body's Type, parse and verify, then enqueue (and
-// confirm a subscription). 4xx means "refused, do not retry"; 5xx makes SNS
+// header type equal to the body's Type, parse and verify, an alarm's accounts
+// equal to its topic's, then enqueue (and confirm a subscription to a topic of
+// a known account). 4xx means "refused, do not retry"; 5xx makes SNS
 // retry.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -140,11 +146,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch m.Type {
 	case TypeNotification:
-		if !h.enqueue(w, r, m, raw) {
+		if !h.admitAlarm(w, r, m) || !h.enqueue(w, r, m, raw) {
 			return
 		}
 	case TypeSubscriptionConfirmation:
-		if !h.enqueue(w, r, m, raw) {
+		if !h.admitSubscription(w, r, m) || !h.enqueue(w, r, m, raw) {
 			return
 		}
 		// Confirm even for a duplicate: SNS may have redelivered because an
@@ -324,7 +330,7 @@ type Metrics struct {
 	Enqueued      prometheus.Counter
 	Duplicates    prometheus.Counter
 	Confirmations prometheus.Counter
-	Failures      *prometheus.CounterVec // by stage: enqueue, confirm
+	Failures      *prometheus.CounterVec // by stage: enqueue, confirm, account
 }
 
 // NewMetrics creates the metrics registered with reg; a nil reg registers them in a registry
@@ -357,7 +363,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		Failures: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cisbot", Subsystem: "sns", Name: "failures_total",
-			Help: "Verified SNS messages answered 5xx, by stage (enqueue, confirm).",
+			Help: "Verified SNS messages answered 5xx, by stage (enqueue, confirm, account).",
 		}, []string{"stage"}),
 	}
 	for _, t := range []string{TypeNotification, TypeSubscriptionConfirmation, TypeUnsubscribeConfirmation} {

@@ -31,6 +31,19 @@ type fakeDeps struct {
 	added      bool
 	enqueueErr error
 	confirmErr error
+	// known are the accounts whose topics may be subscribed to; nil: the test topics' account.
+	known    map[string]bool
+	knownErr error
+}
+
+// testAccount owns the topics of signedConfirmation.
+const testAccount = "123456789012"
+
+func (f *fakeDeps) knownAccount(_ context.Context, account string) (bool, error) {
+	if f.known == nil {
+		return account == testAccount, f.knownErr
+	}
+	return f.known[account], f.knownErr
 }
 
 func (f *fakeDeps) enqueue(_ context.Context, m *Message, raw []byte) (bool, error) {
@@ -68,11 +81,12 @@ func newTestEndpoint(t *testing.T, v *Verifier, deps *fakeDeps) *testEndpoint {
 	reg := prometheus.NewRegistry()
 	logs := &syncbuf.Buffer{}
 	h := &Handler{
-		Verifier: v,
-		Enqueue:  deps.enqueue,
-		Confirm:  deps.confirm,
-		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Metrics:  NewMetrics(reg),
+		Verifier:     v,
+		Enqueue:      deps.enqueue,
+		Confirm:      deps.confirm,
+		KnownAccount: deps.knownAccount,
+		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Metrics:      NewMetrics(reg),
 	}
 	srv := httptest.NewServer(Mux("", h))
 	t.Cleanup(srv.Close)

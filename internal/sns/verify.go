@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
@@ -31,7 +32,9 @@ import (
 // RejectError is why an SNS message was refused. Reason is a short, stable
 // code for metrics and logs: "too_large", "bad_json", "missing_field",
 // "unknown_type", "bad_timestamp", "signature_version", "cert_url", "topic",
-// "too_old", "too_new", "cert_fetch", "cert", "signature".
+// "too_old", "too_new", "cert_fetch", "cert", "signature". The handler adds its
+// own: "account_mismatch" (an alarm naming another account than its topic's) and
+// "unknown_account" (a subscription to a topic of an account that is not ours).
 type RejectError struct {
 	Reason string
 	Err    error
@@ -101,24 +104,34 @@ func fullMatch(re *regexp.Regexp, s string) bool {
 }
 
 // checkCertRegion requires the cert host to be SNS's host in the TopicArn's region and
-// partition.
+// partition, the region being one of the partition's in awsregion's table.
 func checkCertRegion(certURL, topicArn string) error {
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return err
 	}
-	topic, err := arn.Parse(topicArn)
-	if err != nil || topic.Service != "sns" {
-		return fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
+	want, err := topicSNSHost(topicArn)
+	if err != nil {
+		return err
 	}
-	p, ok := awsregion.ByID(topic.Partition)
-	if !ok {
-		return fmt.Errorf("TopicArn partition %q is unknown", truncate(topic.Partition, 32))
-	}
-	if want := p.Host("sns", topic.Region); u.Host != want {
-		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", u.Host, want)
+	if u.Host != want {
+		return fmt.Errorf("SigningCertURL host %q does not match the topic's region and partition (%s)", truncate(u.Host, 100), want)
 	}
 	return nil
+}
+
+// topicSNSHost is the SNS host of a topic's region and partition: an error when topicArn is not
+// an SNS topic ARN or its region is not one of its partition's.
+func topicSNSHost(topicArn string) (string, error) {
+	topic, err := arn.Parse(topicArn)
+	if err != nil || topic.Service != "sns" {
+		return "", fmt.Errorf("TopicArn %q is not an SNS topic ARN", truncate(topicArn, 200))
+	}
+	host, ok := awsregion.ServiceHost("sns", topic.Partition, topic.Region)
+	if !ok {
+		return "", fmt.Errorf("TopicArn %q: %q is not a region of partition %q", truncate(topicArn, 200), truncate(topic.Region, 32), truncate(topic.Partition, 32))
+	}
+	return host, nil
 }
 
 // MatchTopic reports whether arn matches pattern, where * matches any run of
@@ -163,6 +176,12 @@ const certCacheSize = 64
 // NotAfter, if that comes first).
 const certCacheTTL = 24 * time.Hour
 
+// certFetchTimeout bounds one shared certificate download, retries included.
+const certFetchTimeout = 10 * time.Second
+
+// certFailTTL is how long a failed certificate download is remembered.
+const certFailTTL = time.Minute
+
 // Verifier checks SNS messages. The zero value rejects every topic; set
 // Topics. It is safe for concurrent use once configured.
 type Verifier struct {
@@ -186,7 +205,11 @@ type Verifier struct {
 
 	cacheOnce sync.Once
 	cache     *expirable.LRU[string, cachedCert] // by URL
-	flight    singleflight.Group                 // one fetch per certificate URL at a time
+	// failed downloads by URL, expired by the Verifier's clock: a plain LRU, since an
+	// expirable one starts a goroutine that never ends.
+	failOnce sync.Once
+	failed   *lru.Cache[string, failedFetch]
+	flight   singleflight.Group // one fetch per certificate URL at a time
 }
 
 // cachedCert is a fetched key, used until expires by the Verifier's clock (the cache's own TTL
@@ -199,6 +222,11 @@ type cachedCert struct {
 func (v *Verifier) certs() *expirable.LRU[string, cachedCert] {
 	v.cacheOnce.Do(func() { v.cache = expirable.NewLRU[string, cachedCert](certCacheSize, nil, certCacheTTL) })
 	return v.cache
+}
+
+func (v *Verifier) failures() *lru.Cache[string, failedFetch] {
+	v.failOnce.Do(func() { v.failed, _ = lru.New[string, failedFetch](certCacheSize) })
+	return v.failed
 }
 
 func (v *Verifier) now() time.Time {
@@ -302,20 +330,63 @@ func (v *Verifier) checkAge(m *Message) error {
 	return nil
 }
 
-// publicKey returns the RSA key of the certificate at certURL, from the cache
-// or by fetching it.
+// publicKey returns the RSA key of the certificate at certURL, from the cache or by fetching it.
+// A burst of messages signed with a certificate not cached yet (at startup, or after a rotation)
+// waits for one download instead of starting one each. The download belongs to no request: it
+// runs on a context of its own (the values of ctx, not its end) bounded by certFetchTimeout, so
+// a client that goes away fails only itself; each caller stops waiting when its own ctx ends. A
+// failed download is remembered for certFailTTL: messages in that time are refused as
+// cert_fetch (SNS retries them) without fetching again.
 func (v *Verifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
 	now := v.now()
 	if c, ok := v.certs().Get(certURL); ok && now.Before(c.expires) {
 		return c.pub, nil
 	}
-	// A burst of messages signed with a certificate not cached yet (at startup, or after a
-	// rotation) waits for one download instead of starting one each.
-	pub, err, _ := v.flight.Do(certURL, func() (any, error) { return v.fetchKey(ctx, certURL, now) })
-	if err != nil {
+	if err := v.recentFailure(certURL, now); err != nil {
 		return nil, err
 	}
-	return pub.(*rsa.PublicKey), nil
+	done := v.flight.DoChan(certURL, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), certFetchTimeout)
+		defer cancel()
+		pub, err := v.fetchKey(fctx, certURL, now)
+		if err != nil {
+			v.rememberFailure(certURL, err)
+		}
+		return pub, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, reject("cert_fetch", fmt.Errorf("waiting for %s: %w", certURL, ctx.Err()))
+	case res := <-done:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*rsa.PublicKey), nil
+	}
+}
+
+// failedFetch is a download that failed, remembered until expires by the Verifier's clock.
+type failedFetch struct {
+	err     error
+	expires time.Time
+}
+
+// recentFailure is the cert_fetch rejection of a download of certURL that failed less than
+// certFailTTL ago, else nil.
+func (v *Verifier) recentFailure(certURL string, now time.Time) error {
+	f, ok := v.failures().Get(certURL)
+	if !ok || !now.Before(f.expires) {
+		return nil
+	}
+	return reject("cert_fetch", fmt.Errorf("%w (failed less than %s ago; not fetched again until %s)", f.err, certFailTTL, f.expires.UTC().Format(time.RFC3339)))
+}
+
+// rememberFailure records a failed download (not a certificate that did not parse, which a
+// retry would not change).
+func (v *Verifier) rememberFailure(certURL string, err error) {
+	if re, ok := errors.AsType[*RejectError](err); ok && re.Retryable() {
+		v.failures().Add(certURL, failedFetch{err: re.Err, expires: v.now().Add(certFailTTL)})
+	}
 }
 
 // fetchKey downloads and caches the key of the certificate at certURL.

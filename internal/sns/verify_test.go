@@ -539,6 +539,14 @@ func TestCheckCertRegion(t *testing.T) {
 		{"https://sns.us-east-1.amazonaws.com" + p, "arn:aws-xx:sns:us-east-1:1:t", false},
 		{"https://sns.us-east-1.amazonaws.com" + p, "arn:aws:sqs:us-east-1:1:t", false},
 		{"https://sns.us-east-1.amazonaws.com" + p, "not-an-arn", false},
+		// A region taken from the TopicArn must be one of its partition's.
+		{"https://sns.s3-us-west-2.amazonaws.com" + p, "arn:aws:sns:s3-us-west-2:1:t", false},
+		{"https://sns.evil-east-1.amazonaws.com" + p, "arn:aws:sns:evil-east-1:1:t", false},
+		{"https://sns.cn-north-1.amazonaws.com" + p, "arn:aws:sns:cn-north-1:1:t", false},
+		// The certificate host of another region or partition than the topic's.
+		{"https://sns.eu-west-1.amazonaws.com" + p, "arn:aws:sns:us-east-1:1:t", false},
+		{"https://sns.us-gov-west-1.amazonaws.com" + p, "arn:aws:sns:us-west-1:1:t", false},
+		{"https://sns.cn-north-1.amazonaws.com.cn" + p, "arn:aws:sns:us-east-1:1:t", false},
 	}
 	for _, tt := range tests {
 		if err := checkCertRegion(tt.url, tt.arn); (err == nil) != tt.ok {
