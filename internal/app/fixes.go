@@ -27,6 +27,10 @@ func processOwner() string {
 // and an audit of its account is posted to its channel through out. Call it once at start.
 func RecoverInterrupted(ctx context.Context, d *commands.Dispatcher, out commands.Channels, logger *slog.Logger) {
 	n, err := d.RecoverInterrupted(ctx, out)
+	if err != nil && ctx.Err() != nil {
+		logger.Info("stopped before the fixes interrupted by the last stop were recovered; the next start recovers them", "recovered", n)
+		return
+	}
 	if err != nil {
 		logger.Error("could not recover every fix interrupted by the last stop", "recovered", n, "err", err)
 		return

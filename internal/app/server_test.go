@@ -69,7 +69,7 @@ func TestServerRun(t *testing.T) {
 	public, ops := "http://"+addr, "http://"+opsAddr
 
 	waitFor(t, done, &logs, "/readyz answers 200", func() bool { return status(ops+"/readyz") == http.StatusOK })
-	waitFor(t, done, &logs, "the Socket Mode connection", func() bool { return strings.Contains(logs.String(), "connecting to Slack with Socket Mode") })
+	waitFor(t, done, &logs, "the Socket Mode connection", func() bool { return strings.Contains(logs.String(), "msg=\"connected to Slack\"") })
 	resp, err := http.Get(ops + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +148,9 @@ func TestServerListenError(t *testing.T) {
 				}
 				if !strings.Contains(logs.String(), "disconnected from Slack") {
 					t.Errorf("the Slack connection was not closed\n%s", logs.String())
+				}
+				if strings.Contains(logs.String(), "level=ERROR") {
+					t.Errorf("a stop for a taken address logged errors besides it:\n%s", logs.String())
 				}
 			case <-time.After(15 * time.Second):
 				t.Fatalf("Run did not return within 15 s with the address taken\n%s", logs.String())

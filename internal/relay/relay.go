@@ -210,7 +210,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	// A process that just started holds no claim: whatever is claimed under its owner name was
 	// held by its previous life, and is due again now rather than when the lease expires.
-	if n, err := r.Outbox.ReleaseClaims(ctx, r.Owner); err != nil {
+	if n, err := r.Outbox.ReleaseClaims(ctx, r.Owner); err != nil && ctx.Err() != nil {
+		return nil // stopped as it started
+	} else if err != nil {
 		r.logger().Error("could not take back the outbox items held before a restart; they are delivered when their lease expires", "owner", r.Owner, "error", err)
 	} else if n > 0 {
 		r.logger().Info("took back outbox items held before a restart", "owner", r.Owner, "items", n)

@@ -111,6 +111,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		case err := <-runErr:
 			b.drain(&wg, nil)
 			if ctx.Err() != nil || err == nil {
+				b.log.Info("disconnected from Slack")
 				return nil
 			}
 			return fmt.Errorf("slack socket mode: %w: check SLACK_APP_TOKEN (an app-level token with connections:write, of an app with Socket Mode on)", err)
