@@ -72,7 +72,7 @@ type Directory interface {
 	OrganizationRole() string
 }
 
-// Options configure a Bot.
+// Options configure a Dispatcher.
 type Options struct {
 	Command   string // "/cis"
 	Auditor   Auditor

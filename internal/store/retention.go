@@ -22,7 +22,7 @@ type Retention interface {
 	// Prune removes what was finished before cutoff, in small transactions so that writers are
 	// never held up for long: delivered outbox items (an undelivered one is never removed);
 	// the plan bodies of finished fix requests
-	// (applied, failed, rejected, expired, superseded), of which the request, its events and
+	// (FinishedStates), of which the request, its events and
 	// each step's kind and resource stay, so history still shows who did what; audit history
 	// except each account's latest record, which the next summary compares with; and the
 	// claims of summary ticks before each schedule's latest posted one.

@@ -56,12 +56,12 @@ func testPrune(t *testing.T) {
 		id    string
 		at    time.Time
 		state State
-	}{{"old-applied", day(100), StateApplied}, {"old-pending", day(100), StatePending}, {"new-applied", day(1), StateApplied}} {
+	}{{"old-applied", day(100), StateApplied}, {"old-interrupted", day(100), StateInterrupted}, {"old-pending", day(100), StatePending}, {"new-applied", day(1), StateApplied}} {
 		if err := s.CreateRequest(ctx, Request{ID: r.id, Account: "prod", Plan: plan, PlanHash: "abc", CreatedAt: r.at, ExpiresAt: r.at.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		if r.state == StateApplied {
-			for _, tr := range [][2]State{{StatePending, StateApplying}, {StateApplying, StateApplied}} {
+		if r.state != StatePending {
+			for _, tr := range [][2]State{{StatePending, StateApplying}, {StateApplying, r.state}} {
 				if ok, err := s.Transition(ctx, r.id, tr[0], tr[1], "U1", EventApplied, "", r.at); !ok || err != nil {
 					t.Fatalf("Transition(%s) = %v, %v", r.id, ok, err)
 				}
@@ -102,7 +102,7 @@ func testPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Pruned{Outbox: 1, RequestBodies: 1, AuditHistory: 2, SummaryTicks: 2}); got != want {
+	if want := (Pruned{Outbox: 1, RequestBodies: 2, AuditHistory: 2, SummaryTicks: 2}); got != want {
 		t.Errorf("Prune = %+v, want %+v", got, want)
 	}
 	if again, err := s.Prune(ctx, cutoff); err != nil || again.Total() != 0 {
@@ -116,6 +116,7 @@ func testPrune(t *testing.T) {
 		t.Errorf("the recent delivered item was removed (re-enqueue added = %v, %v)", added, err)
 	}
 	checkPrunedPlan(t, s, "old-applied", true)
+	checkPrunedPlan(t, s, "old-interrupted", true)
 	checkPrunedPlan(t, s, "old-pending", false)
 	checkPrunedPlan(t, s, "new-applied", false)
 	if evs, err := s.Events(ctx, "old-applied"); err != nil || len(evs) == 0 {
@@ -172,9 +173,28 @@ func checkPrunedPlan(t *testing.T, s *SQLite, id string, pruned bool) {
 	}
 }
 
-// TestDatabaseFileMode: the database holds plans and alert bodies, so only its owner reads it.
+// TestDatabaseFileMode: the database holds plans and alert bodies, so only its owner reads it,
+// whether the file is new or was left readable by others by an older version.
 func TestDatabaseFileMode(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "cisbot.db")
+	for _, existing := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "sub", "cisbot.db")
+		if existing {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+		}
+		checkFileMode(t, path)
+	}
+}
+
+func checkFileMode(t *testing.T, path string) {
+	t.Helper()
 	s, err := OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

@@ -57,12 +57,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite store %q: create directory: %w", path, err)
 	}
-	// The database holds fix plans and alert bodies: a new file is its owner's alone (SQLite
-	// gives its -wal and -shm files the same mode).
-	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		_ = f.Close()
-	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("sqlite store %q: create: %w", path, err)
+	if err := ownerOnly(abs); err != nil {
+		return nil, fmt.Errorf("sqlite store %q: %w", path, err)
 	}
 
 	w, err := sql.Open("sqlite", sqliteDSN(abs, false))
@@ -171,3 +167,29 @@ func sqliteCode(err error) int {
 
 // isConstraint reports whether err is the SQLite constraint violation code.
 func isConstraint(err error, code int) bool { return sqliteCode(err) == code }
+
+// ownerOnly makes the database file its owner's alone, creating it if needed: it holds fix plans
+// and alert bodies. A file created by an older version with a wider mode is narrowed, and so are
+// its -wal and -shm files, which SQLite otherwise creates with the database file's mode.
+func ownerOnly(path string) error {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		return f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create: %w", err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(name, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s readable by its owner only: %w (chmod 600 it)", filepath.Base(name), err)
+			}
+		}
+	}
+	return nil
+}

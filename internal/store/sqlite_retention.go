@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,15 @@ const prunedPlan = `json_object(
 	'steps', json((SELECT json_group_array(json_object('kind', value->>'kind', 'resource', value->>'resource')) FROM json_each(plan, '$.steps'))),
 	'manual', json_array(), 'hash', plan->>'hash', 'pruned', json('true'))`
 
+// finishedStatesSQL is FinishedStates as an SQL list.
+var finishedStatesSQL = func() string {
+	quoted := make([]string, len(FinishedStates))
+	for i, st := range FinishedStates {
+		quoted[i] = "'" + string(st) + "'"
+	}
+	return strings.Join(quoted, ", ")
+}()
+
 // pruneQueries each touch at most a batch of rows finished before a cutoff (their arguments).
 var pruneQueries = []struct {
 	what  func(*Pruned) *int
@@ -28,7 +38,7 @@ var pruneQueries = []struct {
 	{func(p *Pruned) *int { return &p.Outbox }, `DELETE FROM outbox WHERE id IN (
 		SELECT id FROM outbox WHERE delivered = 1 AND delivered_at < ? LIMIT ?)`},
 	{func(p *Pruned) *int { return &p.RequestBodies }, `UPDATE requests SET plan = CAST(` + prunedPlan + ` AS BLOB) WHERE id IN (
-		SELECT id FROM requests WHERE state IN ('applied', 'failed', 'rejected', 'expired', 'superseded') AND updated_at < ?
+		SELECT id FROM requests WHERE state IN (` + finishedStatesSQL + `) AND updated_at < ?
 		AND json_valid(plan) AND plan->>'pruned' IS NULL LIMIT ?)`},
 	// An account's latest record stays: the next summary compares with it.
 	{func(p *Pruned) *int { return &p.AuditHistory }, `DELETE FROM audit_history WHERE seq IN (

@@ -52,6 +52,9 @@ var States = []State{
 	StateRejected, StateExpired, StateSuperseded, StateInterrupted,
 }
 
+// FinishedStates are the states a request never leaves.
+var FinishedStates = []State{StateApplied, StateFailed, StateRejected, StateExpired, StateSuperseded, StateInterrupted}
+
 // Valid reports whether s is one of States.
 func (s State) Valid() bool {
 	for _, v := range States {
