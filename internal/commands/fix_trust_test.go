@@ -128,14 +128,29 @@ func TestOneFixPerAccountAtATime(t *testing.T) {
 		active    int
 		overlap   bool
 		intervals [][2]time.Time
+		ids       []string // the two requests, once made
 	)
+	// waiting reports whether one of the requests has recorded that it waits for the other.
+	waiting := func() bool {
+		for _, id := range ids {
+			if strings.Contains(strings.Join(e.events(id), ","), "waiting") {
+				return true
+			}
+		}
+		return false
+	}
 	e.rem.apply = func(_ context.Context, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) cis.ApplyResult {
 		mu.Lock()
 		active++
 		overlap = overlap || active > 1
+		first := len(intervals) == 0
 		start := time.Now()
 		mu.Unlock()
-		time.Sleep(50 * time.Millisecond)
+		// The first apply holds the account until the other approval is seen waiting for it,
+		// so the two always overlap in time, however the goroutines are scheduled.
+		for deadline := time.Now().Add(10 * time.Second); first && !waiting() && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		res := cis.ApplyResult{Account: p.Account, PlanHash: p.Hash, OK: true}
 		for _, s := range p.Steps {
 			o := cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true, Detail: "created"}
@@ -151,6 +166,9 @@ func TestOneFixPerAccountAtATime(t *testing.T) {
 	e.bot = New(Options{Auditor: &fakeAuditor{}, Directory: fakeDirectory{}, Policy: e.pol, Now: e.clock.Now,
 		Remediator: e.rem, Requests: e.st, LockPoll: 5 * time.Millisecond})
 	first, second := e.fix("U1"), e.fix("U2")
+	mu.Lock()
+	ids = []string{first.RequestID, second.RequestID}
+	mu.Unlock()
 	recs := []*recorder{{}, {}}
 	var wg sync.WaitGroup
 	for i, id := range []string{first.RequestID, second.RequestID} {
