@@ -26,9 +26,22 @@ const NotRecorded = "not recorded: cisbot stopped before this step's outcome was
 // while applying them): each becomes interrupted, its plan message shows the steps that were
 // recorded, an audit of its account is posted to the plan's channel, and the account can be
 // fixed again. A fix that another process (another Owner) holds the account's lock for, within
-// its lease, is under way there and left alone. It returns how many it ended; call it at start,
-// before taking requests.
+// its lease, is under way there and left alone. It returns how many it ended; call it at start.
 func (b *Dispatcher) RecoverInterrupted(ctx context.Context, out Channels) (int, error) {
+	return b.recoverApplying(ctx, out, b.appliedElsewhere)
+}
+
+// RecoverAbandoned ends, like RecoverInterrupted, the fixes left applying whose account lock has
+// lapsed or is gone, whoever held it: their process died and did not come back under the same
+// owner name (a rescheduled pod gets a new host name), so no start will recover them. A fix
+// under way holds its lock for its whole apply, so a live one is never taken. Call it
+// periodically.
+func (b *Dispatcher) RecoverAbandoned(ctx context.Context, out Channels) (int, error) {
+	return b.recoverApplying(ctx, out, b.lockLive)
+}
+
+// recoverApplying interrupts the requests left applying but those skip says are under way.
+func (b *Dispatcher) recoverApplying(ctx context.Context, out Channels, skip func(context.Context, store.Request) bool) (int, error) {
 	if !b.remediation() {
 		return 0, nil
 	}
@@ -40,8 +53,8 @@ func (b *Dispatcher) RecoverInterrupted(ctx context.Context, out Channels) (int,
 	var errs []error
 	for _, r := range rs {
 		log := b.opts.Logger.With("request", r.ID, "account", r.Account)
-		if b.appliedElsewhere(ctx, r) {
-			log.Info("fix under way in another process; left to it")
+		if skip(ctx, r) {
+			log.Debug("fix under way; left to it")
 			continue
 		}
 		ok, err := b.interrupt(ctx, log, r, out)
@@ -59,6 +72,16 @@ func (b *Dispatcher) RecoverInterrupted(ctx context.Context, out Channels) (int,
 func (b *Dispatcher) appliedElsewhere(ctx context.Context, r store.Request) bool {
 	l, err := b.opts.Requests.GetAccountLock(ctx, r.Account)
 	return err == nil && l.RequestID == r.ID && l.Owner != b.opts.Owner && l.Until.After(b.opts.Now())
+}
+
+// lockLive reports whether any process holds the lock of r's account for r within its lease;
+// a lookup that fails counts as live, so a store outage never interrupts a fix under way.
+func (b *Dispatcher) lockLive(ctx context.Context, r store.Request) bool {
+	l, err := b.opts.Requests.GetAccountLock(ctx, r.Account)
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	return err != nil || l.RequestID == r.ID && l.Until.After(b.opts.Now())
 }
 
 // interrupt ends one request left applying and tells its channel.

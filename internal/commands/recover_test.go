@@ -136,3 +136,55 @@ func hasAction(as []Action, id string) bool {
 	}
 	return false
 }
+
+// TestRecoverAbandoned: the periodic sweep leaves a fix whose lock is live, whoever holds it (this
+// process included: its own fix under way), and ends one whose lock has lapsed, is gone, or
+// belongs to another request (a process that died and came back under another name, or never).
+func TestRecoverAbandoned(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		owner     string        // "" no lock; "self" this process
+		lockOther bool          // the lock is another request's
+		age       time.Duration // how long ago the lock's 6-minute lease began
+		want      int
+	}{
+		{"own fix under way", "self", false, time.Minute, 0},
+		{"another process's fix under way", "replica-b", false, time.Minute, 0},
+		{"lease lapsed: its process died", "replica-b", false, 7 * time.Minute, 1},
+		{"no lock", "", false, 0, 1},
+		{"the lock is another request's", "replica-b", true, time.Minute, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFixEnv(t, nil)
+			fp := e.fix("U1")
+			ctx := context.Background()
+			now := e.clock.Now()
+			if ok, err := e.st.Transition(ctx, fp.RequestID, store.StatePending, store.StateApplying, "U0BOSS", store.EventApproved, "", now); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			if tc.owner != "" {
+				owner, id := tc.owner, fp.RequestID
+				if owner == "self" {
+					owner = ""
+				}
+				if tc.lockOther {
+					id = "another-request"
+				}
+				start := now.Add(-tc.age)
+				if ok, err := e.st.LockAccount(ctx, "prod", id, owner, start, start.Add(6*time.Minute)); !ok || err != nil {
+					t.Fatal(ok, err)
+				}
+			}
+			if n, err := e.bot.RecoverAbandoned(ctx, nil); n != tc.want || err != nil {
+				t.Fatalf("RecoverAbandoned = %d, %v; want %d", n, err, tc.want)
+			}
+			want := store.StateApplying
+			if tc.want == 1 {
+				want = store.StateInterrupted
+			}
+			if s := e.state(fp.RequestID); s != want {
+				t.Errorf("state %s, want %s", s, want)
+			}
+		})
+	}
+}
