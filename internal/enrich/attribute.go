@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"slices"
+
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/cisbot/cisbot/internal/cis"
@@ -27,25 +29,35 @@ func mustLRU(size int) *lru.Cache[string, *cis.Control] {
 	return c
 }
 
-// Attribute finds the control whose requirements a metric filter's pattern satisfies, as
-// cis.CheckPattern judges it (by what the pattern matches, never by a name), or nil when it
-// satisfies none or does not parse. A pattern that satisfies several controls belongs to the
-// first of them in the order of cis.Controls, so that an alarm is always attributed the same
-// way. The answer is cached per pattern text.
+// Attribute finds the control a metric filter's pattern satisfies, as cis.CheckPattern judges
+// it (by what the pattern matches, never by a name), or nil when it satisfies none or does not
+// parse. A pattern satisfies a control when it satisfies the control as any of its benchmark
+// versions asks (Security Hub's security-group pattern, without the ModifySecurityGroupRules of
+// CIS v5.0.0, is still a security-group filter). A pattern that satisfies several controls
+// belongs to the first of them in the order of cis.Controls, so that an alarm is always
+// attributed the same way. The answer is cached per pattern text.
 func Attribute(pattern string) *cis.Control {
 	if c, ok := attributions.Get(pattern); ok {
 		return c
 	}
-	var found *cis.Control
+	c := judgeAttribution(pattern)
+	attributions.Add(pattern, c)
+	return c
+}
+
+// judgeAttribution is Attribute without the cache.
+func judgeAttribution(pattern string) *cis.Control {
 	for i := range cis.Controls {
-		v, err := cis.CheckPattern(&cis.Controls[i], pattern)
-		if err == nil && v.Satisfies {
-			found = &cis.Controls[i]
-			break
+		if v, err := cis.CheckPattern(&cis.Controls[i], pattern); err == nil && satisfies(v) {
+			return &cis.Controls[i]
 		}
 	}
-	attributions.Add(pattern, found)
-	return found
+	return nil
+}
+
+// satisfies tells whether v says the pattern satisfies its control as one of its versions asks.
+func satisfies(v cis.PatternVerdict) bool {
+	return v.Satisfies || slices.ContainsFunc(v.Versions, func(vv cis.VersionVerdict) bool { return vv.Satisfies })
 }
 
 // attribute is the control of the first of filters whose pattern satisfies one, or nil.

@@ -1,7 +1,10 @@
 package enrich
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +23,8 @@ func TestAttribute(t *testing.T) {
 		{"4.3 Security Hub", `{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}`, "4.3"},
 		{"4.3 reordered", `{ $.eventType != "AwsServiceEvent" && $.userIdentity.invokedBy NOT EXISTS && $.userIdentity.type = "Root" }`, "4.3"},
 		{"4.10 CIS v5", cis.Controls[9].Patterns["cis-v5"], "4.10"},
+		{"4.10 Security Hub (no ModifySecurityGroupRules)", cis.Controls[9].Patterns["securityhub"], "4.10"},
+		{"4.2 Security Hub (IAM users only)", cis.Controls[1].Patterns["securityhub"], "4.2"},
 		{"4.10 reordered, quoted", `{ ($.eventName = "DeleteSecurityGroup") || ($.eventName = "CreateSecurityGroup") || ($.eventName = "RevokeSecurityGroupEgress") || ($.eventName = "RevokeSecurityGroupIngress") || ($.eventName = "AuthorizeSecurityGroupEgress") || ($.eventName = "AuthorizeSecurityGroupIngress") || ($.eventName = "ModifySecurityGroupRules") }`, "4.10"},
 		{"4.15", cis.Controls[14].Patterns[cis.Controls[14].DefaultPattern], "4.15"},
 		{"unrelated", `{ $.eventName = "RunInstances" }`, ""},
@@ -43,14 +48,14 @@ func TestAttribute(t *testing.T) {
 	}
 }
 
-// Every published pattern of every control is attributed to its own control, except where
-// a published printing satisfies none (Prowler's 4.1 transcriptions are not in Patterns).
+// Every published pattern of every control is attributed to its own control.
 func TestAttributePublished(t *testing.T) {
 	for i := range cis.Controls {
 		c := &cis.Controls[i]
-		text := c.Patterns[c.DefaultPattern]
-		if got := Attribute(text); got == nil || got.ID != c.ID {
-			t.Errorf("control %s's default pattern %q attributed to %v", c.ID, text, got)
+		for name, text := range c.Patterns {
+			if got := Attribute(text); got == nil || got.ID != c.ID {
+				t.Errorf("control %s's %s pattern %q attributed to %v", c.ID, name, text, got)
+			}
 		}
 	}
 }
@@ -85,5 +90,44 @@ func TestGroupDetails(t *testing.T) {
 	}
 	if g := group([]event{ev("1", `{"groupId":"sg-1"}`)}, nil); g[0].Details != nil {
 		t.Errorf("details without a control: %+v", g[0].Details)
+	}
+}
+
+// Every variant the cis package judges as passing (reordered, quoted or unquoted, lower case,
+// an added event, each version's printing) is attributed to its control.
+func TestAttributeVariants(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "cis", "testdata", "patterns-by-control.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for line := range strings.Lines(string(data)) {
+		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
+		if strings.HasPrefix(line, "#") || len(f) < 7 || f[2] != "pass" {
+			continue
+		}
+		n++
+		if got := Attribute(f[6]); got == nil || got.ID != f[0] {
+			t.Errorf("control %s variant %q attributed to %v", f[0], f[5], got)
+		}
+	}
+	if n < 50 {
+		t.Errorf("only %d passing variants read", n)
+	}
+}
+
+// BenchmarkAttribute judges, uncached, a pattern of the last control (every control is tried)
+// and one that satisfies none.
+func BenchmarkAttribute(b *testing.B) {
+	last := &cis.Controls[len(cis.Controls)-1]
+	for _, tc := range []struct{ name, pattern string }{
+		{"control-" + last.ID, last.Patterns[last.DefaultPattern]},
+		{"none", `{ $.eventName = "RunInstances" }`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				judgeAttribution(tc.pattern)
+			}
+		})
 	}
 }
