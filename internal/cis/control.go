@@ -83,6 +83,14 @@ type Control struct {
 	Defaults    Names
 	// AlertFields are the CloudTrail fields an alert for the control shows, as JSON paths.
 	AlertFields []string
+	// AlertTitle is the short title of an alert for the control: "Root user used".
+	AlertTitle string
+	// AlertCount, when set, is what an alert counts (singular, plural): its summary then reads
+	// "19 unauthorized calls" rather than "Root user used: 2 events".
+	AlertCount [2]string
+	// AlertShows are the fields of AlertFields an alert lists for each principal besides those
+	// it always shows (who, which calls, which errors, from where, in which region, when).
+	AlertShows []string
 }
 
 // Lookup finds a control by cisbot's id, or by its number in any benchmark ("3.1", "5.1",

@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,14 @@ func TestControlsAreComplete(t *testing.T) {
 		for _, path := range c.AlertFields {
 			if pat, err := filterpattern.Parse("{ " + path + " = * }"); err != nil || pat.Form() != filterpattern.FormJSON {
 				t.Errorf("control %s: alert field %q is not a JSON path (%v)", c.ID, path, err)
+			}
+		}
+		if c.AlertTitle == "" {
+			t.Errorf("control %s: AlertTitle is required", c.ID)
+		}
+		for _, path := range c.AlertShows {
+			if !slices.Contains(c.AlertFields, path) {
+				t.Errorf("control %s: AlertShows field %q is not one of AlertFields", c.ID, path)
 			}
 		}
 	}

@@ -102,6 +102,8 @@ var Controls = []Control{
 			TopicName:       "cis-alarms",
 		},
 		AlertFields: alertFields("$.errorCode", "$.errorMessage", "$.userIdentity.type"),
+		AlertTitle:  "Unauthorized API calls",
+		AlertCount:  [2]string{"unauthorized call", "unauthorized calls"},
 	},
 	{
 		ID:    "4.2",
@@ -147,6 +149,7 @@ var Controls = []Control{
 		Alarm:       cisAlarm,
 		Defaults:    names("no_mfa_console_signin"),
 		AlertFields: alertFields("$.userIdentity.type", "$.additionalEventData.MFAUsed", "$.responseElements.ConsoleLogin"),
+		AlertTitle:  "Console sign-in without MFA",
 	},
 	{
 		ID:    "4.3",
@@ -186,6 +189,8 @@ var Controls = []Control{
 		Alarm:        cisAlarm,
 		Defaults:     names("root_usage"),
 		AlertFields:  alertFields("$.userIdentity.type", "$.userIdentity.invokedBy", "$.eventType", "$.errorCode"),
+		AlertTitle:   "Root user used",
+		AlertShows:   []string{"$.userAgent"},
 	},
 	{
 		ID:    "4.4",
@@ -205,6 +210,8 @@ var Controls = []Control{
 		Alarm:        cisAlarm,
 		Defaults:     names("iam_changes"),
 		AlertFields:  alertFields("$.requestParameters.policyArn", "$.requestParameters.policyName", "$.requestParameters.roleName", "$.requestParameters.userName", "$.requestParameters.groupName"),
+		AlertTitle:   "IAM policy changed",
+		AlertShows:   []string{"$.requestParameters.policyArn", "$.requestParameters.policyName", "$.requestParameters.roleName", "$.requestParameters.userName", "$.requestParameters.groupName"},
 	},
 	{
 		ID:    "4.5",
@@ -223,6 +230,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("cloudtrail_cfg_changes"),
 		AlertFields:         alertFields("$.requestParameters.name"),
+		AlertTitle:          "CloudTrail configuration changed",
+		AlertShows:          []string{"$.requestParameters.name"},
 	},
 	{
 		ID:    "4.6",
@@ -265,6 +274,7 @@ var Controls = []Control{
 		Alarm:        cisAlarm,
 		Defaults:     names("console_signin_failure"),
 		AlertFields:  alertFields("$.userIdentity.type", "$.errorMessage", "$.additionalEventData.MFAUsed"),
+		AlertTitle:   "Console sign-in failed",
 	},
 	{
 		ID:    "4.7",
@@ -283,6 +293,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("disable_or_delete_cmk_changes"),
 		AlertFields:         alertFields("$.requestParameters.keyId", "$.requestParameters.pendingWindowInDays"),
+		AlertTitle:          "KMS key disabled or scheduled for deletion",
+		AlertShows:          []string{"$.requestParameters.keyId", "$.requestParameters.pendingWindowInDays"},
 	},
 	{
 		ID:    "4.8",
@@ -301,6 +313,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("s3_bucket_policy_changes"),
 		AlertFields:         alertFields("$.requestParameters.bucketName"),
+		AlertTitle:          "S3 bucket policy changed",
+		AlertShows:          []string{"$.requestParameters.bucketName"},
 	},
 	{
 		ID:    "4.9",
@@ -319,6 +333,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("aws_config_changes"),
 		AlertFields:         alertFields("$.requestParameters.configurationRecorderName", "$.requestParameters.deliveryChannelName"),
+		AlertTitle:          "AWS Config configuration changed",
+		AlertShows:          []string{"$.requestParameters.configurationRecorderName", "$.requestParameters.deliveryChannelName"},
 	},
 	{
 		ID:    "4.10",
@@ -344,7 +360,9 @@ var Controls = []Control{
 		LeavesAlone: changesLeaveAlone,
 		Alarm:       cisAlarm,
 		Defaults:    names("security_group_changes"),
-		AlertFields: alertFields("$.requestParameters.groupId", "$.requestParameters.groupName", "$.requestParameters.vpcId"),
+		AlertFields: alertFields("$.requestParameters.groupId", "$.requestParameters.groupName", "$.requestParameters.vpcId", "$.requestParameters.ipPermissions"),
+		AlertTitle:  "Security group changed",
+		AlertShows:  []string{"$.requestParameters.groupId", "$.requestParameters.groupName", "$.requestParameters.ipPermissions"},
 	},
 	{
 		ID:    "4.11",
@@ -363,6 +381,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("nacl_changes"),
 		AlertFields:         alertFields("$.requestParameters.networkAclId", "$.requestParameters.ruleNumber", "$.requestParameters.cidrBlock", "$.requestParameters.egress"),
+		AlertTitle:          "Network ACL changed",
+		AlertShows:          []string{"$.requestParameters.networkAclId", "$.requestParameters.ruleNumber", "$.requestParameters.cidrBlock", "$.requestParameters.egress"},
 	},
 	{
 		ID:    "4.12",
@@ -381,6 +401,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("network_gw_changes"),
 		AlertFields:         alertFields("$.requestParameters.internetGatewayId", "$.requestParameters.customerGatewayId", "$.requestParameters.vpcId"),
+		AlertTitle:          "Network gateway changed",
+		AlertShows:          []string{"$.requestParameters.internetGatewayId", "$.requestParameters.customerGatewayId", "$.requestParameters.vpcId"},
 	},
 	{
 		ID:    "4.13",
@@ -409,6 +431,8 @@ var Controls = []Control{
 		Alarm:       cisAlarm,
 		Defaults:    names("route_table_changes"),
 		AlertFields: alertFields("$.requestParameters.routeTableId", "$.requestParameters.destinationCidrBlock", "$.requestParameters.gatewayId"),
+		AlertTitle:  "Route table changed",
+		AlertShows:  []string{"$.requestParameters.routeTableId", "$.requestParameters.destinationCidrBlock", "$.requestParameters.gatewayId"},
 	},
 	{
 		ID:    "4.14",
@@ -427,6 +451,8 @@ var Controls = []Control{
 		Alarm:               cisAlarm,
 		Defaults:            names("vpc_changes"),
 		AlertFields:         alertFields("$.requestParameters.vpcId", "$.requestParameters.vpcPeeringConnectionId"),
+		AlertTitle:          "VPC changed",
+		AlertShows:          []string{"$.requestParameters.vpcId", "$.requestParameters.vpcPeeringConnectionId"},
 	},
 	{
 		ID:    "4.15",
@@ -453,6 +479,8 @@ var Controls = []Control{
 		Alarm:       cisAlarm,
 		Defaults:    names("organizations_changes"),
 		AlertFields: alertFields("$.requestParameters.accountId", "$.requestParameters.policyId", "$.requestParameters.targetId", "$.requestParameters.organizationalUnitId"),
+		AlertTitle:  "AWS Organizations changed",
+		AlertShows:  []string{"$.requestParameters.accountId", "$.requestParameters.policyId", "$.requestParameters.targetId", "$.requestParameters.organizationalUnitId"},
 	},
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/relay"
 )
 
@@ -78,11 +79,7 @@ func renderAlarm(b *strings.Builder, p relay.Post) {
 		return
 	}
 	if !c.Window[1].IsZero() && (len(c.Filters) > 0 || c.Missing == "") {
-		n := plural(c.Total, "unauthorized call")
-		if c.Truncated {
-			n = "at least " + n
-		}
-		fmt.Fprintf(b, "  %s in %s\n", n, window(c.Window[0], c.Window[1]))
+		fmt.Fprintf(b, "  %s in %s\n", alarmSummary(c), window(c.Window[0], c.Window[1]))
 	}
 	for _, g := range c.Groups {
 		line := fmt.Sprintf("    %s  %d", g.Principal, g.Count)
@@ -96,6 +93,9 @@ func renderAlarm(b *strings.Builder, p relay.Post) {
 			line += "  from " + strings.Join(g.SourceIPs, ", ")
 		}
 		b.WriteString(line + "\n")
+		for _, d := range g.Details {
+			b.WriteString("      " + d.Field + ": " + strings.Join(d.Values, ", ") + "\n")
+		}
 	}
 	if c.More > 0 {
 		fmt.Fprintf(b, "    and %d more\n", c.More)
@@ -106,6 +106,28 @@ func renderAlarm(b *strings.Builder, p relay.Post) {
 	if c.Missing != "" {
 		b.WriteString("  Missing context: " + c.Missing + "\n")
 	}
+}
+
+// alarmSummary counts an alarm's events as its control's alert does: "4 unauthorized calls"
+// for a control that says what it counts (and for an alarm attributed to none, as alerts
+// always did), else its title and the events, "Root user used: 2 events".
+func alarmSummary(c *enrich.Findings) string {
+	n := ""
+	if c.Truncated {
+		n = "at least "
+	}
+	ctl := c.Control
+	if ctl == nil || ctl.Count[0] != "" {
+		count := [2]string{"unauthorized call", "unauthorized calls"}
+		if ctl != nil {
+			count = ctl.Count
+		}
+		if c.Total == 1 {
+			return n + "1 " + count[0]
+		}
+		return n + strconv.Itoa(c.Total) + " " + count[1]
+	}
+	return ctl.Title + ": " + n + plural(c.Total, "event")
 }
 
 // window is a time range in UTC, the date said once when both ends fall on one day.

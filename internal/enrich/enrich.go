@@ -61,7 +61,10 @@ type FilterRef struct {
 
 // Findings are the CloudTrail events behind an alarm, as far as they could be read.
 type Findings struct {
-	Filters   []FilterRef // the metric filters feeding the alarm's namespace and metric
+	Filters []FilterRef // the metric filters feeding the alarm's namespace and metric
+	// Control is the CIS control the filters' patterns satisfy (see Attribute); nil when
+	// no filter was found or none satisfies a control.
+	Control   *Attribution `json:",omitempty"`
 	Window    [2]time.Time
 	Total     int              // matching events found
 	Groups    []PrincipalGroup // sorted by count desc, then principal; at most Top
@@ -81,6 +84,7 @@ type Findings struct {
 func (f *Findings) TimedOut(d time.Duration) {
 	*f = Findings{
 		Filters:    f.Filters,
+		Control:    f.Control,
 		Window:     f.Window,
 		ConsoleURL: f.ConsoleURL,
 		Missing:    "the CloudTrail lookup took longer than " + d.String(),
@@ -99,6 +103,9 @@ type PrincipalGroup struct {
 	SourceIPs    []string
 	Regions      []string
 	First, Last  time.Time
+	// Details are the fields the alarm's control shows (Attribution.Shows) that the
+	// principal's events carry, in the control's order.
+	Details []Detail `json:",omitempty"`
 }
 
 // Record is the part of a CloudTrail record the enrichment reads.
@@ -170,6 +177,7 @@ func (r *Record) Action() string {
 type event struct {
 	key  string
 	rec  *Record // nil when the message is not a CloudTrail record
+	msg  []byte
 	time time.Time
 }
 
@@ -210,10 +218,15 @@ func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
 	}
 	c.Filters = filters
 	c.ConsoleURL = filters[0].ConsoleURL
+	c.Control = attribute(filters)
 	events, missing := e.readFilters(ctx, api, &c)
 	c.Missing = strings.Join(missing, "; ")
 	c.Total = len(events)
-	groups := group(events)
+	var shows []string
+	if c.Control != nil {
+		shows = c.Control.Shows
+	}
+	groups := group(events, shows)
 	top := e.Top
 	if top <= 0 {
 		top = DefaultTop
@@ -364,7 +377,7 @@ func parseEvent(key string, msg []byte, logged time.Time) event {
 	ev := event{key: key, time: logged}
 	var rec Record
 	if json.Unmarshal(msg, &rec) == nil {
-		ev.rec = &rec
+		ev.rec, ev.msg = &rec, msg
 		if rec.EventID != "" {
 			ev.key = rec.EventID
 		}
@@ -375,8 +388,9 @@ func parseEvent(key string, msg []byte, logged time.Time) event {
 	return ev
 }
 
-// group groups events by principal, sorted by count (most first), then principal.
-func group(events []event) []PrincipalGroup {
+// group groups events by principal, sorted by count (most first), then principal; each group
+// lists the values of its events at the JSON paths shows.
+func group(events []event, shows []string) []PrincipalGroup {
 	events = slices.Clone(events)
 	slices.SortStableFunc(events, func(a, b event) int {
 		return cmp.Or(a.time.Compare(b.time), strings.Compare(a.key, b.key))
@@ -404,10 +418,15 @@ func group(events []event) []PrincipalGroup {
 			if g.ErrorMessage == "" && r.ErrorMessage != "" {
 				g.ErrorMessage = trimMessage(r.ErrorMessage, maxErrorMessage)
 			}
+			g.Details = addDetails(g.Details, shows, ev.msg)
 		}
 	}
 	groups := make([]PrincipalGroup, len(order))
 	for i, g := range order {
+		g.Details = slices.DeleteFunc(g.Details, func(d Detail) bool { return len(d.Values) == 0 })
+		if len(g.Details) == 0 {
+			g.Details = nil
+		}
 		groups[i] = *g
 	}
 	slices.SortStableFunc(groups, func(a, b PrincipalGroup) int {

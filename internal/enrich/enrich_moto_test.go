@@ -3,6 +3,7 @@ package enrich_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -141,6 +142,9 @@ func TestEnrichMoto(t *testing.T) {
 		if len(c.Filters) != 1 || c.Filters[0].LogGroup != group || c.Filters[0].Pattern != cis.PatternSecurityHub {
 			t.Errorf("filters: %+v", c.Filters)
 		}
+		if c.Control == nil || c.Control.Control != "4.1" || c.Control.Title != "Unauthorized API calls" {
+			t.Errorf("control: %+v", c.Control)
+		}
 		if c.Total != 4 || c.Truncated || c.More != 0 {
 			t.Errorf("total %d truncated %v more %d, want 4 false 0", c.Total, c.Truncated, c.More)
 		}
@@ -172,7 +176,7 @@ func TestEnrichMoto(t *testing.T) {
 		other.Trigger.MetricName = "RootAccountUsage"
 		c := e.Enrich(ctx, &other)
 		want := "no metric filter feeds CISBenchmark/RootAccountUsage in us-east-1 (account " + account + ")"
-		if c.Missing != want || c.Total != 0 {
+		if c.Missing != want || c.Total != 0 || c.Control != nil {
 			t.Errorf("missing %q total %d, want %q", c.Missing, c.Total, want)
 		}
 	})
@@ -184,4 +188,77 @@ func TestEnrichMoto(t *testing.T) {
 			t.Errorf("missing %q", c.Missing)
 		}
 	})
+}
+
+// An alarm is attributed by its filter's pattern, not its names: a root-usage filter and a
+// security-group filter under made-up names, and a filter that satisfies no control.
+func TestEnrichMotoControls(t *testing.T) {
+	ctx := context.Background()
+	f := factory(t)
+	account := awsaccount.NewID()
+	logs := f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(account)}).Logs("us-east-1")
+	const group, stream = "/aws/cloudtrail/controls", "_CloudTrail_us-east-1"
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(account + stream)}); err != nil {
+		t.Fatal(err)
+	}
+	filters := map[string]string{
+		"metric-a": `{ $.eventType != "AwsServiceEvent" && $.userIdentity.invokedBy NOT EXISTS && $.userIdentity.type = "Root" }`,
+		"metric-b": cis.Controls[9].Patterns["cis-v3"],
+		"metric-c": `{ $.eventName = "RunInstances" }`,
+	}
+	for metric, pattern := range filters {
+		if _, err := logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{
+			LogGroupName: aws.String(group), FilterName: aws.String("filter-" + metric), FilterPattern: aws.String(pattern),
+			MetricTransformations: []cwltypes.MetricTransformation{{MetricNamespace: aws.String("Custom"), MetricName: aws.String(metric), MetricValue: aws.String("1")}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed := time.Now().UTC().Truncate(time.Second)
+	at := changed.Add(-time.Minute)
+	root := fmt.Sprintf(`{"type":"Root","arn":"arn:aws:iam::%s:root"}`, account)
+	sg := strings.Replace(cloudTrailRecord("sg1", root, "ec2:AuthorizeSecurityGroupIngress", "", at), `"requestParameters":null`,
+		`"requestParameters":{"groupId":"sg-0abc","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":3389,"toPort":3389,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}}`, 1)
+	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(group), LogStreamName: aws.String(account + stream),
+		LogEvents: []cwltypes.InputLogEvent{{Message: aws.String(sg), Timestamp: aws.Int64(at.UnixMilli())}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := &enrich.Enricher{Logs: func(acc, region string) (enrich.LogsReader, error) {
+		return f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(acc)}).Logs(region), nil
+	}}
+	for _, tc := range []struct {
+		metric, control string
+		details         []enrich.Detail
+	}{
+		{"metric-a", "4.3", []enrich.Detail{{Field: "userAgent", Values: []string{"aws-cli/2.15.0"}}}},
+		{"metric-b", "4.10", []enrich.Detail{{Field: "groupId", Values: []string{"sg-0abc"}}, {Field: "rules", Values: []string{"tcp 3389 0.0.0.0/0"}}}},
+		{"metric-c", "", nil},
+	} {
+		t.Run(tc.metric, func(t *testing.T) {
+			a := &alarm.Alarm{AlarmName: "alarm", AWSAccountID: account, RegionCode: "us-east-1", NewState: alarm.StateAlarm, StateChangeTime: changed,
+				Trigger: alarm.Trigger{Namespace: "Custom", MetricName: tc.metric, Period: 300, EvaluationPeriods: 1}}
+			c := e.Enrich(ctx, a)
+			if c.Missing != "" {
+				t.Fatalf("missing: %s", c.Missing)
+			}
+			got := ""
+			if c.Control != nil {
+				got = c.Control.Control
+			}
+			if got != tc.control {
+				t.Fatalf("control %q, want %q", got, tc.control)
+			}
+			if tc.control == "" {
+				return
+			}
+			if len(c.Groups) != 1 || c.Groups[0].Principal != "Root" || !reflect.DeepEqual(c.Groups[0].Details, tc.details) {
+				t.Errorf("groups: %+v", c.Groups)
+			}
+		})
+	}
 }

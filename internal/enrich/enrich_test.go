@@ -315,7 +315,7 @@ func TestGroupUnparsed(t *testing.T) {
 		parseEvent("a", []byte("ERROR AccessDenied plain text"), at),
 		parseEvent("b", []byte(`{"userIdentity":{"type":"Root"},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","errorCode":"AccessDenied","eventTime":"2026-01-01T00:00:05Z"}`), at),
 		parseEvent("c", []byte(`{"userIdentity":{"type":"Root"},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventTime":"2026-01-01T00:00:01Z"}`), at),
-	})
+	}, nil)
 	if len(groups) != 2 || groups[0].Principal != "Root" || groups[0].Count != 2 || groups[1].Principal != unparsedPrincipal {
 		t.Fatalf("groups: %+v", groups)
 	}

@@ -360,7 +360,7 @@ func renderAlarmContext(c *enrich.Findings) []slack.Block {
 		blocks = append(blocks, contextBlock("Context unavailable: "+escLine(c.Missing, alertReasonLen)))
 	}
 	if c.Missing == "" || len(c.Groups) > 0 {
-		summary := fmt.Sprintf("*%d unauthorized %s* in %s", c.Total, plural(c.Total, "call", "calls"), window(c.Window))
+		summary := alarmSummary(c) + " in " + window(c.Window)
 		if c.Truncated {
 			summary += fmt.Sprintf(" (first %d events only)", c.Total)
 		}
@@ -400,6 +400,21 @@ func renderAlarmContext(c *enrich.Findings) []slack.Block {
 	}
 	blocks = append(blocks, tail...)
 	return blocks
+}
+
+// alarmSummary counts an alarm's events as its control's alert does: "*19 unauthorized
+// calls*" for a control that says what it counts (and for an alarm attributed to none, as
+// alerts always did), else its title and the events, "*Root user used*: 2 events".
+func alarmSummary(c *enrich.Findings) string {
+	ctl := c.Control
+	if ctl == nil || ctl.Count[0] != "" {
+		one, many := "unauthorized call", "unauthorized calls"
+		if ctl != nil {
+			one, many = ctl.Count[0], ctl.Count[1]
+		}
+		return fmt.Sprintf("*%d %s*", c.Total, plural(c.Total, one, many))
+	}
+	return fmt.Sprintf("*%s*: %d %s", escLine(ctl.Title, alertItemLen), c.Total, plural(c.Total, "event", "events"))
 }
 
 // window is a time window as Slack dates, or "the alarm's window" when unknown.
@@ -444,6 +459,9 @@ func principalGroup(g enrich.PrincipalGroup) string {
 	}
 	if len(from) > 0 {
 		b.WriteString("\n" + strings.Join(from, " "))
+	}
+	for _, d := range g.Details {
+		b.WriteString("\n" + escLine(d.Field, 40) + ": " + codeList(d.Values, 5))
 	}
 	switch {
 	case g.First.IsZero():
