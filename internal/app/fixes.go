@@ -49,3 +49,27 @@ func DrainFixes(ctx context.Context, d *commands.Dispatcher, logger *slog.Logger
 		logger.Error("stopped before the fixes under way ended; they will be marked interrupted at the next start", "err", err)
 	}
 }
+
+// abandonedSweep is how often fixes left applying by a process that is gone are looked for.
+const abandonedSweep = time.Minute
+
+// SweepAbandonedFixes ends, every minute, the fixes left applying whose account lock has lapsed
+// (their process died and did not come back under the same name, so no start recovers them).
+func SweepAbandonedFixes(ctx context.Context, d *commands.Dispatcher, out commands.Channels, logger *slog.Logger) {
+	t := time.NewTicker(abandonedSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := d.RecoverAbandoned(ctx, out)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("could not end every fix abandoned by a stopped process", "recovered", n, "err", err)
+		case n > 0:
+			logger.Warn("fixes abandoned by a stopped process are marked interrupted; their accounts were audited again", "requests", n)
+		}
+	}
+}

@@ -179,6 +179,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { cancel(); wg.Wait() }()
 	// A fix a crash left applying is marked interrupted, shown and audited again.
 	wg.Go(func() { RecoverInterrupted(runCtx, s.commands, s.fixPoster, s.logger) })
+	wg.Go(func() { SweepAbandonedFixes(runCtx, s.commands, s.fixPoster, s.logger) })
 	slackErr := make(chan error, 1)
 	go func() { slackErr <- s.slack.Run(runCtx) }()
 	relay := s.newRelay(runCtx)
