@@ -229,8 +229,10 @@ func (a *Accounts) OrganizationRole() string {
 }
 
 // AlertChannel is where an alarm of accountID is posted: the configured account's channel, else
-// alerts.default_channel ("" when neither is set).
-func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
+// alerts.default_channel ("" when neither is set). An account with a channel but no role ARN is
+// resolved through STS; when that fails the error says so, rather than sending the alarm to the
+// default channel's audience.
+func (a *Accounts) AlertChannel(ctx context.Context, accountID string) (string, error) {
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
 		if acc.Channel == "" {
@@ -238,13 +240,16 @@ func (a *Accounts) AlertChannel(ctx context.Context, accountID string) string {
 		}
 		id := roleAccount(acc.RoleARN)
 		if id == "" {
-			id, _ = a.accountID(ctx, acc)
+			var err error
+			if id, err = a.accountID(ctx, acc); err != nil {
+				return "", fmt.Errorf("account %s (accounts[%d]) has a channel but its account id is unknown: %w", acc.Name, i, err)
+			}
 		}
 		if id == accountID {
-			return acc.Channel
+			return acc.Channel, nil
 		}
 	}
-	return a.cfg.Alerts.DefaultChannel
+	return a.cfg.Alerts.DefaultChannel, nil
 }
 
 // Enricher reads the CloudTrail events behind an alarm in the alarm's own account, through the

@@ -2,7 +2,13 @@ package app
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
 )
 
 func TestAlertChannel(t *testing.T) {
@@ -22,9 +28,27 @@ alerts:
 		{"999999999999", "C0DEFAULTAL"}, // not configured: the default
 	}
 	for _, tc := range tests {
-		if got := a.AlertChannel(context.Background(), tc.account); got != tc.want {
-			t.Errorf("AlertChannel(%s) = %q, want %q", tc.account, got, tc.want)
+		if got, err := a.AlertChannel(context.Background(), tc.account); got != tc.want || err != nil {
+			t.Errorf("AlertChannel(%s) = %q, %v; want %q", tc.account, got, err, tc.want)
 		}
+	}
+	// An account with a channel and no role ARN is the base credentials' account: when STS
+	// cannot say which that is, the alarm is not sent to the default channel's audience.
+	unreachable := parseConfig(t, `accounts:
+  - name: base
+    channel: C0BASEALERT
+alerts:
+  default_channel: C0DEFAULTAL
+`)
+	dead, err := awsenv.New(context.Background(), awsenv.Options{Region: "us-east-1", ConfigOptions: []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithBaseEndpoint("http://127.0.0.1:1"), awsconfig.WithRetryMaxAttempts(1),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := NewAccounts(unreachable, dead).AlertChannel(context.Background(), "999999999999"); err == nil || !strings.Contains(err.Error(), "accounts[0]") {
+		t.Errorf("AlertChannel with STS unreachable = %q, %v; want an error naming accounts[0]", got, err)
 	}
 	if _, err := a.Enricher().Logs("999999999999", "us-east-1"); err == nil {
 		t.Error("an unconfigured account without an organization role must not get a log reader")

@@ -90,8 +90,12 @@ func TestEnrichedAlertGolden(t *testing.T) {
 
 	ws := slackfake.New(t, "xoxb-0000-0000-goldensecret")
 	poster := slackbot.NewAlertPoster(slackbot.Config{BotToken: "xoxb-0000-0000-goldensecret", APIURL: ws.APIURL()}, nil)
+	channel, err := accounts.AlertChannel(ctx, goldenAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
 	post := relay.Post{
-		Channel: accounts.AlertChannel(ctx, goldenAccount), Kind: relay.PostAlarm,
+		Channel: channel, Kind: relay.PostAlarm,
 		TopicARN: "arn:aws:sns:us-east-1:" + goldenAccount + ":cis-alarms", MessageID: "b3c7c1b0-9d7e-5a43-8f3e-0c1d2e3f4a5b",
 		Received: al.StateChangeTime.Add(2 * time.Second), Alarm: al, Findings: &c,
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/sns"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
@@ -98,20 +97,17 @@ func TestAccountsKnows(t *testing.T) {
 	}
 }
 
-// TestAlarmAccount: an alarm's channel is its topic's account's, whatever account it names.
-func TestAlarmAccount(t *testing.T) {
-	a := &alarm.Alarm{AWSAccountID: "111111111111"}
+// TestTopicAccount: a message's channel is its topic's account's, whatever account it names.
+func TestTopicAccount(t *testing.T) {
 	for _, tt := range []struct {
 		topic string
-		a     *alarm.Alarm
 		want  string
 	}{
-		{"arn:aws:sns:us-east-1:222222222222:cis-alarms", a, "222222222222"},
-		{"arn:aws:sns:us-east-1:222222222222:cis-alarms", nil, "222222222222"},
-		{"not-an-arn", a, ""},
+		{"arn:aws:sns:us-east-1:222222222222:cis-alarms", "222222222222"},
+		{"not-an-arn", ""},
 	} {
-		if got := alarmAccount(tt.topic, tt.a); got != tt.want {
-			t.Errorf("alarmAccount(%q) = %q, want %q", tt.topic, got, tt.want)
+		if got := topicAccount(tt.topic); got != tt.want {
+			t.Errorf("topicAccount(%q) = %q, want %q", tt.topic, got, tt.want)
 		}
 	}
 }

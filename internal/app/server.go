@@ -123,16 +123,15 @@ func (s *Server) newAlertEndpoint(reg *prometheus.Registry) (public, ops *http.S
 	return public, ops
 }
 
-// newRelay posts the outbox to the channels of the alarms' accounts; ctx bounds the account
-// lookups that pick a channel.
-func (s *Server) newRelay(ctx context.Context) *relay.Relay {
+// newRelay posts the outbox to the channels of the alarms' topics' accounts.
+func (s *Server) newRelay() *relay.Relay {
 	return &relay.Relay{
 		Outbox:   s.store,
 		Threads:  s.store,
 		Poster:   s.poster,
 		Enricher: s.accounts.Enricher(),
-		Channel: func(topicARN string, a *alarm.Alarm) string {
-			return s.accounts.AlertChannel(ctx, alarmAccount(topicARN, a))
+		Channel: func(ctx context.Context, topicARN string, _ *alarm.Alarm) (string, error) {
+			return s.accounts.AlertChannel(ctx, topicAccount(topicARN))
 		},
 		Owner:         s.owner,
 		PerChannel:    cmp.Or(s.cfg.Alerts.PostInterval(), -1), // 0 in config: no pacing
@@ -142,9 +141,9 @@ func (s *Server) newRelay(ctx context.Context) *relay.Relay {
 	}
 }
 
-// alarmAccount is the account an alarm belongs to: its topic's (the relay posts no alarm
+// topicAccount is the account a message belongs to: its topic's (the relay posts no alarm
 // naming another account), "" when the topic is not an ARN.
-func alarmAccount(topicARN string, _ *alarm.Alarm) string {
+func topicAccount(topicARN string) string {
 	if t, err := arn.Parse(topicARN); err == nil {
 		return t.AccountID
 	}
@@ -182,7 +181,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { SweepAbandonedFixes(runCtx, s.commands, s.fixPoster, s.logger) })
 	slackErr := make(chan error, 1)
 	go func() { slackErr <- s.slack.Run(runCtx) }()
-	relay := s.newRelay(runCtx)
+	relay := s.newRelay()
 	wg.Go(func() { _ = relay.Run(runCtx) })
 	wg.Go(func() { expireRequests(runCtx, s.store, s.logger) })
 	wg.Go(func() { pruneStore(runCtx, s.store, s.cfg.Store.RetentionPeriod(), s.logger) })

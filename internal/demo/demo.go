@@ -262,7 +262,7 @@ func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *a
 	}
 	poster := &countingPoster{Poster: c.Alerts()}
 	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
-		Channel: func(string, *alarm.Alarm) string { return "demo" }, Owner: "demo", PerChannel: time.Millisecond,
+		Channel: func(context.Context, string, *alarm.Alarm) (string, error) { return "demo", nil }, Owner: "demo", PerChannel: time.Millisecond,
 		Now: func() time.Time { return changed }}
 	n, err := worker.RunOnce(ctx)
 	if err != nil {

@@ -101,7 +101,7 @@ func TestRelaySlowLookup(t *testing.T) {
 		Poster:        poster,
 		Enricher:      enricher,
 		EnrichTimeout: deadline,
-		Channel:       func(string, *alarm.Alarm) string { return "C-ALERTS" },
+		Channel:       func(context.Context, string, *alarm.Alarm) (string, error) { return "C-ALERTS", nil },
 		Owner:         "replica-1",
 		PerChannel:    -1,
 		Logger:        slog.New(slog.DiscardHandler),

@@ -117,7 +117,7 @@ func TestRelayRenewsClaims(t *testing.T) {
 				Poster:        poster,
 				Enricher:      slowEnricher{d: 10 * time.Minute},
 				EnrichTimeout: time.Hour,
-				Channel:       func(string, *alarm.Alarm) string { return "C-ALERTS" },
+				Channel:       func(context.Context, string, *alarm.Alarm) (string, error) { return "C-ALERTS", nil },
 				Owner:         owner,
 				PerChannel:    -1,
 				Logger:        slog.New(slog.DiscardHandler),
@@ -170,7 +170,7 @@ func TestRelayLostClaimStopsDelivery(t *testing.T) {
 		// b claims at a time past a's first lease, as when a stalled past it before renewing.
 		a := &relay.Relay{
 			Outbox: st, Poster: poster, Enricher: slowEnricher{d: 10 * time.Minute}, EnrichTimeout: time.Hour,
-			Channel: func(string, *alarm.Alarm) string { return "C-ALERTS" },
+			Channel: func(context.Context, string, *alarm.Alarm) (string, error) { return "C-ALERTS", nil },
 			Owner:   "replica-a", PerChannel: -1, Lease: 3 * time.Minute,
 			Logger: slog.New(slog.DiscardHandler),
 		}

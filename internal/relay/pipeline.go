@@ -121,14 +121,18 @@ func readNotification(p *Post, m *sns.Message, log *slog.Logger) {
 // the account that owns its topic: one naming another account (stored before the endpoint
 // refused such alarms) is settled without a post, and the channel, the thread key and the
 // enrichment of any other alarm derive from the topic's account.
-func (r *Relay) route(_ context.Context, d *delivery) (flow, error) {
+func (r *Relay) route(ctx context.Context, d *delivery) (flow, error) {
 	if a := d.post.Alarm; a != nil {
 		if err := a.CheckTopic(d.post.TopicARN); err != nil {
 			d.log.Error("the alarm names another account than its topic's; not posting it", "error", err)
 			return finish, nil
 		}
 	}
-	d.post.Channel = r.Channel(d.post.TopicARN, d.post.Alarm)
+	ch, err := r.Channel(ctx, d.post.TopicARN, d.post.Alarm)
+	if err != nil {
+		return next, fmt.Errorf("the channel of %s: %w", d.post.TopicARN, err)
+	}
+	d.post.Channel = ch
 	if d.post.Channel == "" {
 		d.log.Warn("no channel for this message; not posting it")
 		return finish, nil

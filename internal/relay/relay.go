@@ -106,10 +106,11 @@ type Relay struct {
 	// EnrichTimeout bounds an alarm's enrichment (default DefaultEnrichTimeout); past it the
 	// alarm is posted without its CloudTrail events and says why.
 	EnrichTimeout time.Duration
-	// Channel says where a post goes (the wiring maps the alarm's account to
+	// Channel says where a post goes (the wiring maps the topic's account to
 	// accounts[].channel, else a default); a is nil for anything but an alarm. "" means
-	// nowhere: the item is marked delivered with a log warning. Required.
-	Channel func(topicARN string, a *alarm.Alarm) string
+	// nowhere: the item is marked delivered with a log warning. An error (the account could
+	// not be resolved) retries the item rather than post it to another audience. Required.
+	Channel func(ctx context.Context, topicARN string, a *alarm.Alarm) (string, error)
 	Owner   string        // this replica's id; required
 	Lease   time.Duration // claim lease (default DefaultLease)
 	Poll    time.Duration // wait between passes (default DefaultPoll)

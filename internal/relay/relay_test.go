@@ -153,7 +153,7 @@ func newTestRelay(st Outbox, p Poster, clock *fakeclock.Clock) *Relay {
 	return &Relay{
 		Outbox:     st,
 		Poster:     p,
-		Channel:    func(string, *alarm.Alarm) string { return "C-ALERTS" },
+		Channel:    func(context.Context, string, *alarm.Alarm) (string, error) { return "C-ALERTS", nil },
 		Owner:      "replica-1",
 		PerChannel: time.Millisecond,
 		Backoff:    func(int) time.Duration { return 30 * time.Second },
@@ -207,7 +207,7 @@ func TestRelayRunOnce(t *testing.T) {
 			r.Enricher = enricher
 			r.Metrics = NewMetrics(nil)
 			if tc.noChannel {
-				r.Channel = func(string, *alarm.Alarm) string { return "" }
+				r.Channel = func(context.Context, string, *alarm.Alarm) (string, error) { return "", nil }
 			}
 			n, err := r.RunOnce(context.Background())
 			if err != nil || n != 1 {

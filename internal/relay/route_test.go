@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -104,9 +105,9 @@ func TestRelayRouteRefusesForeignAlarm(t *testing.T) {
 			var routed []string // the accounts the channel was asked for
 			r := &Relay{
 				Outbox: st, Poster: poster, Enricher: enricher, Owner: "replica-1", PerChannel: -1,
-				Channel: func(topicARN string, a *alarm.Alarm) string {
+				Channel: func(_ context.Context, topicARN string, a *alarm.Alarm) (string, error) {
 					routed = append(routed, a.AWSAccountID)
-					return "C-" + a.AWSAccountID
+					return "C-" + a.AWSAccountID, nil
 				},
 				Now:    func() time.Time { return at },
 				Logger: slog.New(slog.NewTextHandler(logs, nil)),
@@ -136,5 +137,41 @@ func TestRelayRouteRefusesForeignAlarm(t *testing.T) {
 				t.Errorf("thread key %q is not of the topic's account", key)
 			}
 		})
+	}
+}
+
+// TestRelayRouteRetriesUnknownChannel: when the channel of the topic's account cannot be told
+// (its account id did not resolve), the item is retried, never posted to another audience.
+func TestRelayRouteRetriesUnknownChannel(t *testing.T) {
+	const account = "222222222222"
+	topic := "arn:aws:sns:us-east-1:" + account + ":cis-alarms"
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cisbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 3, 2, 10, 21, 0, 0, time.UTC)
+	if _, err := st.Enqueue(ctx, store.OutboxItem{ID: "m-1", TopicARN: topic, Kind: store.OutboxNotification,
+		Body: routeNotification(t, "m-1", topic, account, account), CreatedAt: at, NextAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	poster := &routePoster{}
+	r := &Relay{
+		Outbox: st, Poster: poster, Enricher: &routeEnricher{}, Owner: "replica-1", PerChannel: -1,
+		Channel: func(context.Context, string, *alarm.Alarm) (string, error) {
+			return "", errors.New("sts: GetCallerIdentity: connection refused")
+		},
+		Now:    func() time.Time { return at },
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	if _, err := r.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(poster.posts) != 0 {
+		t.Fatalf("posted %+v with no known channel", poster.posts)
+	}
+	if n, err := st.Pending(ctx); err != nil || n != 1 {
+		t.Errorf("pending = %d, %v; want the item kept for a retry", n, err)
 	}
 }
