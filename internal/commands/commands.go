@@ -113,7 +113,12 @@ type Dispatcher struct {
 	defs []Def
 
 	reports *lru.Cache[string, cis.Report] // recent reports by id, for the evidence buttons
-	fixes   sync.WaitGroup                 // approved fixes under way, for WaitFixes
+
+	// Approved fixes under way, for WaitFixes; once stopping is set no fix starts, so the
+	// WaitGroup is never added to while WaitFixes waits on it.
+	fixesMu  sync.Mutex
+	stopping bool
+	fixes    sync.WaitGroup
 }
 
 // maxReports is how many recent reports keep their evidence available.

@@ -320,7 +320,10 @@ func (b *Dispatcher) approve(ctx context.Context, log *slog.Logger, req ActionRe
 	}
 	// From here the fix runs to its end even if ctx is cancelled (the bot is stopping): it is
 	// either not approved yet, or approved, applied and recorded. WaitFixes waits for it.
-	b.fixes.Add(1)
+	if !b.beginFix() {
+		_, err := rep.Post(ctx, Text{Private: true, Text: "cisbot is stopping, so this approval was not recorded: click again in a minute."})
+		return err
+	}
 	defer b.fixes.Done()
 	// The lock is the request's: clicks on one request share it, and only the click whose
 	// approval counts releases it, once the fix has ended.
@@ -418,9 +421,24 @@ func (b *Dispatcher) addEvent(ctx context.Context, log *slog.Logger, e store.Eve
 	}
 }
 
+// beginFix counts a fix as under way, unless the bot is stopping (WaitFixes was called).
+func (b *Dispatcher) beginFix() bool {
+	b.fixesMu.Lock()
+	defer b.fixesMu.Unlock()
+	if b.stopping {
+		return false
+	}
+	b.fixes.Add(1)
+	return true
+}
+
 // WaitFixes waits until the approved fixes under way have ended and been recorded, or ctx is
-// done. A transport stopping the bot calls it after it stops taking requests.
+// done; no fix starts after it is called. A transport stopping the bot calls it after it stops
+// taking requests.
 func (b *Dispatcher) WaitFixes(ctx context.Context) error {
+	b.fixesMu.Lock()
+	b.stopping = true
+	b.fixesMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		b.fixes.Wait()

@@ -240,3 +240,20 @@ func TestWaitingApprovalStopsWithTheBot(t *testing.T) {
 		t.Errorf("state %s after the other fix ended", s)
 	}
 }
+
+// TestNoFixStartsOnceStopping: once the bot waits for its fixes (it is stopping), an approval is
+// refused and the request stays pending, so no fix can start that nothing waits for.
+func TestNoFixStartsOnceStopping(t *testing.T) {
+	e := newFixEnv(t, nil)
+	fp := e.fix("U1")
+	if err := e.bot.WaitFixes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.click(ActionApprove, fp.RequestID, "U0BOSS")
+	if s := e.state(fp.RequestID); s != store.StatePending {
+		t.Errorf("state %s after an approval while stopping, want pending", s)
+	}
+	if tx, ok := rec.last["1"].(Text); !ok || !strings.Contains(tx.Text, "stopping") {
+		t.Errorf("the approver was told %+v", rec.last)
+	}
+}
