@@ -12,6 +12,7 @@ import (
 	"github.com/cisbot/cisbot/internal/accountreader"
 	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/awsregion"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/enrich"
@@ -110,12 +111,10 @@ func (a *Accounts) orgRole(accountID string) string {
 	return arn.ARN{Partition: partition(a.factory.Region()), Service: "iam", AccountID: accountID, Resource: "role/" + a.cfg.Organization.RoleName}.String()
 }
 
+// partition is the ARN partition of region, from the one table (commercial when unknown).
 func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
+	if p, ok := awsregion.PartitionOf(region); ok {
+		return p.ID
 	}
 	return "aws"
 }

@@ -74,7 +74,7 @@ func TestRoleARNs(t *testing.T) {
 	if got, want := a.orgRole("444455556666"), "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"; got != want {
 		t.Errorf("orgRole = %q, want %q", got, want)
 	}
-	for region, want := range map[string]string{"us-east-1": "aws", "us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "": "aws"} {
+	for region, want := range map[string]string{"us-east-1": "aws", "us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "us-iso-east-1": "aws-iso", "eusc-de-east-1": "aws-eusc", "": "aws"} {
 		if got := partition(region); got != want {
 			t.Errorf("partition(%q) = %q, want %q", region, got, want)
 		}

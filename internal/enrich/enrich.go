@@ -21,6 +21,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/awsregion"
 	"github.com/cisbot/cisbot/internal/filterpattern"
 )
 
@@ -465,13 +466,16 @@ func trimMessage(s string, n int) string {
 // the CloudWatch console of region's partition.
 func ConsoleURL(region, logGroup, pattern string, start, end time.Time) string {
 	host := region + ".console.aws.amazon.com"
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		host = "console.amazonaws.cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		host = "console.amazonaws-us-gov.com"
-	case strings.HasPrefix(region, "us-iso-"), strings.HasPrefix(region, "us-isob-"), strings.HasPrefix(region, "eu-isoe-"):
-		return "" // isolated partitions: no public console
+	if p, ok := awsregion.PartitionOf(region); ok {
+		switch p.ID {
+		case "aws":
+		case "aws-cn":
+			host = "console.amazonaws.cn"
+		case "aws-us-gov":
+			host = "console.amazonaws-us-gov.com"
+		default:
+			return "" // isolated and sovereign partitions: no console link known to work
+		}
 	}
 	query := "start=" + strconv.FormatInt(start.UnixMilli(), 10) + "&end=" + strconv.FormatInt(end.UnixMilli(), 10)
 	if pattern != "" {
