@@ -254,8 +254,8 @@ func (a *Accounts) AlertChannel(ctx context.Context, accountID string) (string, 
 // Enricher reads the CloudTrail events behind an alarm in the alarm's own account, through the
 // same sessions the audit uses.
 func (a *Accounts) Enricher() *enrich.Enricher {
-	return &enrich.Enricher{Logs: func(account, region string) (enrich.LogsReader, error) {
-		s, ok := a.SessionFor(context.Background(), account)
+	return &enrich.Enricher{Logs: func(ctx context.Context, account, region string) (enrich.LogsReader, error) {
+		s, ok := a.SessionFor(ctx, account)
 		if !ok {
 			return nil, fmt.Errorf("account %s is not configured: add it to accounts (or set organization.role_name) so cisbot can read its CloudTrail logs", account)
 		}

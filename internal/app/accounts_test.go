@@ -50,7 +50,7 @@ alerts:
 	if got, err := NewAccounts(unreachable, dead).AlertChannel(context.Background(), "999999999999"); err == nil || !strings.Contains(err.Error(), "accounts[0]") {
 		t.Errorf("AlertChannel with STS unreachable = %q, %v; want an error naming accounts[0]", got, err)
 	}
-	if _, err := a.Enricher().Logs("999999999999", "us-east-1"); err == nil {
+	if _, err := a.Enricher().Logs(context.Background(), "999999999999", "us-east-1"); err == nil {
 		t.Error("an unconfigured account without an organization role must not get a log reader")
 	}
 }

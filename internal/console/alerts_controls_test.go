@@ -82,7 +82,7 @@ func corpusAlarm(t *testing.T, id string) (*alarm.Alarm, *enrich.Findings) {
 		NewStateReason: "Threshold Crossed: 1 datapoint [3.0 (05/01/26 10:00:00)] was greater than or equal to the threshold (1.0).",
 		Trigger:        alarm.Trigger{Namespace: ctl.Defaults.MetricNamespace, MetricName: ctl.Defaults.MetricName, Period: 300, EvaluationPeriods: 1},
 	}
-	e := &enrich.Enricher{Logs: func(string, string) (enrich.LogsReader, error) { return logs, nil }}
+	e := &enrich.Enricher{Logs: func(context.Context, string, string) (enrich.LogsReader, error) { return logs, nil }}
 	c := e.Enrich(context.Background(), a)
 	if c.Missing != "" || c.Control == nil || c.Control.Control != id || c.Total == 0 {
 		t.Fatalf("control %s: findings %+v", id, c)

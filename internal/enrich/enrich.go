@@ -46,8 +46,9 @@ const (
 // its metric, and the log events those filters matched in the alarm's evaluation window.
 type Enricher struct {
 	// Logs reaches an account's CloudWatch Logs in a region; the wiring resolves the
-	// alarm's account (configured or not) and says why when it cannot.
-	Logs      func(account, region string) (LogsReader, error)
+	// alarm's account (configured or not) and says why when it cannot, within ctx (the
+	// lookup's deadline covers the session's STS calls too).
+	Logs      func(ctx context.Context, account, region string) (LogsReader, error)
 	MaxEvents int // read at most this many log events (default DefaultMaxEvents)
 	Top       int // principals shown (default DefaultTop)
 }
@@ -199,7 +200,7 @@ func (e *Enricher) Enrich(ctx context.Context, a *alarm.Alarm) Findings {
 		c.Missing = "no access to CloudWatch Logs configured"
 		return c
 	}
-	api, err := e.Logs(a.AWSAccountID, a.RegionCode)
+	api, err := e.Logs(ctx, a.AWSAccountID, a.RegionCode)
 	if err != nil {
 		c.Missing = fmt.Sprintf("no access to account %s: %s", a.AWSAccountID, awsenv.Describe(err))
 		return c

@@ -129,7 +129,7 @@ func TestEnrichMoto(t *testing.T) {
 	t.Logf("moto returned %d events for the pattern in the window (5 match, 4 distinct)", len(raw.Events))
 
 	var asked []string
-	e := &enrich.Enricher{Logs: func(acc, region string) (enrich.LogsReader, error) {
+	e := &enrich.Enricher{Logs: func(_ context.Context, acc, region string) (enrich.LogsReader, error) {
 		asked = append(asked, acc+"/"+region)
 		return f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(acc)}).Logs(region), nil
 	}}
@@ -228,7 +228,7 @@ func TestEnrichMotoControls(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e := &enrich.Enricher{Logs: func(acc, region string) (enrich.LogsReader, error) {
+	e := &enrich.Enricher{Logs: func(_ context.Context, acc, region string) (enrich.LogsReader, error) {
 		return f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(acc)}).Logs(region), nil
 	}}
 	for _, tc := range []struct {

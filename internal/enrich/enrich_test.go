@@ -195,7 +195,7 @@ func TestEnrichGroupsSample(t *testing.T) {
 		pageSize: 4,
 	}
 	var gotAccount, gotRegion string
-	e := &Enricher{Top: 3, Logs: func(account, region string) (LogsReader, error) {
+	e := &Enricher{Top: 3, Logs: func(_ context.Context, account, region string) (LogsReader, error) {
 		gotAccount, gotRegion = account, region
 		return logs, nil
 	}}
@@ -255,7 +255,7 @@ func TestEnrichTruncates(t *testing.T) {
 		events:   map[string][]cwltypes.FilteredLogEvent{"g": sampleEvents(t, start)},
 		pageSize: 2,
 	}
-	e := &Enricher{MaxEvents: 3, Logs: func(string, string) (LogsReader, error) { return logs, nil }}
+	e := &Enricher{MaxEvents: 3, Logs: func(context.Context, string, string) (LogsReader, error) { return logs, nil }}
 	c := e.Enrich(context.Background(), a)
 	// The first three lines: 1, 2 and 3 match.
 	if !c.Truncated || c.Total != 3 || logs.calls != 2 {
@@ -289,7 +289,7 @@ func TestEnrichMissing(t *testing.T) {
 			if tc.alarm != nil {
 				tc.alarm(a)
 			}
-			e := &Enricher{Logs: func(string, string) (LogsReader, error) {
+			e := &Enricher{Logs: func(context.Context, string, string) (LogsReader, error) {
 				if tc.err != nil {
 					return nil, tc.err
 				}

@@ -85,7 +85,7 @@ func TestRelaySlowLookup(t *testing.T) {
 			HTTPClient:   srv.Client(),
 		})
 	}
-	enricher := &enrich.Enricher{Logs: func(_, region string) (enrich.LogsReader, error) { return client(region), nil }}
+	enricher := &enrich.Enricher{Logs: func(_ context.Context, _, region string) (enrich.LogsReader, error) { return client(region), nil }}
 
 	st := openStore(t)
 	changed := time.Now().UTC().Truncate(time.Second)
