@@ -198,10 +198,6 @@ func (s *Server) Env() map[string]string {
 // Output returns what moto_server has printed so far (its request log), for test failures.
 func (s *Server) Output() string { return s.out.String() }
 
-// Main is for TestMain: it starts the server, stores it in *srv, runs the tests, stops the
-// server and exits with the tests' code. When moto_server cannot be started (for example,
-// it is not installed) it prints why and exits 1: the tests never skip silently.
-// m is a *testing.M, or a wrapper whose Run does more set-up once the server is known.
 // Hermetic removes the developer's or CI's AWS settings from this test process, so that tests
 // reach AWS only through the emulator, with credentials they give themselves: every AWS_*
 // variable goes, the shared config and credentials files are the null device, and instance
@@ -217,6 +213,10 @@ func Hermetic() {
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
+// Main is for TestMain: it starts the server, stores it in *srv, runs the tests, stops the
+// server and exits with the tests' code. When moto_server cannot be started (for example,
+// it is not installed) it prints why and exits 1: the tests never skip silently.
+// m is a *testing.M, or a wrapper whose Run does more set-up once the server is known.
 func Main(m interface{ Run() int }, srv **Server) {
 	s, err := Start()
 	if err != nil {
