@@ -126,55 +126,54 @@ func TestSchedulerCatchUp(t *testing.T) {
 		{"catch-up off", none, 20 * time.Minute, -1, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cisbot.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			spec := Spec{ID: "daily", Cron: "0 9 * * *", Schedule: sched, Channel: "C0SUMMARY1"}
-			switch tc.before {
-			case posted, unfinished:
-				if ok, err := st.ClaimTick(ctx, spec.ID, tick, "other", tick, 0); !ok || err != nil {
-					t.Fatal(ok, err)
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cisbot.db"))
+				if err != nil {
+					t.Fatal(err)
 				}
-				if tc.before == posted {
-					if err := st.FinishTick(ctx, spec.ID, tick, "other", 1, 1, "", tick.Add(time.Minute)); err != nil {
-						t.Fatal(err)
+				defer st.Close()
+				spec := Spec{ID: "daily", Cron: "0 9 * * *", Schedule: sched, Channel: "C0SUMMARY1"}
+				switch tc.before {
+				case posted, unfinished:
+					if ok, err := st.ClaimTick(ctx, spec.ID, tick, "other", tick, 0); !ok || err != nil {
+						t.Fatal(ok, err)
+					}
+					if tc.before == posted {
+						if err := st.FinishTick(ctx, spec.ID, tick, "other", 1, 1, "", tick.Add(time.Minute)); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
-			}
-			now := tick.Add(tc.now)
-			logs := &syncbuf.Buffer{}
-			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			poster := &fakePoster{}
-			s := &Scheduler{
-				Runner: &Runner{Auditor: &fakeAuditor{results: []cis.Result{result("prod", cis.StatusPass, "")}},
-					History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log, Now: func() time.Time { return now }},
-				Specs: []Spec{spec}, Logger: log, CatchUp: tc.catchUp,
-			}
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- s.Run(runCtx) }()
-			if tc.want != "" {
-				deadline := time.Now().Add(10 * time.Second)
-				for !strings.Contains(logs.String(), "msg=\""+tc.want+"\"") && time.Now().Before(deadline) {
-					time.Sleep(5 * time.Millisecond)
+				now := tick.Add(tc.now)
+				logs := &syncbuf.Buffer{}
+				log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				poster := &fakePoster{}
+				s := &Scheduler{
+					Runner: &Runner{Auditor: &fakeAuditor{results: []cis.Result{result("prod", cis.StatusPass, "")}},
+						History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log, Now: func() time.Time { return now }},
+					Specs: []Spec{spec}, Logger: log, CatchUp: tc.catchUp,
 				}
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			if tc.want != "" && !strings.Contains(logs.String(), "msg=\""+tc.want+"\"") {
-				t.Errorf("no %q in the log:\n%s", tc.want, logs.String())
-			}
-			if ran := strings.Contains(logs.String(), "running the latest tick"); ran != (tc.want != "") {
-				t.Errorf("catch-up run: %v, want %v\n%s", ran, tc.want != "", logs.String())
-			}
-			if len(poster.posted) != tc.posts {
-				t.Errorf("%d summaries posted, want %d", len(poster.posted), tc.posts)
-			}
+				runCtx, cancel := context.WithCancel(ctx)
+				done := make(chan error, 1)
+				go func() { done <- s.Run(runCtx) }()
+				// Everything the start did (a catch-up run or none) has run once the bubble's
+				// goroutines all wait: a catch-up that should not happen would have posted by then.
+				synctest.Wait()
+				cancel()
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+				if tc.want != "" && !strings.Contains(logs.String(), "msg=\""+tc.want+"\"") {
+					t.Errorf("no %q in the log:\n%s", tc.want, logs.String())
+				}
+				if ran := strings.Contains(logs.String(), "running the latest tick"); ran != (tc.want != "") {
+					t.Errorf("catch-up run: %v, want %v\n%s", ran, tc.want != "", logs.String())
+				}
+				if len(poster.posted) != tc.posts {
+					t.Errorf("%d summaries posted, want %d", len(poster.posted), tc.posts)
+				}
+			})
 		})
 	}
 }
