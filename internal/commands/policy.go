@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Groups resolves a user group to its members (Slack: usergroups.users.list).
@@ -34,12 +34,19 @@ type Policy struct {
 	GroupTTL time.Duration
 
 	cacheOnce sync.Once
-	cache     *expirable.LRU[string, []string] // group id → members
+	cache     *lru.Cache[string, groupEntry] // group id → members, bounded
 }
 
 // maxCachedGroups bounds the membership cache; a workspace's approver and auditor lists name a
 // handful of groups.
 const maxCachedGroups = 256
+
+// groupEntry is a group's members as asked at a time. Expiry is checked on read, so the cache
+// needs no goroutine of its own.
+type groupEntry struct {
+	members []string
+	at      time.Time
+}
 
 // Allow decides a request; why is the sentence to show when it is refused.
 func (p *Policy) Allow(ctx context.Context, user, channel string, auditor bool) (ok bool, why string) {
@@ -107,19 +114,17 @@ func (p *Policy) listed(ctx context.Context, user string, ids []string, fresh bo
 
 func (p *Policy) members(ctx context.Context, group string, fresh bool) ([]string, error) {
 	p.cacheOnce.Do(func() {
-		// The LRU's expiry ticker needs a TTL of at least 100 ns; below a millisecond means "ask
-		// every time" anyway.
-		ttl := max(cmp.Or(p.GroupTTL, 5*time.Minute), time.Millisecond)
-		p.cache = expirable.NewLRU[string, []string](maxCachedGroups, nil, ttl)
+		p.cache, _ = lru.New[string, groupEntry](maxCachedGroups) // fails only for a size below 1
 	})
-	if m, ok := p.cache.Get(group); ok && !fresh {
-		return m, nil
+	ttl := cmp.Or(p.GroupTTL, 5*time.Minute)
+	if e, ok := p.cache.Get(group); ok && !fresh && time.Since(e.at) < ttl {
+		return e.members, nil
 	}
 	m, err := p.Groups.Members(ctx, group)
 	if err != nil {
 		return nil, err
 	}
-	p.cache.Add(group, m)
+	p.cache.Add(group, groupEntry{members: m, at: time.Now()})
 	return m, nil
 }
 
