@@ -178,3 +178,40 @@ func TestAuditControlsCallCount(t *testing.T) {
 		}
 	})
 }
+
+// The text of several controls is for people; its layout, with an account that could not be
+// audited and the verbose evidence, is pinned by golden files.
+func TestWriteControlsReport(t *testing.T) {
+	logging, metricFilter := cis.StepLogging, cis.StepMetricFilter
+	var controls []*cis.Control
+	for _, id := range []string{"4.1", "4.3", "4.4", "4.5"} {
+		ctl, err := cis.Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		controls = append(controls, ctl)
+	}
+	trail := cis.Check{Step: cis.StepTrail, Status: cis.StatusPass, Resource: "arn:aws:cloudtrail:us-east-1:111111111111:trail/main", Detail: "multi-region trail main"}
+	pass := cis.Result{Account: "prod", AccountID: "111111111111", Status: cis.StatusPass, Reason: "every step of the CIS chain passes", Checks: []cis.Check{trail}, Warnings: []string{}}
+	root := cis.Result{Account: "prod", AccountID: "111111111111", Status: cis.StatusFail, FailedStep: &metricFilter,
+		Reason: "metric_filter: no metric filter on cloudtrail-logs satisfies control 4.3: its 1 filter(s) serve other controls (4.1)",
+		Fix:    "Create the metric filter: aws logs put-metric-filter --filter-name root_usage_metric …",
+		Checks: []cis.Check{trail, {Step: cis.StepMetricFilter, Status: cis.StatusFail, Resource: "arn:aws:logs:us-east-1:111111111111:log-group:cloudtrail-logs:*", Detail: "no metric filter …"}}, Warnings: []string{}}
+	quiet := cis.Result{Account: "dev", AccountID: "222222222222", Status: cis.StatusFail, FailedStep: &logging, Reason: "logging: the trail is not logging",
+		Fix:    "Start logging: aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:222222222222:trail/main",
+		Checks: []cis.Check{trail, {Step: cis.StepLogging, Status: cis.StatusFail, Resource: "arn:aws:cloudtrail:us-east-1:222222222222:trail/main", Detail: "the trail is not logging"}}, Warnings: []string{}}
+	denied := cis.ErrorResult("stage", cis.StepTrail, &cis.CallError{API: "sts:AssumeRole", Code: "AccessDenied", Message: "AccessDenied: not authorized"})
+	results := [][]cis.Result{
+		{pass, root, pass, pass},
+		{quiet, quiet, quiet, quiet},
+		{denied, denied, denied, denied},
+	}
+	for _, verbose := range []bool{false, true} {
+		var b strings.Builder
+		writeControlsReport(&b, controls, results, verbose)
+		golden(t, fmt.Sprintf("audit-controls-verbose-%v.txt", verbose), b.String())
+	}
+	if got := controlIDs(controls); got != "4.1, 4.3–4.5" {
+		t.Errorf("controlIDs %q", got)
+	}
+}
