@@ -309,22 +309,27 @@ func (ev *evaluator) filterChain(c chain, lg *LogGroup) chain {
 	}
 	var good []MetricFilter
 	var why []string
+	others := map[*Control]bool{} // the controls that filters failing this one satisfy
 	for _, f := range lg.Filters {
 		v, err := cachedCheck(ev.ctl, f.Pattern)
 		switch {
 		case err != nil:
 			why = append(why, fmt.Sprintf("%s: the pattern does not parse (%v)", f.Name, err))
 		case !v.Satisfies:
+			if other := otherControl(ev.ctl, f.Pattern); other != nil {
+				others[other] = true
+				continue
+			}
 			why = append(why, fmt.Sprintf("%s: %s", f.Name, v.Reason))
 		default:
 			good = append(good, f)
-			if !v.SecurityHubExact {
-				c.warnings = append(c.warnings, fmt.Sprintf("metric filter %s satisfies control %s, but Security Hub CloudWatch.2 compares the text and will still report it as failed", f.Name, ev.ctl.ID))
+			if check := securityHubCheck(ev.ctl); check != "" && !v.SecurityHubExact {
+				c.warnings = append(c.warnings, fmt.Sprintf("metric filter %s satisfies control %s, but Security Hub %s compares the text and will still report it as failed", f.Name, ev.ctl.ID, check))
 			}
 		}
 	}
 	if len(good) == 0 {
-		return c.fail(StepMetricFilter, lg.ARN, fmt.Sprintf("no metric filter on %s satisfies control %s: %s", lg.Name, ev.ctl.ID, strings.Join(why, "; ")), ev.filterFix(lg))
+		return c.fail(StepMetricFilter, lg.ARN, noFilterDetail(lg, ev.ctl, why, others), ev.filterFix(lg))
 	}
 	var best chain
 	for _, f := range good {
@@ -339,6 +344,54 @@ func (ev *evaluator) filterChain(c chain, lg *LogGroup) chain {
 		}
 	}
 	return best
+}
+
+// otherControl is the first control other than ctl, in table order, that the pattern satisfies:
+// a filter of that control's, not a failed attempt at ctl's, when a log group holds the filters
+// of several controls.
+func otherControl(ctl *Control, pattern string) *Control {
+	for i := range Controls {
+		if o := &Controls[i]; o.ID != ctl.ID {
+			if v, err := cachedCheck(o, pattern); err == nil && v.Satisfies {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// noFilterDetail says why no filter on the log group satisfies the control: what each filter
+// misses, the filters of other controls counted rather than judged against this one.
+func noFilterDetail(lg *LogGroup, ctl *Control, why []string, others map[*Control]bool) string {
+	detail := fmt.Sprintf("no metric filter on %s satisfies control %s", lg.Name, ctl.ID)
+	if len(why) > 0 {
+		detail += ": " + strings.Join(why, "; ")
+	}
+	if len(others) == 0 {
+		return detail
+	}
+	var ids []string
+	for i := range Controls {
+		if others[&Controls[i]] {
+			ids = append(ids, Controls[i].ID)
+		}
+	}
+	n := len(lg.Filters) - len(why)
+	if len(why) > 0 {
+		return detail + fmt.Sprintf("; %d more serve other controls (%s)", n, strings.Join(ids, ", "))
+	}
+	return detail + fmt.Sprintf(": its %d filter(s) serve other controls (%s)", n, strings.Join(ids, ", "))
+}
+
+// securityHubCheck is the id of the control's Security Hub check (CloudWatch.2), or "" when
+// Security Hub has none.
+func securityHubCheck(ctl *Control) string {
+	for _, r := range ctl.Refs {
+		if r.Benchmark == "AWS Security Hub" {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 func (ev *evaluator) filterFix(lg *LogGroup) string {

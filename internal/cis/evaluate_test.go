@@ -202,3 +202,54 @@ func TestParseLogGroupARN(t *testing.T) {
 		}
 	}
 }
+
+// A log group holding the filters of several controls: a control's verdict counts the other
+// controls' filters instead of judging them, and a Security Hub warning names the control's own
+// Security Hub check, or is left out when Security Hub has none.
+func TestEvaluateFiltersOfOtherControls(t *testing.T) {
+	withFilter := func(id, pattern string) func(*Snapshot) {
+		return func(s *Snapshot) {
+			lg := s.LogGroups[lgARN]
+			lg.Filters = append(lg.Filters, MetricFilter{Name: id, Pattern: pattern, MetricName: id, Namespace: "CISBenchmark"})
+		}
+	}
+	pattern := func(id string) string {
+		ctl, err := Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ctl.Patterns[ctl.DefaultPattern]
+	}
+	tests := []struct {
+		control string
+		mutate  func(*Snapshot)
+		reason  string
+		warning string // "" for none
+	}{
+		{"4.3", func(*Snapshot) {}, "no metric filter on cloudtrail-logs satisfies control 4.3: its 1 filter(s) serve other controls (4.1)", ""},
+		{"4.3", withFilter("other", `{ $.eventName = "Foo" }`), "control 4.3: other: the pattern misses", ""},
+		{"4.3", withFilter("other", `{ $.eventName = "Foo" }`), "; 1 more serve other controls (4.1)", ""},
+		{"4.3", withFilter("4.4", pattern("4.4")), "its 2 filter(s) serve other controls (4.1, 4.4)", ""},
+		{"4.1", withFilter("4.4", pattern("4.4")), "confirmed email subscription", ""},
+		{"4.2", withFilter("4.2", pattern("4.2")), "no alarm", "but Security Hub CloudWatch.3 compares the text"},
+		{"4.15", withFilter("4.15", pattern("4.15")), "no alarm", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.control+" "+tc.reason, func(t *testing.T) {
+			ctl, err := Lookup(tc.control)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := passing()
+			tc.mutate(s)
+			r := Evaluate(ctl, s, now)
+			if !strings.Contains(r.Reason, tc.reason) {
+				t.Errorf("reason %q lacks %q", r.Reason, tc.reason)
+			}
+			warnings := strings.Join(r.Warnings, "\n")
+			if tc.warning == "" && strings.Contains(warnings, "Security Hub") || !strings.Contains(warnings, tc.warning) {
+				t.Errorf("warnings %q, want %q", warnings, tc.warning)
+			}
+		})
+	}
+}

@@ -66,13 +66,47 @@ type StatusCounts struct {
 func NewReport(control string, results []Result) Report {
 	r := Report{Control: control, Results: results}
 	for _, res := range results {
-		switch res.Status {
-		case StatusPass:
-			r.Summary.Pass++
-		case StatusFail:
-			r.Summary.Fail++
-		default:
-			r.Summary.Error++
+		r.Summary.Add(res.Status)
+	}
+	return r
+}
+
+// Add counts one status.
+func (c *StatusCounts) Add(s Status) {
+	switch s {
+	case StatusPass:
+		c.Pass++
+	case StatusFail:
+		c.Fail++
+	default:
+		c.Error++
+	}
+}
+
+// ControlResult is one account's result for one control, in a report of several controls; its
+// JSON form is the Result's with the control's id first.
+type ControlResult struct {
+	Control string `json:"control"`
+	Result
+}
+
+// ControlsReport is an audit run of several controls. Its JSON form is a contract (cisbot audit
+// --format json with more than one control): the controls audited, one result per (account,
+// control) in account order and then control order, and the summary over all of them.
+type ControlsReport struct {
+	Controls []string        `json:"controls"`
+	Results  []ControlResult `json:"results"`
+	Summary  StatusCounts    `json:"summary"`
+}
+
+// NewControlsReport assembles a report of several controls: results[i][j] is account i's result
+// for controls[j], as audit.Runner.RunControls returns them.
+func NewControlsReport(controls []string, results [][]Result) ControlsReport {
+	r := ControlsReport{Controls: controls, Results: []ControlResult{}}
+	for _, rs := range results {
+		for j, res := range rs {
+			r.Results = append(r.Results, ControlResult{Control: controls[j], Result: res})
+			r.Summary.Add(res.Status)
 		}
 	}
 	return r

@@ -40,24 +40,30 @@ func newAuditCmd(stdio IO) *cobra.Command {
 		cfgPath     string
 		all         bool
 		format      string
+		control     string
 		concurrency int
 		verbose     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "audit ACCOUNT… | --all",
-		Short: "Audit accounts against CIS control 4.1",
-		Long: `Checks the whole CIS 4.1 chain in each account: a multi-region trail logging all management
-events to CloudWatch Logs, a metric filter whose pattern catches unauthorized API calls, an
-alarm on its metric that fires on one event, and an SNS topic with a confirmed subscriber.
+		Use:   "audit ACCOUNT… | --all [--control ID,…|all]",
+		Short: "Audit accounts against the CIS monitoring controls (4.1–4.15)",
+		Long: `Checks each control's whole CIS chain in each account: a multi-region trail logging all
+management events to CloudWatch Logs, a metric filter whose pattern catches what the control
+watches (4.1 unauthorized API calls, 4.3 root use, …), an alarm on its metric that fires on
+one event, and an SNS topic with a confirmed subscriber. Each account is read once, whatever
+the number of controls: every control is judged on the same reading.
 
 ACCOUNT is a name from the config's accounts (without a config: "default", the account
 of your AWS credentials); "all" or --all audits every configured account and, with an
 organization section, every ACTIVE account of the organization.
 
-Exit status: 0 every account passes, 1 any account fails, 2 any account could not be
+--control picks the controls (default all). With one control the report is that control's
+alone, as it was when the audit knew 4.1 only (JSON: "control" at the top).
+
+Exit status: 0 every account passes every control, 1 any fails, 2 any could not be
 audited (ERROR) or the run could not start.`,
 		Example: `  cisbot audit default
-  cisbot audit prod staging --format json
+  cisbot audit prod staging --control 4.1,4.3 --format json
   cisbot audit --all --concurrency 32 --config cisbot.yml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -66,25 +72,26 @@ audited (ERROR) or the run could not start.`,
 			if concurrency < 1 {
 				return &exitError{code: ExitError, err: fmt.Errorf("--concurrency %d: use 1 or more", concurrency)}
 			}
+			controls, err := parseControls(control)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
 			cfg, _, err := loadConfig(cfgPath)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			report, err := runAudit(cmd.Context(), cfg, args, all, concurrency)
+			results, err := runAudit(cmd.Context(), cfg, args, all, concurrency, controls)
 			if err != nil {
 				return &exitError{code: ExitError, err: err}
 			}
-			if format == "json" {
-				if err := writeJSON(stdio.Out, report); err != nil {
-					return &exitError{code: ExitError, err: err}
-				}
-			} else {
-				writeReport(stdio.Out, report, verbose)
+			summary, err := printAudit(stdio.Out, controls, results, format, verbose)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
 			}
 			switch {
-			case report.Summary.Error > 0:
+			case summary.Error > 0:
 				return &exitError{code: ExitError}
-			case report.Summary.Fail > 0:
+			case summary.Fail > 0:
 				return &exitError{code: ExitFail}
 			}
 			return nil
@@ -92,61 +99,233 @@ audited (ERROR) or the run could not start.`,
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().BoolVar(&all, "all", false, "audit every configured account, and the organization's accounts when configured")
+	cmd.Flags().StringVar(&control, "control", "all", "the controls to audit, separated by commas (4.1,4.3; or their numbers in another benchmark: 3.1, CloudWatch.2), or all")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().IntVar(&concurrency, "concurrency", audit.DefaultConcurrency, "accounts audited at once")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every step's evidence")
 	return cmd
 }
 
-func runAudit(ctx context.Context, cfg *config.Config, names []string, all bool, concurrency int) (cis.Report, error) {
-	ctl, err := cis.Lookup("4.1")
-	if err != nil {
-		return cis.Report{}, err
+// parseControls reads --control: "all", or ids separated by commas. The controls come back once
+// each, in the table's order.
+func parseControls(s string) ([]*cis.Control, error) {
+	picked := make([]bool, len(cis.Controls))
+	for _, id := range strings.Split(s, ",") {
+		id = strings.TrimSpace(id)
+		if strings.EqualFold(id, "all") {
+			for i := range picked {
+				picked[i] = true
+			}
+			continue
+		}
+		ctl, err := cis.Lookup(id)
+		if err != nil {
+			return nil, fmt.Errorf("--control: %w", err)
+		}
+		for i := range cis.Controls {
+			if &cis.Controls[i] == ctl {
+				picked[i] = true
+			}
+		}
 	}
+	var out []*cis.Control
+	for i, p := range picked {
+		if p {
+			out = append(out, &cis.Controls[i])
+		}
+	}
+	return out, nil
+}
+
+// runAudit audits the accounts against the controls: results[i][j] is account i's result for
+// controls[j]. Each account is read once for all the controls.
+func runAudit(ctx context.Context, cfg *config.Config, names []string, all bool, concurrency int, controls []*cis.Control) ([][]cis.Result, error) {
 	factory, err := newFactory(ctx, cfg)
 	if err != nil {
-		return cis.Report{}, err
+		return nil, err
 	}
 	accounts := app.NewAccounts(cfg, factory)
 	targets, err := accounts.Targets(ctx, names, all)
 	if err != nil {
-		return cis.Report{}, err
+		return nil, err
 	}
-	runner := &audit.Runner{Control: ctl, Collector: accounts.Collector(), Concurrency: concurrency}
-	return cis.NewReport(ctl.ID, runner.Run(ctx, targets)), nil
+	runner := &audit.Runner{Controls: controls, Collector: accounts.Collector(), Concurrency: concurrency}
+	return runner.RunControls(ctx, targets), nil
+}
+
+// printAudit writes the report in the format asked and returns its summary. One control prints
+// that control's report, in the shape it had before the audit knew several.
+func printAudit(w io.Writer, controls []*cis.Control, results [][]cis.Result, format string, verbose bool) (cis.StatusCounts, error) {
+	if len(controls) == 1 {
+		column := make([]cis.Result, len(results))
+		for i, rs := range results {
+			column[i] = rs[0]
+		}
+		report := cis.NewReport(controls[0].ID, column)
+		if format == "json" {
+			return report.Summary, writeJSON(w, report)
+		}
+		writeReport(w, report, verbose)
+		return report.Summary, nil
+	}
+	ids := make([]string, len(controls))
+	for j, ctl := range controls {
+		ids[j] = ctl.ID
+	}
+	report := cis.NewControlsReport(ids, results)
+	if format == "json" {
+		return report.Summary, writeJSON(w, report)
+	}
+	writeControlsReport(w, controls, results, verbose)
+	return report.Summary, nil
 }
 
 // writeReport renders a report for people: one line per account, then what failed and the fix.
 func writeReport(w io.Writer, r cis.Report, verbose bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, res := range r.Results {
-		id := res.AccountID
-		if id == "" {
-			id = "?"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Status, res.Account, id, firstLine(res.Reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Status, res.Account, accountID(res), firstLine(res.Reason))
 	}
 	tw.Flush()
 	for _, res := range r.Results {
-		if res.Status == cis.StatusPass && !verbose && len(res.Warnings) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s %s:\n", res.Account, strings.ToLower(string(res.Status)))
-		if verbose {
-			for _, c := range res.Checks {
-				fmt.Fprintf(w, "  %-5s %-17s %s\n", c.Status, c.Step, c.Detail)
-			}
-		} else if res.Status != cis.StatusPass {
-			fmt.Fprintf(w, "  %s\n", res.Reason)
-		}
-		if res.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", res.Fix)
-		}
-		for _, warn := range res.Warnings {
-			fmt.Fprintf(w, "  warning: %s\n", warn)
+		if body := resultBody(res, verbose); body != "" {
+			fmt.Fprintf(w, "\n%s %s:\n%s", res.Account, strings.ToLower(string(res.Status)), body)
 		}
 	}
 	fmt.Fprintf(w, "\ncontrol %s: %d account(s): %d pass, %d fail, %d error\n", r.Control, len(r.Results), r.Summary.Pass, r.Summary.Fail, r.Summary.Error)
+}
+
+func accountID(res cis.Result) string {
+	if res.AccountID == "" {
+		return "?"
+	}
+	return res.AccountID
+}
+
+// resultBody is what the report shows under an account for one result: the reason (the failed
+// step) or, verbose, every step's evidence; the fix; the warnings. It is empty for a pass without
+// warnings unless verbose.
+func resultBody(res cis.Result, verbose bool) string {
+	if res.Status == cis.StatusPass && !verbose && len(res.Warnings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if verbose {
+		for _, c := range res.Checks {
+			fmt.Fprintf(&b, "  %-5s %-17s %s\n", c.Status, c.Step, c.Detail)
+		}
+	} else if res.Status != cis.StatusPass {
+		fmt.Fprintf(&b, "  %s\n", res.Reason)
+	}
+	if res.Fix != "" {
+		fmt.Fprintf(&b, "  fix: %s\n", res.Fix)
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", warn)
+	}
+	return b.String()
+}
+
+// writeControlsReport renders an audit of several controls for people: one line per account
+// with how many controls pass and which do not, then per failing control its step and fix.
+// Controls that fail the same way (every control, when the trail is not logging) are shown once.
+func writeControlsReport(w io.Writer, controls []*cis.Control, results [][]cis.Result, verbose bool) {
+	var sum cis.StatusCounts
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, rs := range results {
+		var byStatus [3][]*cis.Control // pass, fail, error
+		for j, res := range rs {
+			sum.Add(res.Status)
+			byStatus[statusIndex(res.Status)] = append(byStatus[statusIndex(res.Status)], controls[j])
+		}
+		status, line := cis.StatusPass, ""
+		if len(byStatus[1]) > 0 {
+			status, line = cis.StatusFail, "  fail "+controlIDs(byStatus[1])
+		}
+		if len(byStatus[2]) > 0 {
+			status, line = cis.StatusError, line+"  error "+controlIDs(byStatus[2])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d pass%s\n", status, rs[0].Account, accountID(rs[0]), len(byStatus[0]), len(rs), line)
+	}
+	tw.Flush()
+	for _, rs := range results {
+		writeAccountBlocks(w, controls, rs, verbose)
+	}
+	fmt.Fprintf(w, "\ncontrols %s: %d account(s) × %d control(s): %d pass, %d fail, %d error\n",
+		controlIDs(controls), len(results), len(controls), sum.Pass, sum.Fail, sum.Error)
+}
+
+func statusIndex(s cis.Status) int {
+	switch s {
+	case cis.StatusPass:
+		return 0
+	case cis.StatusFail:
+		return 1
+	}
+	return 2
+}
+
+// writeAccountBlocks writes one account's results that have something to show, the controls
+// whose status and text are the same under one heading, in the controls' order.
+func writeAccountBlocks(w io.Writer, controls []*cis.Control, rs []cis.Result, verbose bool) {
+	type block struct {
+		status   cis.Status
+		body     string
+		controls []*cis.Control
+	}
+	var blocks []*block
+	seen := map[string]*block{}
+	for j, res := range rs {
+		body := resultBody(res, verbose)
+		if body == "" {
+			continue
+		}
+		key := string(res.Status) + "\x00" + body
+		if b, ok := seen[key]; ok {
+			b.controls = append(b.controls, controls[j])
+			continue
+		}
+		b := &block{status: res.Status, body: body, controls: []*cis.Control{controls[j]}}
+		seen[key] = b
+		blocks = append(blocks, b)
+	}
+	for _, b := range blocks {
+		heading := controlIDs(b.controls)
+		if len(b.controls) == 1 {
+			heading += " (" + b.controls[0].Title + ")"
+		}
+		fmt.Fprintf(w, "\n%s %s, %s:\n%s", rs[0].Account, strings.ToLower(string(b.status)), heading, b.body)
+	}
+}
+
+// controlIDs lists controls by id, a run of three or more that are next to each other in the
+// table as a range: 4.1, 4.3–4.15.
+func controlIDs(controls []*cis.Control) string {
+	index := func(c *cis.Control) int {
+		for i := range cis.Controls {
+			if &cis.Controls[i] == c {
+				return i
+			}
+		}
+		return -1
+	}
+	var parts []string
+	for i := 0; i < len(controls); {
+		j := i
+		for j+1 < len(controls) && index(controls[j+1]) == index(controls[j])+1 && index(controls[j]) >= 0 {
+			j++
+		}
+		switch {
+		case j-i >= 2:
+			parts = append(parts, controls[i].ID+"–"+controls[j].ID)
+		case j > i:
+			parts = append(parts, controls[i].ID, controls[j].ID)
+		default:
+			parts = append(parts, controls[i].ID)
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 // firstLine shortens a reason for the one-line summary.

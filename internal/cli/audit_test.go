@@ -57,7 +57,7 @@ func TestAuditCommand(t *testing.T) {
 		awsaccount.RoleARN(good), awsaccount.RoleARN(bad)))
 
 	t.Run("json contract", func(t *testing.T) {
-		code, out, errOut := run(t, "", "audit", "--config", cfg, "--format", "json", "prod", "dev")
+		code, out, errOut := run(t, "", "audit", "--config", cfg, "--control", "4.1", "--format", "json", "prod", "dev")
 		if code != ExitFail {
 			t.Fatalf("exit %d, want 1 (one account fails); stderr %s", code, errOut)
 		}
@@ -94,7 +94,7 @@ func TestAuditCommand(t *testing.T) {
 		}
 	})
 	t.Run("text", func(t *testing.T) {
-		code, out, _ := run(t, "", "audit", "--config", cfg, "prod", "dev")
+		code, out, _ := run(t, "", "audit", "--config", cfg, "--control", "4.1", "prod", "dev")
 		if code != ExitFail {
 			t.Fatalf("exit %d", code)
 		}
@@ -105,13 +105,13 @@ func TestAuditCommand(t *testing.T) {
 		}
 	})
 	t.Run("all pass", func(t *testing.T) {
-		if code, _, errOut := run(t, "", "audit", "--config", cfg, "prod"); code != ExitOK {
+		if code, _, errOut := run(t, "", "audit", "--config", cfg, "--control", "4.1", "prod"); code != ExitOK {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
 	t.Run("config from CISBOT_CONFIG", func(t *testing.T) {
 		t.Setenv("CISBOT_CONFIG", cfg)
-		if code, _, errOut := run(t, "", "audit", "prod"); code != ExitOK {
+		if code, _, errOut := run(t, "", "audit", "--control", "4.1", "prod"); code != ExitOK {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
