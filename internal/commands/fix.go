@@ -327,9 +327,13 @@ func (b *Dispatcher) approve(ctx context.Context, log *slog.Logger, req ActionRe
 	defer b.fixes.Done()
 	// The lock is the request's: clicks on one request share it, and only the click whose
 	// approval counts releases it, once the fix has ended.
-	locked, err := b.lockAccount(ctx, log, r, req.UserID, rep)
+	locked, waited, err := b.lockAccount(ctx, log, r, req.UserID, rep)
 	if err != nil || !locked {
 		return err
+	}
+	if waited && !b.stillApprovable(ctx, log, r, req, rep) {
+		b.unlock(ctx, log, r)
+		return nil
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.opts.ApplyTimeout)
 	defer cancel()
@@ -359,7 +363,7 @@ func (b *Dispatcher) approve(ctx context.Context, log *slog.Logger, req ActionRe
 // time, waiting while another fix of it is under way (the clicker is told). It gives up, with a
 // reply, when ctx is done (the approval is then not recorded) or after the longest another fix
 // can hold the lock.
-func (b *Dispatcher) lockAccount(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) (bool, error) {
+func (b *Dispatcher) lockAccount(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) (locked, waited bool, err error) {
 	hold := b.opts.ApplyTimeout + leaseMargin
 	giveUp := time.Now().Add(hold + b.opts.LockPoll)
 	waiting := false
@@ -371,9 +375,9 @@ func (b *Dispatcher) lockAccount(ctx context.Context, log *slog.Logger, r store.
 		switch {
 		case err != nil:
 			b.post(ctx, log, rep, Problem{Text: "cisbot could not record the approval: " + err.Error()})
-			return false, fmt.Errorf("lock %s for %s: %w", r.Account, r.ID, err)
+			return false, waiting, fmt.Errorf("lock %s for %s: %w", r.Account, r.ID, err)
 		case ok:
-			return true, nil
+			return true, waiting, nil
 		case !waiting:
 			waiting = true
 			other := "another request"
@@ -386,15 +390,31 @@ func (b *Dispatcher) lockAccount(ctx context.Context, log *slog.Logger, r store.
 		}
 		if time.Now().After(giveUp) {
 			b.post(ctx, log, rep, Problem{Text: fmt.Sprintf("Another fix of %s is still being applied, so request %s was not approved: approve it again later.", r.Account, r.ID)})
-			return false, nil
+			return false, waiting, nil
 		}
 		select {
 		case <-ctx.Done():
 			b.post(context.WithoutCancel(ctx), log, rep, Problem{Text: fmt.Sprintf("cisbot is stopping before another fix of %s ended, so request %s was not approved: approve it again once cisbot is back.", r.Account, r.ID)})
-			return false, nil
+			return false, waiting, nil
 		case <-time.After(b.opts.LockPoll):
 		}
 	}
+}
+
+// stillApprovable decides again, after an approval waited for its account's lock (up to the
+// longest apply), what the click was decided on: the approver is still one, asked afresh, and
+// the request has not expired meanwhile.
+func (b *Dispatcher) stillApprovable(ctx context.Context, log *slog.Logger, r store.Request, req ActionRequest, rep Replier) bool {
+	if ok, why := b.opts.Policy.AllowApprove(ctx, req.UserID); !ok {
+		b.refused(ctx, log, req, why)
+		b.post(ctx, log, rep, Problem{Text: why + " (checked again after waiting for the other fix). Nothing was changed by this click."})
+		return false
+	}
+	if b.opts.Now().After(r.ExpiresAt) {
+		b.post(ctx, log, rep, Problem{Text: fmt.Sprintf("Request %s expired while it waited for the other fix of %s: run the fix again. Nothing was changed by this click.", r.ID, r.Account)})
+		return false
+	}
+	return true
 }
 
 // unlock releases the lock of the request's account.

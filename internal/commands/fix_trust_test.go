@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,67 @@ func TestNoFixStartsOnceStopping(t *testing.T) {
 	}
 	if tx, ok := rec.last["1"].(Text); !ok || !strings.Contains(tx.Text, "stopping") {
 		t.Errorf("the approver was told %+v", rec.last)
+	}
+}
+
+// lockedGroups is a Groups whose membership a test changes while clicks are in flight.
+type lockedGroups struct {
+	mu      sync.Mutex
+	members map[string][]string
+}
+
+func (g *lockedGroups) Members(_ context.Context, id string) ([]string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.members[id]), nil
+}
+
+func (g *lockedGroups) set(id string, members ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members[id] = members
+}
+
+// TestWaitingApprovalDecidedAgain: an approval that waited for another fix of the account is
+// decided again once the lock is free: its approver, removed from the approvers' group in the
+// meantime, is refused and the request stays pending.
+func TestWaitingApprovalDecidedAgain(t *testing.T) {
+	groups := &lockedGroups{members: map[string][]string{"S0APPROVE": {"U0TWO"}}}
+	e := newFixEnv(t, &Policy{Approvers: []string{"U0BOSS", "S0APPROVE"}, Groups: groups})
+	e.rem.stay = true
+	first, second := e.fix("U1"), e.fix("U2")
+	applying := make(chan struct{})
+	var once sync.Once
+	e.rem.apply = func(_ context.Context, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) cis.ApplyResult {
+		once.Do(func() { close(applying) })
+		// Hold the account until the second approval waits, then take its approver out.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if strings.Contains(strings.Join(e.events(second.RequestID), ","), "waiting") {
+				break
+			}
+		}
+		groups.set("S0APPROVE")
+		return cis.ApplyResult{Account: p.Account, PlanHash: p.Hash, OK: true}
+	}
+	e.bot = New(Options{Auditor: &fakeAuditor{}, Directory: fakeDirectory{}, Policy: e.pol, Now: e.clock.Now,
+		Remediator: e.rem, Requests: e.st, LockPoll: 5 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		e.bot.HandleAction(context.Background(), ActionRequest{ActionID: ActionApprove, Value: first.RequestID, UserID: "U0BOSS", ChannelID: "C0CHAN"}, &recorder{})
+	})
+	<-applying
+	rec := &recorder{}
+	wg.Go(func() {
+		e.bot.HandleAction(context.Background(), ActionRequest{ActionID: ActionApprove, Value: second.RequestID, UserID: "U0TWO", ChannelID: "C0CHAN"}, rec)
+	})
+	wg.Wait()
+	if s := e.state(second.RequestID); s != store.StatePending {
+		t.Errorf("the second request is %s; want pending: its approver left the group while it waited", s)
+	}
+	if evs := strings.Join(e.events(second.RequestID), ","); !strings.Contains(evs, "refused") {
+		t.Errorf("no refused event: %s", evs)
+	}
+	if _, err := e.st.GetAccountLock(context.Background(), "prod"); err == nil {
+		t.Error("the refused approval left the account locked")
 	}
 }
