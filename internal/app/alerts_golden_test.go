@@ -88,30 +88,36 @@ func TestEnrichedAlertGolden(t *testing.T) {
 		t.Fatalf("context: total %d, groups %+v", c.Total, c.Groups)
 	}
 
-	ws := slackfake.New(t, "xoxb-0000-0000-goldensecret")
-	poster := slackbot.NewAlertPoster(slackbot.Config{BotToken: "xoxb-0000-0000-goldensecret", APIURL: ws.APIURL()}, nil)
 	channel, err := accounts.AlertChannel(ctx, goldenAccount)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || channel != "C0PRODALERT" {
+		t.Fatalf("AlertChannel = %q, %v; want the account's channel C0PRODALERT", channel, err)
 	}
-	post := relay.Post{
+	checkPostedAlert(t, relay.Post{
 		Channel: channel, Kind: relay.PostAlarm,
 		TopicARN: "arn:aws:sns:us-east-1:" + goldenAccount + ":cis-alarms", MessageID: "b3c7c1b0-9d7e-5a43-8f3e-0c1d2e3f4a5b",
 		Received: al.StateChangeTime.Add(2 * time.Second), Alarm: al, Findings: &c,
-	}
-	if _, err := poster.Post(ctx, post); err != nil {
+	}, "enriched-alert.json")
+}
+
+// checkPostedAlert posts p through the Slack adapter to a Slack fake and compares the blocks
+// its channel received with the golden file.
+func checkPostedAlert(t *testing.T, p relay.Post, golden string) {
+	t.Helper()
+	ws := slackfake.New(t, "xoxb-0000-0000-goldensecret")
+	poster := slackbot.NewAlertPoster(slackbot.Config{BotToken: "xoxb-0000-0000-goldensecret", APIURL: ws.APIURL()}, nil)
+	if _, err := poster.Post(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	msgs := ws.Messages("C0PRODALERT")
+	msgs := ws.Messages(p.Channel)
 	if len(msgs) != 1 {
-		t.Fatalf("%d messages in the account's channel, want 1", len(msgs))
+		t.Fatalf("%d messages in channel %s, want 1", len(msgs), p.Channel)
 	}
 	var got bytes.Buffer
 	if err := json.Indent(&got, msgs[0].Blocks, "", "  "); err != nil {
 		t.Fatalf("blocks: %v", err)
 	}
 	got.WriteString("\n")
-	goldenfile.Check(t, "enriched-alert.json", got.Bytes())
+	goldenfile.Check(t, golden, got.Bytes())
 }
 
 var eventTimeRE = regexp.MustCompile(`"eventTime":"([^"]+)"`)

@@ -1,9 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -13,9 +10,6 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/relay"
-	"github.com/cisbot/cisbot/internal/slackbot"
-	"github.com/cisbot/cisbot/internal/testutil/goldenfile"
-	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 )
 
 // TestTimedOutAlertGolden is the alert as a channel receives it when its CloudTrail lookup
@@ -23,7 +17,6 @@ import (
 // the filter with its console link, so that a reader can look; none of the events read before
 // the deadline. The posted blocks are the golden file.
 func TestTimedOutAlertGolden(t *testing.T) {
-	ctx := context.Background()
 	al := &alarm.Alarm{
 		AlarmName:        "cis-4.1-unauthorized-api-calls",
 		AlarmDescription: "CIS 4.1: unauthorized API calls",
@@ -55,24 +48,9 @@ func TestTimedOutAlertGolden(t *testing.T) {
 	}
 	c.TimedOut(20 * time.Second)
 
-	ws := slackfake.New(t, "xoxb-0000-0000-goldensecret")
-	poster := slackbot.NewAlertPoster(slackbot.Config{BotToken: "xoxb-0000-0000-goldensecret", APIURL: ws.APIURL()}, nil)
-	post := relay.Post{
+	checkPostedAlert(t, relay.Post{
 		Channel: "C0PRODALERT", Kind: relay.PostAlarm,
 		TopicARN: "arn:aws:sns:us-east-1:" + goldenAccount + ":cis-alarms", MessageID: "0e4f1a2b-3c4d-5e6f-8a9b-0c1d2e3f4a5b",
 		Received: al.StateChangeTime.Add(2 * time.Second), Alarm: al, Findings: &c,
-	}
-	if _, err := poster.Post(ctx, post); err != nil {
-		t.Fatal(err)
-	}
-	msgs := ws.Messages("C0PRODALERT")
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages in the channel, want 1", len(msgs))
-	}
-	var got bytes.Buffer
-	if err := json.Indent(&got, msgs[0].Blocks, "", "  "); err != nil {
-		t.Fatalf("blocks: %v", err)
-	}
-	got.WriteString("\n")
-	goldenfile.Check(t, "timed-out-alert.json", got.Bytes())
+	}, "timed-out-alert.json")
 }
