@@ -104,19 +104,24 @@ type parseErrorJSON struct {
 	Message string `json:"message"`
 }
 
+// invalidPattern reports a pattern that does not parse (exit 2): doc in JSON, else the error
+// with a caret under its position.
+func invalidPattern(stdio IO, text, format string, pe *filterpattern.ParseError, doc any) error {
+	if format == "json" {
+		if err := writeJSON(stdio.Out, doc); err != nil {
+			return &exitError{code: ExitError, err: err}
+		}
+		return &exitError{code: ExitError}
+	}
+	return &exitError{code: ExitError, err: fmt.Errorf("%v\n%s", pe, caret(text, pe.Offset))}
+}
+
 func runCheck(stdio IO, ctl *cis.Control, text, benchmark, format string) error {
 	v, err := cis.CheckPatternAt(ctl, text, benchmark)
 	var pe *filterpattern.ParseError
 	if errors.As(err, &pe) {
-		if format == "json" {
-			doc := checkJSON{Verdict: "invalid", PatternVerdict: &cis.PatternVerdict{Control: ctl.ID, Pattern: text},
-				Error: &parseErrorJSON{Offset: pe.Offset, Message: pe.Msg}}
-			if err := writeJSON(stdio.Out, doc); err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			return &exitError{code: ExitError}
-		}
-		return &exitError{code: ExitError, err: fmt.Errorf("%v\n%s", pe, caret(text, pe.Offset))}
+		return invalidPattern(stdio, text, format, pe, checkJSON{Verdict: "invalid", PatternVerdict: &cis.PatternVerdict{Control: ctl.ID, Pattern: text},
+			Error: &parseErrorJSON{Offset: pe.Offset, Message: pe.Msg}})
 	}
 	if err != nil {
 		return &exitError{code: ExitError, err: err}

@@ -62,15 +62,8 @@ func runCheckAll(stdio IO, text, benchmark, format string) error {
 	pat, err := filterpattern.Parse(text)
 	var pe *filterpattern.ParseError
 	if errors.As(err, &pe) {
-		if format == "json" {
-			doc := checkAllJSON{Verdict: "invalid", Pattern: text, Benchmark: label, Satisfies: []string{}, Controls: []checkJSON{},
-				Error: &parseErrorJSON{Offset: pe.Offset, Message: pe.Msg}}
-			if err := writeJSON(stdio.Out, doc); err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			return &exitError{code: ExitError}
-		}
-		return &exitError{code: ExitError, err: fmt.Errorf("%v\n%s", pe, caret(text, pe.Offset))}
+		return invalidPattern(stdio, text, format, pe, checkAllJSON{Verdict: "invalid", Pattern: text, Benchmark: label, Satisfies: []string{}, Controls: []checkJSON{},
+			Error: &parseErrorJSON{Offset: pe.Offset, Message: pe.Msg}})
 	}
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
