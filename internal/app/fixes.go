@@ -56,14 +56,7 @@ const abandonedSweep = time.Minute
 // SweepAbandonedFixes ends, every minute, the fixes left applying whose account lock has lapsed
 // (their process died and did not come back under the same name, so no start recovers them).
 func SweepAbandonedFixes(ctx context.Context, d *commands.Dispatcher, out commands.Channels, logger *slog.Logger) {
-	t := time.NewTicker(abandonedSweep)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, abandonedSweep, false, func() {
 		n, err := d.RecoverAbandoned(ctx, out)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -71,5 +64,5 @@ func SweepAbandonedFixes(ctx context.Context, d *commands.Dispatcher, out comman
 		case n > 0:
 			logger.Warn("fixes abandoned by a stopped process are marked interrupted; their accounts were audited again", "requests", n)
 		}
-	}
+	})
 }

@@ -8,23 +8,34 @@ import (
 	"github.com/cisbot/cisbot/internal/store"
 )
 
-// expireRequests marks fix requests past their TTL as expired, once a minute, so the history
-// says so even when nobody clicks them again (a click also checks expiry).
-func expireRequests(ctx context.Context, st store.Store, logger *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+// every runs job every interval (at once first when atStart) until ctx is done: the loop of each
+// housekeeping task of cisbot run.
+func every(ctx context.Context, interval time.Duration, atStart bool, job func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
+	if atStart {
+		job()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			if n, err := st.ExpireBefore(ctx, now); err != nil && ctx.Err() == nil {
-				logger.Warn("expiring fix requests failed", "err", err)
-			} else if n > 0 {
-				logger.Info("fix requests expired", "count", n)
-			}
+		case <-t.C:
+			job()
 		}
 	}
+}
+
+// expireRequests marks fix requests past their TTL as expired, once a minute, so the history
+// says so even when nobody clicks them again (a click also checks expiry).
+func expireRequests(ctx context.Context, st store.Store, logger *slog.Logger) {
+	every(ctx, time.Minute, false, func() {
+		if n, err := st.ExpireBefore(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			logger.Warn("expiring fix requests failed", "err", err)
+		} else if n > 0 {
+			logger.Info("fix requests expired", "count", n)
+		}
+	})
 }
 
 // pruneInterval is how often the store is pruned after the prune at start.
@@ -37,9 +48,7 @@ type pruner interface {
 
 // pruneStore keeps the store within store.retention: at start, then every pruneInterval.
 func pruneStore(ctx context.Context, st pruner, retention time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(pruneInterval)
-	defer t.Stop()
-	for {
+	every(ctx, pruneInterval, true, func() {
 		p, err := st.Prune(ctx, time.Now().Add(-retention))
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -48,10 +57,5 @@ func pruneStore(ctx context.Context, st pruner, retention time.Duration, logger 
 			logger.Info("store pruned", "retention", retention.String(), "outbox", p.Outbox, "request_plans", p.RequestBodies,
 				"audit_results", p.AuditHistory, "summary_ticks", p.SummaryTicks)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
