@@ -58,23 +58,7 @@ func TestEnrichedAlertGolden(t *testing.T) {
 	writeTrailEvents(t, f.Session(awsenv.Target{RoleARN: awsaccount.RoleARN(goldenAccount)}).Logs("us-east-1"),
 		"aws-cloudtrail-logs-"+goldenAccount, filepath.Join("testdata", "enrich", "cloudtrail-events.jsonl"), shift)
 
-	al := &alarm.Alarm{
-		AlarmName:        "cis-4.1-unauthorized-api-calls",
-		AlarmDescription: "CIS 4.1: unauthorized API calls",
-		AWSAccountID:     goldenAccount,
-		Region:           "US East (N. Virginia)",
-		RegionCode:       "us-east-1",
-		RegionSource:     alarm.RegionFromARN,
-		AlarmArn:         "arn:aws:cloudwatch:us-east-1:" + goldenAccount + ":alarm:cis-4.1-unauthorized-api-calls",
-		NewState:         alarm.StateAlarm,
-		OldState:         alarm.StateOK,
-		NewStateReason:   "Threshold Crossed: 1 out of the last 1 datapoints [4.0 (02/03/26 10:20:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
-		StateChangeTime:  time.Date(2026, 3, 2, 10, 25, 30, 0, time.UTC),
-		Trigger: alarm.Trigger{
-			Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Statistic: "SUM",
-			Period: 300, EvaluationPeriods: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Threshold: aws.Float64(1),
-		},
-	}
+	al := goldenAlarm()
 	shifted := *al
 	shifted.StateChangeTime = al.StateChangeTime.Add(shift)
 	c := accounts.Enricher().Enrich(ctx, &shifted)
@@ -187,5 +171,27 @@ func writeTrailEvents(t *testing.T, logs *cloudwatchlogs.Client, group, file str
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events,
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// goldenAlarm is the CIS 4.1 alarm of the golden account going to ALARM, as both alert golden
+// files show it.
+func goldenAlarm() *alarm.Alarm {
+	return &alarm.Alarm{
+		AlarmName:        "cis-4.1-unauthorized-api-calls",
+		AlarmDescription: "CIS 4.1: unauthorized API calls",
+		AWSAccountID:     goldenAccount,
+		Region:           "US East (N. Virginia)",
+		RegionCode:       "us-east-1",
+		RegionSource:     alarm.RegionFromARN,
+		AlarmArn:         "arn:aws:cloudwatch:us-east-1:" + goldenAccount + ":alarm:cis-4.1-unauthorized-api-calls",
+		NewState:         alarm.StateAlarm,
+		OldState:         alarm.StateOK,
+		NewStateReason:   "Threshold Crossed: 1 out of the last 1 datapoints [4.0 (02/03/26 10:20:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
+		StateChangeTime:  time.Date(2026, 3, 2, 10, 25, 30, 0, time.UTC),
+		Trigger: alarm.Trigger{
+			Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Statistic: "SUM",
+			Period: 300, EvaluationPeriods: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Threshold: aws.Float64(1),
+		},
 	}
 }

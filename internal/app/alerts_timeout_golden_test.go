@@ -4,9 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/relay"
@@ -17,23 +14,7 @@ import (
 // the filter with its console link, so that a reader can look; none of the events read before
 // the deadline. The posted blocks are the golden file.
 func TestTimedOutAlertGolden(t *testing.T) {
-	al := &alarm.Alarm{
-		AlarmName:        "cis-4.1-unauthorized-api-calls",
-		AlarmDescription: "CIS 4.1: unauthorized API calls",
-		AWSAccountID:     goldenAccount,
-		Region:           "US East (N. Virginia)",
-		RegionCode:       "us-east-1",
-		RegionSource:     alarm.RegionFromARN,
-		AlarmArn:         "arn:aws:cloudwatch:us-east-1:" + goldenAccount + ":alarm:cis-4.1-unauthorized-api-calls",
-		NewState:         alarm.StateAlarm,
-		OldState:         alarm.StateOK,
-		NewStateReason:   "Threshold Crossed: 1 out of the last 1 datapoints [4.0 (02/03/26 10:20:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
-		StateChangeTime:  time.Date(2026, 3, 2, 10, 25, 30, 0, time.UTC),
-		Trigger: alarm.Trigger{
-			Namespace: "CISBenchmark", MetricName: "UnauthorizedAPICalls", Statistic: "SUM",
-			Period: 300, EvaluationPeriods: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Threshold: aws.Float64(1),
-		},
-	}
+	al := goldenAlarm()
 	start, end := al.EvaluationWindow()
 	group := "aws-cloudtrail-logs-" + goldenAccount
 	link := enrich.ConsoleURL("us-east-1", group, cis.PatternSecurityHub, start, end)
