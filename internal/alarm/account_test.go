@@ -19,7 +19,7 @@ func TestCheckTopic(t *testing.T) {
 		ok                             bool
 	}{
 		{"all three agree", topic, sandbox, arnOf(sandbox), true},
-		{"no AlarmArn (before 2019)", topic, sandbox, "", true},
+		{"no AlarmArn (before 2019): its account cannot be checked", topic, sandbox, "", false},
 		{"account from AlarmArn alone", topic, "", arnOf(sandbox), true},
 		// The three mismatches of the forged alarm.
 		{"AWSAccountId of another account", topic, prod, arnOf(sandbox), false},

@@ -650,29 +650,30 @@ func short(s string) string {
 // CheckTopic reports whether a belongs to the account of topicArn, the topic it was published
 // to: the account of the topic, the alarm's AWSAccountId and the account in its AlarmArn must
 // all be 12 digits and equal. An alarm without an AlarmArn (CloudWatch sent none before 2019)
-// is judged by its AWSAccountId alone; one naming no account at all is refused. The error is
-// an *AccountError.
+// is refused: one of the three is missing. The error is an *AccountError.
 func (a *Alarm) CheckTopic(topicArn string) error {
 	e := &AccountError{Alarm: a.AWSAccountID}
 	if t, err := arn.Parse(topicArn); err == nil && t.Service == "sns" {
 		e.Topic = t.AccountID
 	}
-	if a.AlarmArn != "" {
-		if t, err := arn.Parse(a.AlarmArn); err == nil && t.Service == "cloudwatch" && strings.HasPrefix(t.Resource, "alarm:") {
-			e.ARN = t.AccountID
-		} else {
-			e.Reason = "its AlarmArn is not a CloudWatch alarm ARN"
-			return e
-		}
+	switch t, err := arn.Parse(a.AlarmArn); {
+	case a.AlarmArn == "":
+		e.Reason = "it has no AlarmArn (CloudWatch sends one since 2019), so its account cannot be checked"
+		return e
+	case err != nil || t.Service != "cloudwatch" || !strings.HasPrefix(t.Resource, "alarm:"):
+		e.Reason = "its AlarmArn is not a CloudWatch alarm ARN"
+		return e
+	default:
+		e.ARN = t.AccountID
 	}
 	switch {
 	case !IsAccountID(e.Topic):
 		e.Reason = "the topic ARN names no 12-digit account"
 	case e.Alarm == "":
 		e.Reason = "the alarm names no account"
-	case !IsAccountID(e.Alarm) || (a.AlarmArn != "" && !IsAccountID(e.ARN)):
+	case !IsAccountID(e.Alarm) || !IsAccountID(e.ARN):
 		e.Reason = "an account of the alarm is not 12 digits"
-	case e.Alarm != e.Topic || (a.AlarmArn != "" && e.ARN != e.Topic):
+	case e.Alarm != e.Topic || e.ARN != e.Topic:
 		e.Reason = "an alarm belongs to the account that owns its topic"
 	default:
 		return nil

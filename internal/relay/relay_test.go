@@ -602,10 +602,13 @@ func TestRelayThreads(t *testing.T) {
 	}
 }
 
-func TestRelayThreadsWithoutARN(t *testing.T) {
+// TestRelayThreadsFailedUpdate: an OK goes into its ALARM's thread; a failed update of the first
+// message is not retried, since the reply was posted.
+func TestRelayThreadsFailedUpdate(t *testing.T) {
 	st := relayStore(t)
-	enqueueBody(t, st, alarmBody(t, "m1", alarm.StateAlarm, "noarn", ""), relayStart)
-	enqueueBody(t, st, alarmBody(t, "m2", alarm.StateOK, "noarn", ""), relayStart.Add(time.Second))
+	const arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:upd"
+	enqueueBody(t, st, alarmBody(t, "m1", alarm.StateAlarm, "upd", arn), relayStart)
+	enqueueBody(t, st, alarmBody(t, "m2", alarm.StateOK, "upd", arn), relayStart.Add(time.Second))
 	poster := &updatingPoster{failUpd: errors.New("chat.update failed")}
 	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
 	r.Threads = st
@@ -618,8 +621,21 @@ func TestRelayThreadsWithoutARN(t *testing.T) {
 	if len(poster.updates) != 1 || pending(t, st) != 0 {
 		t.Errorf("updates %+v, pending %d; want 1 update, nothing pending", poster.updates, pending(t, st))
 	}
-	if ts, _, found, err := st.Thread(context.Background(), "111122223333/us-east-1/noarn", "C-ALERTS"); err != nil || !found || ts != "1700000000.000001" {
-		t.Errorf("thread by account/region/name = %q, %v, %v", ts, found, err)
+	if ts, _, found, err := st.Thread(context.Background(), arn, "C-ALERTS"); err != nil || !found || ts != "1700000000.000001" {
+		t.Errorf("thread by alarm ARN = %q, %v, %v", ts, found, err)
+	}
+}
+
+// TestRelayRefusesAlarmWithoutARN: an alarm stored without an AlarmArn (before the endpoint
+// required one) cannot be bound to its topic's account, so it is settled and never posted.
+func TestRelayRefusesAlarmWithoutARN(t *testing.T) {
+	st := relayStore(t)
+	enqueueBody(t, st, alarmBody(t, "m1", alarm.StateAlarm, "noarn", ""), relayStart)
+	poster := &updatingPoster{}
+	r := newTestRelay(st, poster, fakeclock.New(relayStart.Add(time.Minute)))
+	runAll(t, r, 1)
+	if posts := poster.delivered(); len(posts) != 0 || pending(t, st) != 0 {
+		t.Errorf("posts %+v, pending %d; want nothing posted and the item settled", posts, pending(t, st))
 	}
 }
 

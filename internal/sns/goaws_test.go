@@ -328,7 +328,8 @@ func TestConfirmationFlowGoaws(t *testing.T) {
 	pub, err := client.Publish(ctx, &sns.PublishInput{
 		TopicArn: ct.TopicArn,
 		Subject:  aws.String("ALARM: cisbot goaws test"),
-		Message:  aws.String(`{"AlarmName":"goaws-test","NewStateValue":"ALARM","AWSAccountId":"100010001000"}`),
+		Message: aws.String(`{"AlarmName":"goaws-test","NewStateValue":"ALARM","AWSAccountId":"100010001000",` +
+			`"AlarmArn":"arn:aws:cloudwatch:us-east-1:100010001000:alarm:goaws-test"}`),
 	})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)

@@ -72,7 +72,7 @@ func TestHandlerAlarmAccount(t *testing.T) {
 		wantStatus    int
 	}{
 		{"alarm of the topic's account", alarmMessage(sandboxAccount, sandboxAccount), 200},
-		{"alarm without AlarmArn, of the topic's account", alarmMessage(sandboxAccount, ""), 200},
+		{"alarm without AlarmArn: its account cannot be checked", alarmMessage(sandboxAccount, ""), 403},
 		{"not an alarm: relayed as today", "Relay check: nothing to see", 200},
 		{"AWSAccountId of prod", alarmMessage(prodAccount, sandboxAccount), 403},
 		{"AlarmArn of prod", alarmMessage(sandboxAccount, prodAccount), 403},
