@@ -41,19 +41,13 @@ type Threads interface {
 
 var _ Threads = (store.Store)(nil)
 
-// ThreadKey is the identity of an alarm for threading: its ARN, else account/region/name; ""
-// when the alarm has neither an ARN nor a name.
+// ThreadKey is the identity of an alarm for threading: its ARN (every relayed alarm has one of
+// its topic's account); "" for no alarm.
 func ThreadKey(a *alarm.Alarm) string {
 	if a == nil {
 		return ""
 	}
-	if a.AlarmArn != "" {
-		return a.AlarmArn
-	}
-	if a.AlarmName == "" {
-		return ""
-	}
-	return a.AWSAccountID + "/" + a.RegionCode + "/" + a.AlarmName
+	return a.AlarmArn
 }
 
 // Relay defaults.
