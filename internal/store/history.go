@@ -12,17 +12,25 @@ const (
 	AuditError = "ERROR"
 )
 
-// AuditRecord is one account's result in one audit run, as the audit history keeps it.
+// DefaultControl is the control of an AuditRecord that names none.
+const DefaultControl = "4.1"
+
+// AuditRecord is one account's result for one control in one audit run, as the audit history
+// keeps it.
 type AuditRecord struct {
-	Account    string
+	Account string
+	// Control is the control's id ("4.3"); empty is read as 4.1, the only control audited
+	// before the others were.
+	Control    string
 	AccountID  string
 	At         time.Time
 	Status     string // AuditPass, AuditFail or AuditError
 	FailedStep string // the step where the chain broke ("" when it passes)
 	Reason     string // one sentence
-	// Verdict is the last decided status as of this audit: Status when it is PASS or FAIL, and
-	// for an ERROR the verdict of the record before it ("" when there is none). An audit that
-	// could not run says nothing about compliance, so it neither ends nor starts a failure.
+	// Verdict is the last decided status of the (account, control) as of this audit: Status
+	// when it is PASS or FAIL, and for an ERROR the verdict of the record before it ("" when
+	// there is none). An audit that could not run says nothing about compliance, so it neither
+	// ends nor starts a failure.
 	Verdict string
 	// Since is when Verdict began: the first audit of an unbroken run of that verdict (zero
 	// without a verdict).
@@ -35,11 +43,13 @@ type AuditHistory interface {
 	// RecordAudits stores records in one transaction. Account, At and a valid Status are
 	// required.
 	RecordAudits(ctx context.Context, recs []AuditRecord) error
-	// LatestAudits returns the latest record of each account (by At, ties in the order
-	// recorded), ordered by account name; accounts limits it to those names (none: every
-	// account ever recorded). Accounts without a record are left out.
+	// LatestAudits returns the latest record of each (account, control) (by At, ties in the
+	// order recorded), ordered by account name and then control id as text; accounts limits it
+	// to those names (none: every account ever recorded). Accounts without a record are left
+	// out.
 	LatestAudits(ctx context.Context, accounts []string) ([]AuditRecord, error)
-	// AccountAudits returns an account's records, newest first, at most limit (positive).
+	// AccountAudits returns an account's records of every control, newest first, at most
+	// limit (positive).
 	AccountAudits(ctx context.Context, account string, limit int) ([]AuditRecord, error)
 }
 

@@ -33,7 +33,13 @@ func TestAuditHistory(t *testing.T) {
 			t.Fatalf("RecordAudits: %v", err)
 		}
 	}
-	norm := func(r AuditRecord) AuditRecord { r.At, r.Since = ms(r.At), ms(r.Since); return r }
+	norm := func(r AuditRecord) AuditRecord {
+		r.At, r.Since = ms(r.At), ms(r.Since)
+		if r.Control == "" {
+			r.Control = DefaultControl
+		}
+		return r
+	}
 	latest, err := s.LatestAudits(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -235,5 +241,52 @@ func TestClaimTickTakeover(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditHistoryPerControl: the latest record is per (account, control), so one control's
+// newer result does not hide another's, and an account's history holds every control's.
+func TestAuditHistoryPerControl(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	t0 := base
+	recs := []AuditRecord{
+		{Account: "prod", Control: "4.1", At: t0, Status: AuditPass, Verdict: AuditPass, Since: t0},
+		{Account: "prod", Control: "4.3", At: t0, Status: AuditFail, Verdict: AuditFail, Since: t0, FailedStep: "metric_filter"},
+		{Account: "prod", Control: "4.3", At: t0.Add(time.Hour), Status: AuditPass, Verdict: AuditPass, Since: t0.Add(time.Hour)},
+		{Account: "prod", Control: "4.10", At: t0, Status: AuditFail, Verdict: AuditFail, Since: t0},
+		{Account: "dev", Control: "4.3", At: t0, Status: AuditError, Reason: "AccessDenied"},
+		{Account: "stage", Control: "4.1", At: t0, Status: AuditPass, Verdict: AuditPass, Since: t0},
+	}
+	if err := s.RecordAudits(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	key := func(rs []AuditRecord) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Account+"/"+r.Control+"="+r.Status)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		accounts []string
+		want     []string
+	}{
+		{nil, []string{"dev/4.3=ERROR", "prod/4.1=PASS", "prod/4.10=FAIL", "prod/4.3=PASS", "stage/4.1=PASS"}},
+		{[]string{"prod"}, []string{"prod/4.1=PASS", "prod/4.10=FAIL", "prod/4.3=PASS"}},
+		{[]string{"dev", "stage", "unknown"}, []string{"dev/4.3=ERROR", "stage/4.1=PASS"}},
+		{[]string{"unknown"}, nil},
+	} {
+		got, err := s.LatestAudits(ctx, tc.accounts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(key(got), tc.want) {
+			t.Errorf("LatestAudits(%v) = %v, want %v", tc.accounts, key(got), tc.want)
+		}
+	}
+	all, err := s.AccountAudits(ctx, "prod", 10)
+	if err != nil || len(all) != 4 || all[0].Control != "4.3" || all[0].Status != AuditPass {
+		t.Errorf("AccountAudits(prod) = %v, %v; want 4 records, 4.3's PASS first", key(all), err)
 	}
 }

@@ -116,3 +116,29 @@ func TestMigration00006KeepsRequests(t *testing.T) {
 		t.Errorf("%d foreign key errors", fkErrors)
 	}
 }
+
+// TestMigration00007KeepsHistory: the audit history written before every control was audited
+// reads back as control 4.1's, and the latest record is then kept per control.
+func TestMigration00007KeepsHistory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cisbot.db")
+	old := migrateTo(t, path, 6)
+	if _, err := old.ExecContext(ctx, `INSERT INTO audit_history (account, account_id, at, status, failed_step, reason, verdict, since, source)
+		VALUES ('prod', '111111111111', ?1, 'FAIL', 'alarm', 'no alarm', 'FAIL', ?1, 's1')`, base.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openTestSQLite(t, path)
+	if err := s.RecordAudits(ctx, []AuditRecord{{Account: "prod", Control: "4.3", At: base.Add(time.Hour), Status: AuditPass, Verdict: AuditPass}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LatestAudits(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Control != "4.1" || got[0].Status != AuditFail || got[0].FailedStep != "alarm" || got[1].Control != "4.3" {
+		t.Errorf("after the migration: %+v; want the old FAIL as 4.1's and 4.3's PASS", got)
+	}
+}

@@ -1,11 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -15,7 +15,7 @@ var (
 	_ SummaryTicks = (*SQLite)(nil)
 )
 
-const auditColumns = `account, account_id, at, status, failed_step, reason, verdict, since, source`
+const auditColumns = `account, control, account_id, at, status, failed_step, reason, verdict, since, source`
 
 // prefixed qualifies each of a comma-separated list of columns.
 func prefixed(prefix, columns string) string {
@@ -48,7 +48,7 @@ func (s *SQLite) RecordAudits(ctx context.Context, recs []AuditRecord) error {
 		}
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_history (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_history (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (s *SQLite) RecordAudits(ctx context.Context, recs []AuditRecord) error {
 			if !r.Since.IsZero() {
 				since = millis(r.Since)
 			}
-			if _, err := stmt.ExecContext(ctx, r.Account, r.AccountID, millis(r.At), r.Status, r.FailedStep, r.Reason, r.Verdict, since, r.Source); err != nil {
+			if _, err := stmt.ExecContext(ctx, r.Account, cmp.Or(r.Control, DefaultControl), r.AccountID, millis(r.At), r.Status, r.FailedStep, r.Reason, r.Verdict, since, r.Source); err != nil {
 				return fmt.Errorf("account %q: %w", r.Account, err)
 			}
 		}
@@ -73,7 +73,7 @@ func (s *SQLite) RecordAudits(ctx context.Context, recs []AuditRecord) error {
 func scanAudit(sc scanner) (AuditRecord, error) {
 	var r AuditRecord
 	var at, since int64
-	if err := sc.Scan(&r.Account, &r.AccountID, &at, &r.Status, &r.FailedStep, &r.Reason, &r.Verdict, &since, &r.Source); err != nil {
+	if err := sc.Scan(&r.Account, &r.Control, &r.AccountID, &at, &r.Status, &r.FailedStep, &r.Reason, &r.Verdict, &since, &r.Source); err != nil {
 		return AuditRecord{}, err
 	}
 	r.At = fromMillis(at)
@@ -83,14 +83,21 @@ func scanAudit(sc scanner) (AuditRecord, error) {
 	return r, nil
 }
 
-// LatestAudits returns each account's latest record.
+// LatestAudits returns the latest record of each (account, control).
 func (s *SQLite) LatestAudits(ctx context.Context, accounts []string) ([]AuditRecord, error) {
-	// Each account's latest row is found through the (account, at, seq) index, once per
-	// account rather than once per row.
+	// Each (account, control)'s latest row is found through the (account, control, at, seq)
+	// index, once per pair rather than once per row.
+	where, args := "", []any{}
+	if len(accounts) > 0 {
+		where = " WHERE account IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(accounts)), ", ") + ")"
+		for _, a := range accounts {
+			args = append(args, a)
+		}
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("h.", auditColumns)+`
-		FROM (SELECT DISTINCT account FROM audit_history) a
-		JOIN audit_history h ON h.seq = (SELECT seq FROM audit_history WHERE account = a.account ORDER BY at DESC, seq DESC LIMIT 1)
-		ORDER BY a.account`)
+		FROM (SELECT DISTINCT account, control FROM audit_history`+where+`) a
+		JOIN audit_history h ON h.seq = (SELECT seq FROM audit_history WHERE account = a.account AND control = a.control ORDER BY at DESC, seq DESC LIMIT 1)
+		ORDER BY a.account, a.control`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("latest audit results: %w", err)
 	}
@@ -101,9 +108,7 @@ func (s *SQLite) LatestAudits(ctx context.Context, accounts []string) ([]AuditRe
 		if err != nil {
 			return nil, fmt.Errorf("latest audit results: %w", err)
 		}
-		if len(accounts) == 0 || slices.Contains(accounts, r.Account) {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("latest audit results: %w", err)

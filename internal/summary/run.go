@@ -167,9 +167,14 @@ func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Digest, 
 	}
 	prev := make(map[string]store.AuditRecord, len(prevRecs))
 	for _, p := range prevRecs {
-		prev[p.Account] = p
+		if p.Control == report.Control {
+			prev[p.Account] = p
+		}
 	}
 	s, recs := Compare(report.Results, prev, at, spec.ID)
+	for i := range recs {
+		recs[i].Control = report.Control
+	}
 	s.Schedule, s.Channel, s.Control, s.Location = spec.ID, spec.Channel, report.Control, spec.Location
 	last, found, err := r.Ticks.LastPosted(ctx, spec.ID, tick)
 	if err != nil {
