@@ -7,6 +7,7 @@ package cis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -114,4 +115,20 @@ func Lookup(id string) (*Control, error) {
 		ids[i] = c.ID
 	}
 	return nil, fmt.Errorf("unknown control %q: known controls are %s", id, strings.Join(ids, ", "))
+}
+
+// PatternNames are the names remediation.pattern may take: every name some control publishes a
+// pattern under, sorted. A control that does not publish the configured one uses its own
+// DefaultPattern.
+func PatternNames() []string {
+	var names []string
+	for _, c := range Controls {
+		for n := range c.Patterns {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -123,8 +123,9 @@ func (a Alerts) MessageAge() time.Duration {
 
 // Remediation configures what a fix creates.
 type Remediation struct {
-	// Pattern is the metric filter pattern a new filter gets: securityhub (the default, which
-	// Security Hub's exact check also accepts) or cis-v3 (with the CIS v1.4+ exclusions).
+	// Pattern names the published text a new metric filter gets: securityhub (the default,
+	// which Security Hub's exact check also accepts), cis-v3, cis-v4 or cis-v5 (the text of that
+	// CIS version); a control that does not publish the one named gets its own default.
 	Pattern string `yaml:"pattern"`
 	// TopicName is the SNS topic created when no usable one exists; empty means cis-alarms.
 	TopicName string `yaml:"topic_name"`

@@ -280,3 +280,25 @@ func TestRetentionPeriod(t *testing.T) {
 		})
 	}
 }
+
+// TestRemediationPattern: every name a control publishes a pattern under is accepted, others
+// are refused with the names.
+func TestRemediationPattern(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		ok      bool
+	}{
+		{"securityhub", true}, {"cis-v3", true}, {"cis-v4", true}, {"cis-v5", true},
+		{"cis-v9", false}, {"CIS-V4", false}, {"cis v4", false},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			_, err := Parse("c.yml", []byte("accounts:\n  - name: prod\nremediation:\n  pattern: "+tc.pattern+"\n"), func(string) (string, bool) { return "", false })
+			if (err == nil) != tc.ok {
+				t.Errorf("remediation.pattern %q: error %v, want ok=%v", tc.pattern, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "cis-v3, cis-v4, cis-v5") {
+				t.Errorf("the error does not list the known patterns: %v", err)
+			}
+		})
+	}
+}

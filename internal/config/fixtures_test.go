@@ -123,7 +123,7 @@ var invalidFixtures = map[string][]wantErr{
 	},
 	"merge_key.yml": {{"accounts[0].<<", 3, []string{"merge keys"}}},
 	"remediation.yml": {
-		{"remediation.pattern", 4, []string{`"cis-v4" is not a known pattern`, "securityhub"}},
+		{"remediation.pattern", 4, []string{`"cis-v9" is not a known pattern`, "cis-v3, cis-v4, cis-v5"}},
 		{"remediation.topic_name", 5, []string{"not a valid SNS topic name", ".fifo"}},
 		{"remediation.subscribe[0]", 7, []string{"neither an https URL nor an e-mail address"}},
 		{"remediation.approvers[0]", 9, []string{`"@alice" is not a Slack user`}},

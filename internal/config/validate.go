@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/awsregion"
+	"github.com/cisbot/cisbot/internal/cis"
 )
 
 var (
@@ -287,9 +289,9 @@ var (
 )
 
 func (v *validator) remediation(r *Remediation) {
-	if f := "remediation.pattern"; r.Pattern != "" && r.Pattern != "securityhub" && r.Pattern != "cis-v3" && !v.m.skipped(f) {
+	if f := "remediation.pattern"; r.Pattern != "" && !slices.Contains(cis.PatternNames(), r.Pattern) && !v.m.skipped(f) {
 		v.add(f, v.show(f, r.Pattern)+" is not a known pattern",
-			"use securityhub (the default: CIS v1.2, accepted by Security Hub's exact check) or cis-v3 (with the CIS v1.4+ exclusions)")
+			"use one of "+strings.Join(cis.PatternNames(), ", ")+" (securityhub, the default, is the text Security Hub's exact check accepts; cis-vN is the text CIS vN prints); a control that does not publish the one named gets its own default")
 	}
 	if f := "remediation.topic_name"; r.TopicName != "" && !topicNameRE.MatchString(r.TopicName) && !v.m.skipped(f) {
 		v.add(f, v.show(f, r.TopicName)+" is not a valid SNS topic name", "use 1-256 letters, digits, - and _ (no .fifo topics: CloudWatch alarms cannot publish to them)")
