@@ -46,9 +46,35 @@ type account struct {
 	about    string
 }
 
+// ReorderedRoot is prod's pattern for control 4.3 (root account usage): Security Hub's clauses in
+// another order and spacing. It matches exactly what the published text matches, so the audit
+// passes it, yet a check that compares text (Security Hub's CloudWatch.1) rejects it.
+const ReorderedRoot = `{ ($.eventType != "AwsServiceEvent") && ($.userIdentity.invokedBy NOT EXISTS) && ($.userIdentity.type = "Root") }`
+
+// prodControls are prod's filters beyond 4.1: every control with its default pattern, but 4.3
+// reordered and 4.10 with Security Hub's text, which misses ModifySecurityGroupRules (required
+// from CIS v5.0), so a text check passes it and the audit does not.
+func prodControls() map[string]string {
+	m := make(map[string]string, len(cis.Controls))
+	for _, c := range cis.Controls {
+		m[c.ID] = ""
+	}
+	m["4.3"] = ReorderedRoot
+	m["4.10"] = securityGroupsSecurityHub()
+	return m
+}
+
+func securityGroupsSecurityHub() string {
+	c, err := cis.Lookup("4.10")
+	if err != nil {
+		panic(err) // the table has 4.10
+	}
+	return c.Patterns["securityhub"]
+}
+
 var estate = []account{
-	{"prod", "111111111111", fixture.Scenario{}, "trail, the Security Hub metric filter, an alarm on one event, a confirmed subscriber"},
-	{"dev", "222222222222", fixture.Scenario{Pattern: ExactCodes}, "the same, but its metric filter lists exact codes: " + ExactCodes},
+	{"prod", "111111111111", fixture.Scenario{Controls: prodControls()}, "all 15 controls' filters and alarms; 4.3's filter reordered, 4.10's an outdated text"},
+	{"dev", "222222222222", fixture.Scenario{Pattern: ExactCodes}, "4.1 only, and its metric filter lists exact codes: " + ExactCodes},
 }
 
 // Options configure Run.
