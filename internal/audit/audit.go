@@ -36,8 +36,11 @@ type Runner struct {
 	// Control is what Run audits.
 	Control *cis.Control
 	// Controls are what RunControls audits, in the order of its results.
-	Controls    []*cis.Control
-	Collector   *accountreader.Collector
+	Controls  []*cis.Control
+	Collector *accountreader.Collector
+	// Benchmark is what judges the metric filters (controls.benchmark; "" for the newest CIS
+	// version): see cis.EvaluateAt.
+	Benchmark   string
 	Concurrency int
 	Now         func() time.Time
 	// Progress, if set, is called after each account finishes (from the worker goroutine) with
@@ -119,7 +122,7 @@ func (r *Runner) one(ctx context.Context, t Target, controls []*cis.Control, now
 	res = make([]cis.Result, len(controls))
 	at := now()
 	for j, ctl := range controls {
-		res[j] = cis.Evaluate(ctl, snap, at)
+		res[j] = cis.EvaluateAt(ctl, snap, at, r.Benchmark)
 	}
 	return res
 }

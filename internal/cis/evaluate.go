@@ -15,14 +15,27 @@ import (
 // staleDelivery is how old the latest CloudWatch Logs delivery may be before the audit warns.
 const staleDelivery = 24 * time.Hour
 
-// Evaluate judges one account's snapshot against the control. It is pure: everything it needs
-// is in the snapshot, and now is only used to judge how recent log delivery is.
+// Evaluate judges one account's snapshot against the control as the newest CIS version requires
+// it. It is pure: everything it needs is in the snapshot, and now is only used to judge how
+// recent log delivery is.
 func Evaluate(ctl *Control, snap *Snapshot, now time.Time) Result {
+	return EvaluateAt(ctl, snap, now, "")
+}
+
+// EvaluateAt is Evaluate with the metric filter judged as benchmark requires it
+// (controls.benchmark: "" for the newest CIS version, a CIS version such as "v3.0.0",
+// "securityhub"; see Control.Requirement). A control that benchmark does not have (4.15 in CIS
+// v1.2.0) is judged as the newest CIS version requires it, with a warning saying so.
+func EvaluateAt(ctl *Control, snap *Snapshot, now time.Time, benchmark string) Result {
 	res := Result{Account: snap.Account, AccountID: snap.AccountID, Checks: []Check{}, Warnings: []string{}}
+	if _, err := ctl.Requirement(benchmark); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%v, so it is judged as %s requires it", err, BenchmarkLabel("")))
+		benchmark = ""
+	}
 	if snap.TrailsErr != nil {
 		return finish(res, chain{checks: []Check{errorCheck(StepTrail, snap.TrailsErr)}, err: snap.TrailsErr, fix: errorFix(snap.TrailsErr)})
 	}
-	ev := evaluator{ctl: ctl, snap: snap, now: now}
+	ev := evaluator{ctl: ctl, snap: snap, now: now, benchmark: benchmark}
 	var candidates []Trail
 	for _, t := range snap.Trails {
 		if t.MultiRegion && t.LogGroupARN != "" {
@@ -137,9 +150,10 @@ func finish(res Result, c chain) Result {
 }
 
 type evaluator struct {
-	ctl  *Control
-	snap *Snapshot
-	now  time.Time
+	ctl       *Control
+	snap      *Snapshot
+	now       time.Time
+	benchmark string // what judges the metric filter (see EvaluateAt)
 }
 
 func noTrailDetail(trails []Trail) string {
@@ -294,11 +308,15 @@ func mustLRU[K comparable, V any](size int) *lru.Cache[K, V] {
 }
 
 func cachedCheck(ctl *Control, pattern string) (PatternVerdict, error) {
-	key := ctl.ID + "\x00" + pattern
+	return cachedCheckAt(ctl, pattern, "")
+}
+
+func cachedCheckAt(ctl *Control, pattern, benchmark string) (PatternVerdict, error) {
+	key := ctl.ID + "\x00" + benchmark + "\x00" + pattern
 	if e, ok := verdicts.Get(key); ok {
 		return e.v, e.err
 	}
-	v, err := CheckPattern(ctl, pattern)
+	v, err := CheckPatternAt(ctl, pattern, benchmark)
 	verdicts.Add(key, verdictEntry{v, err})
 	return v, err
 }
@@ -311,7 +329,7 @@ func (ev *evaluator) filterChain(c chain, lg *LogGroup) chain {
 	var why []string
 	others := map[*Control]bool{} // the controls that filters failing this one satisfy
 	for _, f := range lg.Filters {
-		v, err := cachedCheck(ev.ctl, f.Pattern)
+		v, err := cachedCheckAt(ev.ctl, f.Pattern, ev.benchmark)
 		switch {
 		case err != nil:
 			why = append(why, fmt.Sprintf("%s: the pattern does not parse (%v)", f.Name, err))
@@ -320,7 +338,7 @@ func (ev *evaluator) filterChain(c chain, lg *LogGroup) chain {
 				others[other] = true
 				continue
 			}
-			why = append(why, fmt.Sprintf("%s: %s", f.Name, v.Reason))
+			why = append(why, fmt.Sprintf("%s: %s%s", f.Name, v.Reason, otherVerdicts(ev.ctl, v)))
 		default:
 			good = append(good, f)
 			if check := securityHubCheck(ev.ctl); check != "" && !v.SecurityHubExact {
@@ -344,6 +362,27 @@ func (ev *evaluator) filterChain(c chain, lg *LogGroup) chain {
 		}
 	}
 	return best
+}
+
+// otherVerdicts completes a failing filter's reason with what the other judges of the control
+// say of it, since that is where text-comparing tools and older benchmarks disagree with the
+// audit: "; it satisfies CIS v1.3.0–v4.0.1, Security Hub; Security Hub CloudWatch.10 accepts
+// the exact text".
+func otherVerdicts(ctl *Control, v PatternVerdict) string {
+	var ok []string
+	for _, vv := range v.Versions {
+		if vv.Satisfies {
+			ok = append(ok, vv.Benchmark)
+		}
+	}
+	var s string
+	if len(ok) > 0 {
+		s = "; it satisfies " + strings.Join(ok, ", ")
+	}
+	if check := securityHubCheck(ctl); check != "" && v.SecurityHubExact {
+		s += fmt.Sprintf("; Security Hub %s accepts the exact text, so it reports this filter as passing", check)
+	}
+	return s
 }
 
 // otherControl is the first control other than ctl, in table order, that the pattern satisfies:

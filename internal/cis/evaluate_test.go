@@ -253,3 +253,54 @@ func TestEvaluateFiltersOfOtherControls(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateAtBenchmark: the configured benchmark judges the filter, and a failing filter's
+// reason says which other judges pass it (where text tools and older versions disagree).
+func TestEvaluateAtBenchmark(t *testing.T) {
+	sg, err := Lookup("4.10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := Lookup("4.15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outdated := func(s *Snapshot) {
+		f := filter(s)
+		f.Pattern = sg.Patterns["securityhub"] // lacks ModifySecurityGroupRules, required from v5.0
+	}
+	tests := []struct {
+		name      string
+		ctl       *Control
+		benchmark string
+		mutate    func(*Snapshot)
+		status    Status
+		reason    []string
+		warning   string
+	}{
+		{"newest CIS fails the outdated text", sg, "", outdated, StatusFail,
+			[]string{"misses ModifySecurityGroupRules", "it satisfies CIS v1.2.0, CIS v1.3.0–v4.0.1, Security Hub", "Security Hub CloudWatch.10 accepts the exact text"}, ""},
+		{"CIS v3.0.0 passes it", sg, "v3.0.0", outdated, StatusPass, nil, ""},
+		{"Security Hub passes it", sg, "securityhub", outdated, StatusPass, nil, ""},
+		{"CIS v5.0.0 fails it", sg, "v5.0.0", outdated, StatusFail, []string{"misses ModifySecurityGroupRules"}, ""},
+		{"a control the benchmark lacks is judged as the newest", org, "v1.2.0", func(*Snapshot) {}, StatusFail, nil, "control 4.15 is not in CIS v1.2.0, so it is judged as CIS v7.0.0 requires it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := passing()
+			tc.mutate(s)
+			r := EvaluateAt(tc.ctl, s, now, tc.benchmark)
+			if r.Status != tc.status {
+				t.Fatalf("status %s, want %s (%s)", r.Status, tc.status, r.Reason)
+			}
+			for _, want := range tc.reason {
+				if !strings.Contains(r.Reason, want) {
+					t.Errorf("reason %q lacks %q", r.Reason, want)
+				}
+			}
+			if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, tc.warning) {
+				t.Errorf("warnings %q lack %q", w, tc.warning)
+			}
+		})
+	}
+}

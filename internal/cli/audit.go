@@ -149,7 +149,7 @@ func runAudit(ctx context.Context, cfg *config.Config, names []string, all bool,
 	if err != nil {
 		return nil, err
 	}
-	runner := &audit.Runner{Controls: controls, Collector: accounts.Collector(), Concurrency: concurrency}
+	runner := &audit.Runner{Controls: controls, Collector: accounts.Collector(), Concurrency: concurrency, Benchmark: cfg.Controls.Benchmark}
 	return runner.RunControls(ctx, targets), nil
 }
 

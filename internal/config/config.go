@@ -46,6 +46,16 @@ type Config struct {
 	Alerts Alerts `yaml:"alerts"`
 	// Summaries are the scheduled compliance summaries, each posted to its channel.
 	Summaries []SummarySchedule `yaml:"summaries"`
+	// Controls says how the CIS monitoring controls are judged.
+	Controls Controls `yaml:"controls"`
+}
+
+// Controls configures how the controls are judged.
+type Controls struct {
+	// Benchmark is the benchmark version whose requirements judge a metric filter: a CIS
+	// version such as v5.0.0 (empty: the newest cisbot knows), or securityhub. Evidence says
+	// which other versions a filter satisfies either way.
+	Benchmark string `yaml:"benchmark"`
 }
 
 // Alerts configures the SNS endpoint that relays alarms into Slack.

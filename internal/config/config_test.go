@@ -302,3 +302,25 @@ func TestRemediationPattern(t *testing.T) {
 		})
 	}
 }
+
+// TestControlsBenchmark: a known CIS version or securityhub is accepted; others are refused
+// with the range of versions.
+func TestControlsBenchmark(t *testing.T) {
+	for _, tc := range []struct {
+		benchmark string
+		ok        bool
+	}{
+		{"v5.0.0", true}, {"v3.0.0", true}, {"securityhub", true}, {"v1.2.0", true},
+		{"v9.0.0", false}, {"latest", false},
+	} {
+		t.Run(tc.benchmark, func(t *testing.T) {
+			_, err := Parse("c.yml", []byte("accounts:\n  - name: prod\ncontrols:\n  benchmark: "+tc.benchmark+"\n"), func(string) (string, bool) { return "", false })
+			if (err == nil) != tc.ok {
+				t.Errorf("controls.benchmark %q: error %v, want ok=%v", tc.benchmark, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "controls.benchmark") {
+				t.Errorf("the error does not name the field: %v", err)
+			}
+		})
+	}
+}

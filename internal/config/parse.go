@@ -264,6 +264,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Store]():           "store",
 	reflect.TypeFor[Alerts]():          "alerts",
 	reflect.TypeFor[SummarySchedule](): "a summary",
+	reflect.TypeFor[Controls]():        "controls",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

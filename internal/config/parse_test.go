@@ -10,7 +10,7 @@ import (
 // file format, so renaming a tag is a visible change.
 func TestSchema(t *testing.T) {
 	for typ, want := range map[reflect.Type][]string{
-		configType:                         {"aws", "accounts", "organization", "slack", "remediation", "store", "alerts", "summaries"},
+		configType:                         {"aws", "accounts", "organization", "slack", "remediation", "store", "alerts", "summaries", "controls"},
 		reflect.TypeFor[AWS]():             {"region", "cloudwatch_protocol"},
 		reflect.TypeFor[Account]():         {"name", "role_arn", "external_id", "channel"},
 		reflect.TypeFor[Organization]():    {"role_name", "external_id"},
@@ -18,6 +18,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[Remediation]():     {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():           {"driver", "path", "retention"},
 		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
+		reflect.TypeFor[Controls]():        {"benchmark"},
 		reflect.TypeFor[Alerts]():          {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval", "ops_listen", "enrich_timeout"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {

@@ -62,6 +62,7 @@ func validate(c *Config, m *meta) Errors {
 	}
 	v.slack(&c.Slack)
 	v.remediation(&c.Remediation)
+	v.controls(&c.Controls)
 	v.store(&c.Store)
 	v.alerts(&c.Alerts)
 	v.summaries(c)
@@ -287,6 +288,16 @@ var (
 	topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
+
+func (v *validator) controls(c *Controls) {
+	if f := "controls.benchmark"; c.Benchmark != "" && !v.m.skipped(f) {
+		// 4.1 is in every version, so this checks only that the version is known.
+		if _, err := cis.Controls[0].Requirement(c.Benchmark); err != nil {
+			v.add(f, v.show(f, c.Benchmark)+" is not a benchmark cisbot knows",
+				"use a CIS version from "+cis.CISVersions[0]+" to "+cis.NewestCIS()+" (such as v5.0.0), securityhub, or leave it out for the newest CIS version")
+		}
+	}
+}
 
 func (v *validator) remediation(r *Remediation) {
 	if f := "remediation.pattern"; r.Pattern != "" && !slices.Contains(cis.PatternNames(), r.Pattern) && !v.m.skipped(f) {
