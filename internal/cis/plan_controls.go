@@ -123,3 +123,45 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// PlannedControls are the controls a plan was made for, to plan again for the same ones: its
+// Controls, or control 4.1 for a plan without them, as every plan stored before plans named
+// their controls. An id this version does not know is an error.
+func (p Plan) PlannedControls() ([]*Control, error) {
+	ids := p.Controls
+	if len(ids) == 0 {
+		ids = []string{"4.1"}
+	}
+	ctls := make([]*Control, 0, len(ids))
+	for _, id := range ids {
+		c, err := Lookup(id)
+		if err != nil {
+			return nil, fmt.Errorf("the plan's controls: %w", err)
+		}
+		ctls = append(ctls, c)
+	}
+	return ctls, nil
+}
+
+// StepGroup is a run of a plan's steps for one control, or shared by its controls (Control
+// ""), as the plan is shown: shared steps first, then each control's.
+type StepGroup struct {
+	Control string
+	// First is the number of the group's first step in the plan, counting from 1.
+	First int
+	Steps []PlanStep
+}
+
+// Groups splits the steps into runs of one control each, in plan order; a plan of one control
+// is one group.
+func (p Plan) Groups() []StepGroup {
+	var gs []StepGroup
+	for i, s := range p.Steps {
+		c := s.Info().Control
+		if len(gs) == 0 || gs[len(gs)-1].Control != c {
+			gs = append(gs, StepGroup{Control: c, First: i + 1})
+		}
+		gs[len(gs)-1].Steps = append(gs[len(gs)-1].Steps, s)
+	}
+	return gs
+}

@@ -2,6 +2,7 @@ package cis
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -173,6 +174,13 @@ func TestPlanControlsOneIsNewPlan(t *testing.T) {
 	if !strings.Contains(string(b), `"controls":["4.1","4.3"]`) || !strings.Contains(string(b), `{"control":"4.3","kind":"put_metric_filter"`) {
 		t.Errorf("wire form: %s", b)
 	}
+	var groups []string
+	for _, g := range p.Groups() {
+		groups = append(groups, fmt.Sprintf("%q@%d×%d", g.Control, g.First, len(g.Steps)))
+	}
+	if got := strings.Join(groups, " "); got != `""@1×4 "4.1"@5×1 "4.3"@6×2` {
+		t.Errorf("groups %s", got)
+	}
 	var back Plan
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, p) || PlanHash(back.Steps) != p.Hash {
 		t.Errorf("round trip: %v\n%+v\n%+v", err, back, p)
@@ -192,6 +200,28 @@ func TestControlDefaultNamesDistinct(t *testing.T) {
 		}
 		if d.TopicName != Controls[0].Defaults.TopicName {
 			t.Errorf("control %s's default topic %s is not the others' (%s): controls planned together would create two", c.ID, d.TopicName, Controls[0].Defaults.TopicName)
+		}
+	}
+}
+
+func TestPlannedControls(t *testing.T) {
+	tests := []struct {
+		controls []string
+		want     string
+		err      bool
+	}{
+		{nil, "4.1", false},
+		{[]string{"4.3", "4.10"}, "4.3 4.10", false},
+		{[]string{"4.99"}, "", true},
+	}
+	for _, tc := range tests {
+		ctls, err := Plan{Controls: tc.controls}.PlannedControls()
+		var ids []string
+		for _, c := range ctls {
+			ids = append(ids, c.ID)
+		}
+		if (err != nil) != tc.err || strings.Join(ids, " ") != tc.want {
+			t.Errorf("%v: %v, %v; want %s", tc.controls, ids, err, tc.want)
 		}
 	}
 }
