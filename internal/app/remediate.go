@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/accountchanger"
@@ -22,7 +23,7 @@ func Writers(s *awsenv.Session) accountchanger.Writers {
 	}
 }
 
-// Remediator audits one configured account, plans its fix and applies a plan: the AWS side of
+// Remediator audits one configured account, plans the fix of its controls and applies a plan: the AWS side of
 // remediate.Run, for cisbot fix and the Slack approval alike.
 type Remediator struct {
 	Accounts *Accounts
@@ -41,26 +42,37 @@ func (a *Accounts) Session(name string) (*awsenv.Session, error) {
 	return a.session(acc), nil
 }
 
-// Plan audits the account and plans what would make it pass; what the plan creates is tagged
-// with requestID.
-func (r *Remediator) Plan(ctx context.Context, name, requestID string) (cis.Plan, cis.Result, error) {
-	ctl, err := cis.Lookup("4.1")
-	if err != nil {
-		return cis.Plan{}, cis.Result{}, err
+// Plan audits the account for the controls (every control when none) and plans what would make
+// it pass them all, in one plan; the account is read once for all of them. What the plan
+// creates is tagged with requestID.
+func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Control, requestID string) (cis.Plan, []cis.ControlResult, error) {
+	if len(controls) == 0 {
+		for i := range cis.Controls {
+			controls = append(controls, &cis.Controls[i])
+		}
+	}
+	if r.Accounts == nil {
+		return cis.Plan{}, nil, errors.New("no accounts are configured: add the account under accounts: in the config")
 	}
 	s, err := r.Accounts.Session(name)
 	if err != nil {
-		return cis.Plan{}, cis.Result{}, err
+		return cis.Plan{}, nil, err
 	}
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	snap := r.Accounts.Collector().Collect(ctx, name, API(s))
-	res := cis.Evaluate(ctl, snap, now())
+	at := now()
+	results := make([]cis.Result, len(controls))
+	before := make([]cis.ControlResult, len(controls))
+	for i, ctl := range controls {
+		results[i] = cis.Evaluate(ctl, snap, at)
+		before[i] = cis.ControlResult{Control: ctl.ID, Result: results[i]}
+	}
 	opts := r.Options
 	opts.RequestID = requestID
-	return cis.NewPlan(ctl, snap, res, opts), res, nil
+	return cis.NewPlanControls(controls, snap, results, opts), before, nil
 }
 
 // Apply executes a plan in the account, reporting each step as it ends.

@@ -40,6 +40,9 @@ type PlanOptions struct {
 type Plan struct {
 	Account   string `json:"account"`
 	AccountID string `json:"account_id"`
+	// Controls are the ids of the controls planned for (NewPlanControls); empty means control
+	// 4.1 alone, as every plan stored before plans named their controls.
+	Controls []string `json:"controls,omitempty"`
 	// Passes is true when the account already passes: there is nothing to do.
 	Passes bool `json:"passes"`
 	// Steps are the changes, in order of execution.
@@ -79,29 +82,47 @@ const PolicySid = "cisbot-cloudwatch-alarms"
 // create a second copy of something that exists.
 func NewPlan(ctl *Control, snap *Snapshot, res Result, opts PlanOptions) Plan {
 	p := Plan{Account: snap.Account, AccountID: snap.AccountID, Steps: []PlanStep{}, Manual: []string{}}
-	switch res.Status {
-	case StatusPass:
+	if res.Status == StatusPass {
 		p.Passes = true
 		return seal(p)
-	case StatusError:
-		p.Manual = append(p.Manual, fmt.Sprintf("The audit could not decide (%s), so nothing is planned: %s Then run the fix again.", res.Reason, res.Fix))
-		return seal(p)
 	}
-	pl, problems := newPlanner(ctl, snap, opts)
-	p.Manual = append(p.Manual, problems...)
+	steps, manual := planControl(ctl, snap, res, opts, "", false)
+	p.Steps = append(p.Steps, steps...)
+	p.Manual = append(p.Manual, manual...)
+	sortSteps(p.Steps)
+	return seal(p)
+}
+
+// planControl is the plan of one control that does not pass: its steps, in no particular order,
+// and its manual steps. The control's own steps carry tag; when lenient (a plan of several
+// controls), a remediation.pattern the control does not publish gives it its default pattern.
+func planControl(ctl *Control, snap *Snapshot, res Result, opts PlanOptions, tag string, lenient bool) ([]PlanStep, []string) {
+	if res.Status == StatusError {
+		return nil, []string{fmt.Sprintf("The audit could not decide (%s), so nothing is planned: %s Then run the fix again.", res.Reason, res.Fix)}
+	}
+	var note string
+	if _, ok := ctl.Patterns[opts.Pattern]; lenient && opts.Pattern != "" && !ok {
+		note = fmt.Sprintf(" (remediation.pattern %q is not one of control %s's patterns, so its default, %s, is used)", opts.Pattern, ctl.ID, ctl.DefaultPattern)
+		opts.Pattern = ""
+	}
+	pl, manual := newPlanner(ctl, snap, opts)
 	if pl == nil {
-		return seal(p)
+		return nil, manual
 	}
+	pl.patNote, pl.control = note, tag
 	o := pl.best()
-	p.Steps = append(p.Steps, o.steps...)
-	p.Manual = append(p.Manual, o.manual...)
-	slices.SortStableFunc(p.Steps, func(a, b PlanStep) int {
+	manual = append(manual, o.manual...)
+	if len(o.steps) == 0 && len(manual) == 0 {
+		manual = append(manual, fmt.Sprintf("The audit fails (%s), but the planner finds nothing to create; please report this with the audit's evidence (cisbot audit --format json).", res.Reason))
+	}
+	return o.steps, manual
+}
+
+// sortSteps puts steps in the order of their kinds, which is the order the applier needs.
+func sortSteps(steps []PlanStep) {
+	slices.SortStableFunc(steps, func(a, b PlanStep) int {
 		return cmp.Compare(slices.Index(kindOrder, a.Kind()), slices.Index(kindOrder, b.Kind()))
 	})
-	if len(p.Steps) == 0 && len(p.Manual) == 0 {
-		p.Manual = append(p.Manual, fmt.Sprintf("The audit fails (%s), but the planner finds nothing to create; please report this with the audit's evidence (cisbot audit --format json).", res.Reason))
-	}
-	return seal(p)
 }
 
 func seal(p Plan) Plan {
@@ -110,7 +131,8 @@ func seal(p Plan) Plan {
 }
 
 // PlanHash is a hash of what the steps execute: their kind, region, resource and parameters
-// (not the sentences for people, which may be reworded between versions).
+// (not the sentences for people, which may be reworded between versions, nor the control a step
+// is for: that changes nothing it does, and leaving it out keeps the hashes of stored plans).
 func PlanHash(steps []PlanStep) string {
 	type hashed struct {
 		Kind, Region, Resource string
@@ -131,6 +153,8 @@ func PlanHash(steps []PlanStep) string {
 
 type planner struct {
 	ctl       *Control
+	control   string // the id the control's own steps carry; "" in a plan of one control
+	patNote   string // why the new filter's pattern is not remediation.pattern
 	snap      *Snapshot
 	pattern   string
 	patName   string
@@ -520,8 +544,8 @@ func (pl *planner) startLogging(t Trail) PlanStep {
 }
 
 func (pl *planner) putFilter(lg *LogGroup, f MetricFilter) PlanStep {
-	return PutMetricFilter{StepInfo: StepInfo{Region: lg.Region, Resource: f.Name,
-		Detail: fmt.Sprintf("Create metric filter %s on log group %s with the %s pattern, counting each matching event as 1 in metric %s/%s (0 when none match).", f.Name, lg.Name, pl.patName, f.Namespace, f.MetricName)},
+	return PutMetricFilter{StepInfo: StepInfo{Region: lg.Region, Resource: f.Name, Control: pl.control,
+		Detail: fmt.Sprintf("Create metric filter %s on log group %s with the %s pattern%s, counting each matching event as 1 in metric %s/%s (0 when none match).", f.Name, lg.Name, pl.patName, pl.patNote, f.Namespace, f.MetricName)},
 		LogGroupName: lg.Name, FilterName: f.Name, Pattern: f.Pattern, MetricName: f.MetricName, Namespace: f.Namespace, MetricValue: f.MetricValue, DefaultValue: 0}
 }
 
@@ -563,7 +587,7 @@ func (pl *planner) newAlarm(f MetricFilter, name string) Alarm {
 func (pl *planner) putAlarm(lg *LogGroup, f MetricFilter, name, topicARN string) PlanStep {
 	a := pl.newAlarm(f, name)
 	arn := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partition(lg.ARN), lg.Region, lg.Account, name)
-	return PutMetricAlarm{StepInfo: StepInfo{Region: lg.Region, Resource: arn,
+	return PutMetricAlarm{StepInfo: StepInfo{Region: lg.Region, Resource: arn, Control: pl.control,
 		Detail: fmt.Sprintf("Create alarm %s on %s/%s: %s over %d s %s %g in %d of %d datapoints, notifying topic %s on ALARM and on OK; missing data counts as not breaching, so a quiet period settles to OK.",
 			name, f.Namespace, f.MetricName, a.Statistic, a.Period, opSymbol(a.ComparisonOperator), a.Threshold, a.DatapointsToAlarm, a.EvaluationPeriods, arnResource(topicARN))},
 		AlarmName: name, Namespace: f.Namespace, MetricName: f.MetricName, Statistic: a.Statistic, Period: a.Period,

@@ -24,6 +24,10 @@ type StepInfo struct {
 	Region   string
 	Resource string // the ARN (or, for a metric filter, the name) it creates or changes
 	Detail   string // one sentence for people
+	// Control is the id of the control the step is for, in a plan of several controls (see
+	// NewPlanControls); it is empty for a step shared by them (the trail, the topic) and in a
+	// plan of control 4.1 alone, as plans were stored before they named their controls.
+	Control string
 }
 
 // Info returns the step's common part; each step type gets it by embedding StepInfo.

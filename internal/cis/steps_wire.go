@@ -43,6 +43,8 @@ const (
 )
 
 type wireStep struct {
+	// Control is omitted when empty, so the steps of a plan of one control stay as stored.
+	Control  string            `json:"control,omitempty"`
 	Kind     string            `json:"kind"`
 	Region   string            `json:"region"`
 	Resource string            `json:"resource"`
@@ -122,7 +124,7 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) 
 
 func toWire(s PlanStep) wireStep {
 	i := s.Info()
-	return wireStep{Kind: s.Kind(), Region: i.Region, Resource: i.Resource, Detail: i.Detail, Params: s.params()}
+	return wireStep{Control: i.Control, Kind: s.Kind(), Region: i.Region, Resource: i.Resource, Detail: i.Detail, Params: s.params()}
 }
 
 // marshalStep writes the wire form. HTML characters are left as they are: the encoder that
@@ -166,7 +168,7 @@ func UnmarshalStep(data []byte) (PlanStep, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, err
 	}
-	info := StepInfo{Region: w.Region, Resource: w.Resource, Detail: w.Detail}
+	info := StepInfo{Region: w.Region, Resource: w.Resource, Detail: w.Detail, Control: w.Control}
 	raw := RawStep{StepInfo: info, StepKind: w.Kind, Params: w.Params}
 	decode, ok := stepKinds[w.Kind]
 	if !ok {

@@ -33,7 +33,7 @@ func TestDemo(t *testing.T) {
 		`(?m)^FAIL +dev +222222222222 +metric_filter: .*errorCode="AccessDeniedException"`,
 		`(?m)^Control 4\.1: 2 accounts audited in .*: 1 pass, 1 fail, 0 error\.\n\[1\] Evidence: dev\n\[2\] Fix: dev`,
 		`(?m)^cis> 1\nEvidence for dev \(222222222222\): FAIL at metric_filter\n(  PASS .*\n){3}  FAIL   metric_filter .*AccessDeniedException`,
-		`(?m)^cis> /cis fix dev\nFix dev \(222222222222\), requested by console: 3 change\(s\)`,
+		`(?m)^cis> /cis fix dev 4\.1\nFix dev \(222222222222\), requested by console: 3 change\(s\)`,
 		`(?m)^\[1\] Approve\n\[2\] Reject`,
 		`(?m)^Fix of dev applied \(request [0-9a-f]+, decided by console\)\.`,
 		`(?m)^Audit after the fix: PASS`,

@@ -17,7 +17,8 @@ import (
 	"github.com/cisbot/cisbot/internal/remediate"
 )
 
-// fixJSON is the --format json document of cisbot fix.
+// fixJSON is the --format json document of cisbot fix for one control, as it was when the fix
+// knew 4.1 only.
 type fixJSON struct {
 	Account string           `json:"account"`
 	Before  cis.Result       `json:"before"`
@@ -26,27 +27,69 @@ type fixJSON struct {
 	After   *cis.Result      `json:"after"`
 }
 
+// fixControlsJSON is the document for several controls: their ids, and each control's result
+// before and after.
+type fixControlsJSON struct {
+	Account  string              `json:"account"`
+	Controls []string            `json:"controls"`
+	Before   []cis.ControlResult `json:"before"`
+	Plan     cis.Plan            `json:"plan"`
+	Applied  *cis.ApplyResult    `json:"applied"`
+	After    []cis.ControlResult `json:"after"`
+}
+
+// fixDocument is the JSON document of a fix of the controls.
+func fixDocument(name string, controls []*cis.Control, fix remediate.Fix) any {
+	if len(controls) == 1 {
+		doc := fixJSON{Account: name, Plan: fix.Plan, Applied: fix.Applied}
+		if len(fix.Before) == 1 {
+			doc.Before = fix.Before[0].Result
+		}
+		if len(fix.After) == 1 {
+			doc.After = &fix.After[0].Result
+		}
+		return doc
+	}
+	doc := fixControlsJSON{Account: name, Before: fix.Before, Plan: fix.Plan, Applied: fix.Applied, After: fix.After}
+	for _, c := range controls {
+		doc.Controls = append(doc.Controls, c.ID)
+	}
+	return doc
+}
+
 func newFixCmd(stdio IO) *cobra.Command {
 	var (
 		cfgPath string
 		yes     bool
 		format  string
+		control string
 	)
 	cmd := &cobra.Command{
-		Use:   "fix ACCOUNT [--yes] [--format text|json]",
-		Short: "Plan, and with confirmation apply, what makes an account pass CIS 4.1",
-		Long: `Audits the account and prints the plan: what would be created, reusing what exists (nothing
-is ever deleted or overwritten), and any manual prerequisite. It applies the plan only with
---yes or after you confirm on a terminal, then audits the account again.
+		Use:   "fix ACCOUNT [--control ID,…|all] [--yes] [--format text|json]",
+		Short: "Plan, and with confirmation apply, what makes an account pass the CIS monitoring controls",
+		Long: `Audits the account and prints one plan for every control that fails: what would be created,
+reusing what exists (nothing is ever deleted or overwritten), and any manual prerequisite. Steps
+on the trail and the topic, which the controls share, come first; then each control's metric
+filter and alarm. It applies the plan only with --yes or after you confirm on a terminal, then
+audits the account again.
+
+--control picks the controls (default all). With one control the JSON document is that
+control's alone, as it was when the fix knew 4.1 only ("before" and "after" a result); with
+several it lists "controls", and "before" and "after" give each control's result.
 
 Exit status: 0 the account passes afterwards (or already did), 1 it does not (plan not
 applied, manual steps left, or a step failed), 2 bad input or the run could not start.`,
 		Example: `  cisbot fix dev
+  cisbot fix dev --control 4.1,4.3
   cisbot fix dev --yes --format json --config cisbot.yml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return &exitError{code: ExitError, err: fmt.Errorf("--format %q: use text or json", format)}
+			}
+			controls, err := parseControls(control)
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
 			}
 			cfg, _, err := loadConfig(cfgPath)
 			if err != nil {
@@ -59,25 +102,26 @@ applied, manual steps left, or a step failed), 2 bad input or the run could not 
 			rem := &app.Remediator{Accounts: app.NewAccounts(cfg, factory), Options: app.PlanOptions(cfg)}
 			name := args[0]
 			requestID := "cli-" + time.Now().UTC().Format("20060102T150405Z")
-			return runFix(cmd.Context(), stdio, rem, name, requestID, yes, format == "text")
+			return runFix(cmd.Context(), stdio, rem, name, controls, requestID, yes, format == "text")
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply without asking")
+	cmd.Flags().StringVar(&control, "control", "all", "the controls to fix, separated by commas (4.1,4.3; or their numbers in another benchmark: 3.1, CloudWatch.2), or all")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }
 
 // runFix plans, asks (unless yes), applies and audits again, printing each stage as text or,
 // at the end, the JSON document.
-func runFix(ctx context.Context, stdio IO, rem remediate.Remediator, name, requestID string, yes, text bool) error {
+func runFix(ctx context.Context, stdio IO, rem remediate.Remediator, name string, controls []*cis.Control, requestID string, yes, text bool) error {
 	out := stdio.Out
 	if !text {
 		out = io.Discard
 	}
-	fix, err := remediate.Run(ctx, rem, name, requestID, remediate.Hooks{
-		Planned: func(plan cis.Plan, before cis.Result) { writePlan(out, name, before, plan) },
-		Approve: func(_ context.Context, plan cis.Plan, _ cis.Result) (bool, error) {
+	fix, err := remediate.Run(ctx, rem, name, controls, requestID, remediate.Hooks{
+		Planned: func(plan cis.Plan, before []cis.ControlResult) { writePlan(out, name, before, plan) },
+		Approve: func(_ context.Context, plan cis.Plan, _ []cis.ControlResult) (bool, error) {
 			return confirmFix(stdio, out, name, len(plan.Steps), yes, text), nil
 		},
 		Step: func(step cis.PlanStep, o cis.StepOutcome) {
@@ -92,20 +136,22 @@ func runFix(ctx context.Context, stdio IO, rem remediate.Remediator, name, reque
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
 	}
-	doc := fixJSON{Account: name, Before: fix.Before, Plan: fix.Plan}
 	if fix.Applied == nil {
-		return finishFix(stdio, text, doc, fix.Before)
+		return finishFix(stdio, text, fixDocument(name, controls, fix), fix.Before)
 	}
 	if fix.ApplyErr != nil {
 		return &exitError{code: ExitError, err: fix.ApplyErr}
 	}
-	doc.Applied = fix.Applied
 	if fix.AfterErr != nil {
 		return &exitError{code: ExitError, err: fix.AfterErr}
 	}
-	doc.After = fix.After
-	fmt.Fprintf(out, "\nAudit after the fix: %s  %s\n", fix.After.Status, fix.After.Reason)
-	return finishFix(stdio, text, doc, *fix.After)
+	if len(fix.After) == 1 {
+		fmt.Fprintf(out, "\nAudit after the fix: %s  %s\n", fix.After[0].Status, fix.After[0].Reason)
+	} else {
+		fmt.Fprintf(out, "\nAudit after the fix: %s\n", remediate.Summary(fix.After))
+		writeFailing(out, fix.After)
+	}
+	return finishFix(stdio, text, fixDocument(name, controls, fix), fix.After)
 }
 
 // confirmFix is the approval of cisbot fix: --yes, or y on a terminal.
@@ -136,29 +182,51 @@ func outcomeNote(o cis.StepOutcome) string {
 	return ""
 }
 
-// finishFix prints the JSON document when asked and turns the final verdict into the exit code.
-func finishFix(stdio IO, text bool, doc fixJSON, final cis.Result) error {
+// finishFix prints the JSON document when asked and turns the final verdicts into the exit code.
+func finishFix(stdio IO, text bool, doc any, final []cis.ControlResult) error {
 	if !text {
 		if err := writeJSON(stdio.Out, doc); err != nil {
 			return &exitError{code: ExitError, err: err}
 		}
 	}
-	if final.Status == cis.StatusPass {
+	if remediate.AllPass(final) {
 		return nil
 	}
 	return &exitError{code: ExitFail}
 }
 
-func writePlan(w io.Writer, name string, before cis.Result, p cis.Plan) {
-	fmt.Fprintf(w, "%s (%s): %s  %s\n", name, p.AccountID, before.Status, before.Reason)
+// writeFailing lists the controls that do not pass, each with its reason.
+func writeFailing(w io.Writer, rs []cis.ControlResult) {
+	for _, r := range rs {
+		if r.Status != cis.StatusPass {
+			fmt.Fprintf(w, "  %-5s %s  %s\n", r.Status, r.Control, r.Reason)
+		}
+	}
+}
+
+func writePlan(w io.Writer, name string, before []cis.ControlResult, p cis.Plan) {
+	if len(before) == 1 {
+		fmt.Fprintf(w, "%s (%s): %s  %s\n", name, p.AccountID, before[0].Status, before[0].Reason)
+	} else {
+		fmt.Fprintf(w, "%s (%s): %s\n", name, p.AccountID, remediate.Summary(before))
+		writeFailing(w, before)
+	}
 	if p.Passes {
 		fmt.Fprintln(w, "Nothing to do: the account passes.")
 		return
 	}
 	if len(p.Steps) > 0 {
 		fmt.Fprintf(w, "\nPlan (%d change(s); nothing is deleted or overwritten):\n", len(p.Steps))
-		for i, s := range p.Steps {
-			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Info().Detail)
+		grouped := len(p.Controls) > 1
+		for _, g := range p.Groups() {
+			indent := "  "
+			if grouped {
+				fmt.Fprintf(w, "  %s:\n", groupTitle(g.Control))
+				indent = "    "
+			}
+			for i, s := range g.Steps {
+				fmt.Fprintf(w, "%s%d. %s\n", indent, g.First+i, s.Info().Detail)
+			}
 		}
 	}
 	if len(p.Manual) > 0 {
@@ -167,4 +235,15 @@ func writePlan(w io.Writer, name string, before cis.Result, p cis.Plan) {
 			fmt.Fprintf(w, "  - %s\n", m)
 		}
 	}
+}
+
+// groupTitle heads a group of a plan's steps: "Shared", or the control's id and title.
+func groupTitle(control string) string {
+	if control == "" {
+		return "Shared"
+	}
+	if c, err := cis.Lookup(control); err == nil {
+		return c.ID + " " + c.Title
+	}
+	return control
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,36 +84,71 @@ func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Repl
 		return err
 	}
 	def := b.def("fix")
-	if len(call.Args) != 1 {
-		_, err := rep.Post(ctx, Problem{Text: "Name one account to fix.", Usage: def.Usage(b.opts.Command)})
+	if len(call.Args) < 1 {
+		_, err := rep.Post(ctx, Problem{Text: "Name one account to fix, then the controls to fix in it if not all of them.", Usage: def.Usage(b.opts.Command) + " [CONTROL…]"})
 		return err
 	}
 	if p, bad := b.unknownAccount("fix", call.Args[0]); bad {
 		_, err := rep.Post(ctx, p)
 		return err
 	}
-	return b.startFix(ctx, call.Args[0], req.UserID, req.ChannelID, rep)
+	controls, err := parseControls(call.Args[1:])
+	if err != nil {
+		_, err := rep.Post(ctx, Problem{Text: "Nothing was planned: " + err.Error() + ".", Usage: def.Usage(b.opts.Command) + " [CONTROL…]"})
+		return err
+	}
+	return b.startFix(ctx, call.Args[0], controls, req.UserID, req.ChannelID, rep)
 }
 
-// startFix plans the account's fix and, when there is something to apply, posts it for approval.
-func (b *Dispatcher) startFix(ctx context.Context, account, user, channel string, rep Replier) error {
+// parseControls reads control ids (cisbot's, or a control's number in another benchmark), each
+// once in the order given; none means every control.
+func parseControls(args []string) ([]*cis.Control, error) {
+	var ctls []*cis.Control
+	for _, a := range args {
+		c, err := cis.Lookup(a)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ctls, c) {
+			ctls = append(ctls, c)
+		}
+	}
+	return ctls, nil
+}
+
+// startFix plans the fix of the account's controls (every control when none) and, when there is
+// something to apply, posts it for approval.
+func (b *Dispatcher) startFix(ctx context.Context, account string, controls []*cis.Control, user, channel string, rep Replier) error {
 	id := newID()
-	plan, _, err := b.opts.Remediator.Plan(ctx, account, id)
+	plan, before, err := b.opts.Remediator.Plan(ctx, account, controls, id)
 	if err != nil {
 		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s: %v", account, err)})
 		return errors.Join(fmt.Errorf("plan %s: %w", account, err), perr)
 	}
-	return b.offerPlan(ctx, id, account, user, channel, "", plan, rep)
+	return b.offerPlan(ctx, id, account, user, channel, "", plan, before, rep)
+}
+
+// planFor names what a plan is for in a sentence: "control 4.1", "controls 4.1, 4.3".
+func planFor(p cis.Plan) string {
+	switch len(p.Controls) {
+	case 0:
+		return "control 4.1"
+	case 1:
+		return "control " + p.Controls[0]
+	case len(cis.Controls):
+		return fmt.Sprintf("all %d controls", len(p.Controls))
+	}
+	return "controls " + strings.Join(p.Controls, ", ")
 }
 
 // offerPlan posts a plan for approval as a new request, or says why there is nothing to approve.
-func (b *Dispatcher) offerPlan(ctx context.Context, id, account, user, channel, superseded string, plan cis.Plan, rep Replier) error {
+func (b *Dispatcher) offerPlan(ctx context.Context, id, account, user, channel, superseded string, plan cis.Plan, before []cis.ControlResult, rep Replier) error {
 	if plan.Passes {
-		_, err := rep.Post(ctx, Text{Text: account + " already passes control 4.1: nothing to fix."})
+		_, err := rep.Post(ctx, Text{Text: account + " already passes " + planFor(plan) + ": nothing to fix."})
 		return err
 	}
 	if len(plan.Steps) == 0 {
-		text := account + " does not pass control 4.1, and nothing in it is for cisbot to create. These steps are for a person:"
+		text := account + " does not pass " + planFor(plan) + ", and nothing in it is for cisbot to create. These steps are for a person:"
 		for _, m := range plan.Manual {
 			text += "\n• " + m
 		}
@@ -141,7 +177,7 @@ func (b *Dispatcher) offerPlan(ctx context.Context, id, account, user, channel, 
 		b.opts.Logger.Warn("could not record the request event", "request", r.ID, "err", err)
 	}
 	h, err := rep.Post(ctx, FixPlan{
-		RequestID: r.ID, Plan: plan, RequestedBy: user, Expires: r.ExpiresAt, Superseded: superseded,
+		RequestID: r.ID, Plan: plan, Before: before, RequestedBy: user, Expires: r.ExpiresAt, Superseded: superseded,
 		Actions: []Action{
 			{ID: ActionApprove, Label: "Approve", Value: r.ID, Style: "primary"},
 			{ID: ActionReject, Label: "Reject", Value: r.ID, Style: "danger"},
@@ -215,7 +251,8 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 			b.post(ctx, log, rep, p)
 			return
 		}
-		err = b.startFix(ctx, req.Value, req.UserID, req.ChannelID, rep)
+		// A report's Fix button plans every control: the plan has steps for the failing ones.
+		err = b.startFix(ctx, req.Value, nil, req.UserID, req.ChannelID, rep)
 	case ActionApprove:
 		err = b.approve(ctx, log, req, rep)
 	case ActionReject:
@@ -476,8 +513,14 @@ func (b *Dispatcher) WaitFixes(ctx context.Context) error {
 // made, so it is audited and planned again first: the plan is applied only if it is the one
 // approved, else the request is superseded by a new one for the new plan.
 func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r store.Request, user string, rep Replier) error {
-	fix, err := remediate.Run(ctx, b.opts.Remediator, r.Account, r.ID, remediate.Hooks{
-		Approve: func(_ context.Context, plan cis.Plan, _ cis.Result) (bool, error) {
+	controls, err := decodePlan(r.Plan).PlannedControls()
+	if err != nil {
+		b.finish(ctx, log, r.ID, store.StateFailed, store.EventFailed, err.Error())
+		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot cannot apply request %s, so nothing was changed: %v; start again with %s fix %s.", r.ID, err, b.opts.Command, r.Account)})
+		return errors.Join(err, perr)
+	}
+	fix, err := remediate.Run(ctx, b.opts.Remediator, r.Account, controls, r.ID, remediate.Hooks{
+		Approve: func(_ context.Context, plan cis.Plan, _ []cis.ControlResult) (bool, error) {
 			return plan.Hash == r.PlanHash, nil
 		},
 		Step: func(s cis.PlanStep, o cis.StepOutcome) {
@@ -497,12 +540,12 @@ func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r stor
 		b.finish(ctx, log, r.ID, store.StateSuperseded, store.EventSuperseded, "the account changed: new plan "+fix.Plan.Hash)
 		// The new request tags what it creates with its own id, so it plans under that id.
 		id := newID()
-		plan, _, err := b.opts.Remediator.Plan(ctx, r.Account, id)
+		plan, before, err := b.opts.Remediator.Plan(ctx, r.Account, controls, id)
 		if err != nil {
 			_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s again: %v", r.Account, err)})
 			return errors.Join(err, perr)
 		}
-		return b.offerPlan(ctx, id, r.Account, r.RequestedBy, r.Channel, r.ID, plan, rep)
+		return b.offerPlan(ctx, id, r.Account, r.RequestedBy, r.Channel, r.ID, plan, before, rep)
 	}
 
 	result := *fix.Applied
@@ -516,7 +559,7 @@ func (b *Dispatcher) applyApproved(ctx context.Context, log *slog.Logger, r stor
 		log.Warn("re-audit after applying failed", "request", r.ID, "err", fix.AfterErr)
 	case fix.After != nil:
 		decided.After = fix.After
-		b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(fix.After.Status)})
+		b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(remediate.Overall(fix.After))})
 	}
 	return decide(ctx, rep, decided)
 }

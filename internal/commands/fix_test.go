@@ -23,6 +23,7 @@ type fakeRemediator struct {
 	applied bool
 	applies atomic.Int32
 	ids     []string // the request ids plans were made for
+	asked   []string // the controls each plan was made for, space-separated ("" for all)
 	// stay keeps the account failing after an apply, so that every approval applies.
 	stay bool
 	// apply, when set, replaces Apply's steps (it runs after the count).
@@ -36,16 +37,31 @@ func failingPlan(hash string) cis.Plan {
 	}}
 }
 
-func (f *fakeRemediator) Plan(_ context.Context, account, requestID string) (cis.Plan, cis.Result, error) {
+func (f *fakeRemediator) Plan(_ context.Context, account string, controls []*cis.Control, requestID string) (cis.Plan, []cis.ControlResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ids = append(f.ids, requestID)
+	var ids []string
+	for _, c := range controls {
+		ids = append(ids, c.ID)
+	}
+	f.asked = append(f.asked, strings.Join(ids, " "))
+	results := func(s cis.Status) []cis.ControlResult {
+		if len(ids) == 0 {
+			return []cis.ControlResult{{Control: "4.1", Result: cis.Result{Account: account, Status: s}}}
+		}
+		var rs []cis.ControlResult
+		for _, id := range ids {
+			rs = append(rs, cis.ControlResult{Control: id, Result: cis.Result{Account: account, Status: s}})
+		}
+		return rs
+	}
 	if f.applied && !f.stay {
-		return cis.Plan{Account: account, Passes: true, Hash: "none"}, cis.Result{Account: account, Status: cis.StatusPass}, nil
+		return cis.Plan{Account: account, Passes: true, Hash: "none"}, results(cis.StatusPass), nil
 	}
 	p := f.plan
 	p.Account = account
-	return p, cis.Result{Account: account, Status: cis.StatusFail}, nil
+	return p, results(cis.StatusFail), nil
 }
 
 func (f *fakeRemediator) setPlan(p cis.Plan) {
@@ -275,7 +291,7 @@ func TestApproveAppliesAndReaudits(t *testing.T) {
 		t.Fatalf("%v %+v", rec.events, rec.last["1"])
 	}
 	if d.State != "applied" || d.DecidedBy != "U7" || d.RequestID != fp.RequestID || d.Account != "prod" ||
-		d.Applied == nil || len(d.Applied.Steps) != 2 || d.After == nil || d.After.Status != cis.StatusPass {
+		d.Applied == nil || len(d.Applied.Steps) != 2 || len(d.After) != 1 || d.After[0].Status != cis.StatusPass {
 		t.Errorf("decided %+v", d)
 	}
 	r, _ := e.st.GetRequest(context.Background(), fp.RequestID)

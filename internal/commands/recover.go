@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/remediate"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -101,6 +102,7 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 	b.unlock(ctx, log, r)
 
 	d := FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateInterrupted), DecidedBy: r.DecidedBy, Plan: plan, Applied: &applied}
+	d.After = b.reaudit(ctx, log, r, plan)
 	var report *Report
 	if b.opts.Auditor != nil {
 		started := b.opts.Now()
@@ -110,12 +112,6 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 		} else {
 			final := b.newReport(rep, started)
 			report = &final
-			for _, res := range rep.Results {
-				if res.Account == r.Account {
-					d.After = &res
-					b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(res.Status)})
-				}
-			}
 		}
 	}
 	if out == nil || r.Channel == "" {
@@ -134,6 +130,23 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 		}
 	}
 	return true, errors.Join(errs...)
+}
+
+// reaudit audits the account of an interrupted request again for the controls its plan was
+// for, by planning them again; nil when it cannot.
+func (b *Dispatcher) reaudit(ctx context.Context, log *slog.Logger, r store.Request, plan cis.Plan) []cis.ControlResult {
+	controls, err := plan.PlannedControls()
+	if err != nil {
+		log.Warn("could not audit the account after an interrupted fix", "err", err)
+		return nil
+	}
+	_, after, err := b.opts.Remediator.Plan(ctx, r.Account, controls, r.ID)
+	if err != nil {
+		log.Warn("could not audit the account after an interrupted fix", "err", err)
+		return nil
+	}
+	b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(remediate.Overall(after))})
+	return after
 }
 
 // recordedSteps rebuilds what the step events of an interrupted request say: the applier

@@ -76,7 +76,7 @@ func TestRecoverAfterKill(t *testing.T) {
 		t.Fatal("nothing was posted to the plan's channel")
 	}
 	d, ok := ch.last["1700000000.000100"].(FixDecided)
-	if !ok || d.State != "interrupted" || d.After == nil || d.After.Status != cis.StatusFail {
+	if !ok || d.State != "interrupted" || len(d.After) != 1 || d.After[0].Status != cis.StatusFail {
 		t.Fatalf("plan message %+v (events %v)", ch.last, ch.events)
 	}
 	if s := d.Applied.Steps; len(s) != 2 || s[0].Outcome.Outcome != cis.OutcomeOK || s[0].Outcome.Detail != "topic cis-alarms created" || s[1].Outcome.Detail != NotRecorded {

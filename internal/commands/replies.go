@@ -111,8 +111,10 @@ type AccountInfo struct {
 // FixPlan is a remediation request waiting for a decision: what would be created, and the
 // Approve and Reject buttons.
 type FixPlan struct {
-	RequestID   string
-	Plan        cis.Plan
+	RequestID string
+	Plan      cis.Plan
+	// Before is each control's audit the plan was made from, in the plan's order.
+	Before      []cis.ControlResult
 	RequestedBy string // user id
 	Expires     time.Time
 	// Superseded is the request this one replaces because the account changed before approval.
@@ -130,7 +132,8 @@ type FixDecided struct {
 	DecidedBy string
 	Plan      cis.Plan
 	Applied   *cis.ApplyResult
-	After     *cis.Result
+	// After is each control's audit once the fix ended; nil when there was none.
+	After []cis.ControlResult
 }
 
 // History is the recent remediation requests of an account.

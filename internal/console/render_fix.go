@@ -6,6 +6,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/remediate"
 )
 
 func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
@@ -13,8 +14,19 @@ func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
 		fmt.Fprintf(b, "The account changed since request %s was made; this new plan replaces it.\n", p.Superseded)
 	}
 	fmt.Fprintf(b, "Fix %s (%s), requested by %s: %d change(s); nothing is deleted or overwritten.\n", p.Plan.Account, p.Plan.AccountID, p.RequestedBy, len(p.Plan.Steps))
-	for i, s := range p.Plan.Steps {
-		fmt.Fprintf(b, "  %d. %s\n", i+1, s.Info().Detail)
+	grouped := len(p.Plan.Controls) > 1
+	if grouped && len(p.Before) > 0 {
+		renderResults(b, "Audit before", p.Before)
+	}
+	for _, g := range p.Plan.Groups() {
+		indent := "  "
+		if grouped {
+			fmt.Fprintf(b, "  %s:\n", groupTitle(g.Control))
+			indent = "    "
+		}
+		for i, s := range g.Steps {
+			fmt.Fprintf(b, "%s%d. %s\n", indent, g.First+i, s.Info().Detail)
+		}
 	}
 	if len(p.Plan.Manual) > 0 {
 		b.WriteString("To do by hand:\n")
@@ -59,12 +71,37 @@ func renderFixDecided(b *strings.Builder, d commands.FixDecided) {
 			fmt.Fprintf(b, "  %s\n", d.Applied.Sentence())
 		}
 	}
-	switch {
-	case d.After != nil && interrupted:
-		fmt.Fprintf(b, "Audit now: %s  %s\n", d.After.Status, d.After.Reason)
-	case d.After != nil:
-		fmt.Fprintf(b, "Audit after the fix: %s  %s\n", d.After.Status, d.After.Reason)
+	what := "Audit after the fix"
+	if interrupted {
+		what = "Audit now"
 	}
+	switch {
+	case len(d.After) == 1:
+		fmt.Fprintf(b, "%s: %s  %s\n", what, d.After[0].Status, d.After[0].Reason)
+	case len(d.After) > 1:
+		renderResults(b, what, d.After)
+	}
+}
+
+// renderResults writes several controls' audit: how many pass, then each that does not.
+func renderResults(b *strings.Builder, what string, rs []cis.ControlResult) {
+	fmt.Fprintf(b, "%s: %s\n", what, remediate.Summary(rs))
+	for _, r := range rs {
+		if r.Status != cis.StatusPass {
+			fmt.Fprintf(b, "  %-5s %s  %s\n", r.Status, r.Control, r.Reason)
+		}
+	}
+}
+
+// groupTitle heads a group of a plan's steps: "Shared", or the control's id and title.
+func groupTitle(control string) string {
+	if control == "" {
+		return "Shared"
+	}
+	if c, err := cis.Lookup(control); err == nil {
+		return c.ID + " " + c.Title
+	}
+	return control
 }
 
 func renderHistory(b *strings.Builder, h commands.History) {

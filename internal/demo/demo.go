@@ -220,8 +220,8 @@ func tour(ctx context.Context, w io.Writer, c *console.Console, accounts *app.Ac
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	say(w, "Ask for a fix: the bot plans what would make dev pass, reusing what exists, and waits for an approver:")
-	c.Type(ctx, "/cis fix dev")
+	say(w, "Ask for a fix of control 4.1 (without a control, every failing control is planned at once): the bot plans what would make dev pass, reusing what exists, and waits for an approver:")
+	c.Type(ctx, "/cis fix dev 4.1")
 	approve := 0
 	for i, a := range c.Actions() {
 		if a.ID == commands.ActionApprove {

@@ -6,14 +6,18 @@ package remediate
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/cisbot/cisbot/internal/cis"
 )
 
 // Remediator plans and applies the fix of one account (app.Remediator in the program).
 type Remediator interface {
-	// Plan audits the account and plans its fix; what it creates is tagged with requestID.
-	Plan(ctx context.Context, account, requestID string) (cis.Plan, cis.Result, error)
+	// Plan audits the account for the controls (every control when none) and plans their fix
+	// in one plan, returning each control's result in their order; what the plan creates is
+	// tagged with requestID.
+	Plan(ctx context.Context, account string, controls []*cis.Control, requestID string) (cis.Plan, []cis.ControlResult, error)
 	// Apply executes a plan in the account, reporting each step as it ends.
 	Apply(ctx context.Context, account string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error)
 }
@@ -21,10 +25,10 @@ type Remediator interface {
 // Hooks are where a front end takes part; a nil hook is skipped.
 type Hooks struct {
 	// Planned is shown the plan and the audit it was made from, whatever the plan holds.
-	Planned func(plan cis.Plan, before cis.Result)
+	Planned func(plan cis.Plan, before []cis.ControlResult)
 	// Approve decides whether the plan is applied. It is asked only when the plan has steps;
 	// a nil Approve applies without asking.
-	Approve func(ctx context.Context, plan cis.Plan, before cis.Result) (bool, error)
+	Approve func(ctx context.Context, plan cis.Plan, before []cis.ControlResult) (bool, error)
 	// Step is called as each step ends, those not run included.
 	Step func(cis.PlanStep, cis.StepOutcome)
 	// Applied is called once the plan has run, before the account is audited again.
@@ -33,24 +37,69 @@ type Hooks struct {
 
 // Fix is what became of one account's fix.
 type Fix struct {
-	Plan   cis.Plan
-	Before cis.Result
+	Plan cis.Plan
+	// Before is each control's audit the plan was made from.
+	Before []cis.ControlResult
 	// Applied is nil when nothing was applied: nothing to do, or not approved.
 	Applied *cis.ApplyResult
 	// ApplyErr is set when the plan could not be run at all (the account's session failed).
 	ApplyErr error
-	// After is the audit once the plan has run; nil when it did not run or AfterErr is set.
-	After    *cis.Result
+	// After is each control's audit once the plan has run; nil when it did not run or AfterErr
+	// is set.
+	After    []cis.ControlResult
 	AfterErr error
 }
 
-// Run plans the account's fix and, once approved, applies the plan and audits the account again
+// AllPass reports whether every control's result passes (none: true).
+func AllPass(rs []cis.ControlResult) bool { return Overall(rs) == cis.StatusPass }
+
+// Summary counts several controls' results for people: "13/15 controls pass; fail 4.3, 4.10"
+// (and "; error …" for controls the audit could not decide).
+func Summary(rs []cis.ControlResult) string {
+	pass := 0
+	var fail, errs []string
+	for _, r := range rs {
+		switch r.Status {
+		case cis.StatusPass:
+			pass++
+		case cis.StatusFail:
+			fail = append(fail, r.Control)
+		default:
+			errs = append(errs, r.Control)
+		}
+	}
+	line := fmt.Sprintf("%d/%d controls pass", pass, len(rs))
+	if len(fail) > 0 {
+		line += "; fail " + strings.Join(fail, ", ")
+	}
+	if len(errs) > 0 {
+		line += "; error " + strings.Join(errs, ", ")
+	}
+	return line
+}
+
+// Overall is the status of several controls' results: ERROR if any is (the audit could not
+// decide), else FAIL if any fails, else PASS.
+func Overall(rs []cis.ControlResult) cis.Status {
+	s := cis.StatusPass
+	for _, r := range rs {
+		switch r.Status {
+		case cis.StatusError:
+			return cis.StatusError
+		case cis.StatusFail:
+			s = cis.StatusFail
+		}
+	}
+	return s
+}
+
+// Run plans the fix of the account's controls (every control when none) and, once approved, applies the plan and audits the account again
 // (under the same request id, so the audit after is what the next plan would start from). The
 // error is set only when the plan could not be made or Approve failed; then nothing was changed.
-func Run(ctx context.Context, r Remediator, account, requestID string, h Hooks) (Fix, error) {
+func Run(ctx context.Context, r Remediator, account string, controls []*cis.Control, requestID string, h Hooks) (Fix, error) {
 	var fix Fix
 	var err error
-	fix.Plan, fix.Before, err = r.Plan(ctx, account, requestID)
+	fix.Plan, fix.Before, err = r.Plan(ctx, account, controls, requestID)
 	if err != nil {
 		return fix, err
 	}
@@ -78,10 +127,10 @@ func Run(ctx context.Context, r Remediator, account, requestID string, h Hooks) 
 	if err != nil {
 		return fix, nil
 	}
-	if _, after, err := r.Plan(ctx, account, requestID); err != nil {
+	if _, after, err := r.Plan(ctx, account, controls, requestID); err != nil {
 		fix.AfterErr = err
 	} else {
-		fix.After = &after
+		fix.After = after
 	}
 	return fix, nil
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/cisbot/cisbot/internal/commands"
 )
 
-// renderFixPlan shows what a fix would create, the manual prerequisites, and Approve/Reject.
+// renderFixPlan shows what a fix would create, the manual prerequisites, and Approve/Reject. A
+// plan of several controls shows their audit and its steps grouped by control.
 func renderFixPlan(p commands.FixPlan) rendered {
 	title := fmt.Sprintf("Fix %s: %d %s to approve", p.Plan.Account, len(p.Plan.Steps), plural(len(p.Plan.Steps), "change", "changes"))
 	blocks := []slack.Block{header(clip(title, maxHeaderText))}
@@ -19,25 +20,36 @@ func renderFixPlan(p commands.FixPlan) rendered {
 		intro = "The account changed since request " + esc(p.Superseded) + " was made, so this new plan replaces it. " + intro
 	}
 	blocks = append(blocks, section(intro))
+	grouped := len(p.Plan.Controls) > 1
+	if grouped && len(p.Before) > 0 {
+		blocks = append(blocks, resultBlocks("Audit before", p.Before)...)
+	}
+	var tail []slack.Block
+	if len(p.Plan.Manual) > 0 {
+		tail = append(tail, section(escFit("*To do by hand:* "+strings.Join(p.Plan.Manual, " • "), maxSectionText)))
+	}
+	if buttons, _ := actionsBlock(p.Actions); buttons != nil {
+		tail = append(tail, buttons)
+	}
+	if !p.Expires.IsZero() {
+		tail = append(tail, contextBlock("Request "+esc(p.RequestID)+" · can be approved until "+date(p.Expires)))
+	}
+	stepLine := func(i int, s cis.PlanStep) string { return fmt.Sprintf("%d. %s", i+1, esc(s.Info().Detail)) }
+	if grouped {
+		others := append(append([]slack.Block{}, blocks...), tail...)
+		blocks = append(blocks, packLines(planLines(p.Plan, stepLine), others, p.Plan.Account)...)
+		return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
+	}
 	var lines []string
 	for i, s := range p.Plan.Steps {
-		lines = append(lines, fmt.Sprintf("%d. %s", i+1, esc(s.Info().Detail)))
+		lines = append(lines, stepLine(i, s))
 	}
 	steps, hidden := pack(lines, 10, maxSectionText)
 	blocks = append(blocks, steps...)
 	if hidden > 0 {
 		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s", hidden, plural(hidden, "step", "steps"))))
 	}
-	if len(p.Plan.Manual) > 0 {
-		blocks = append(blocks, section(escFit("*To do by hand:* "+strings.Join(p.Plan.Manual, " • "), maxSectionText)))
-	}
-	if buttons, _ := actionsBlock(p.Actions); buttons != nil {
-		blocks = append(blocks, buttons)
-	}
-	if !p.Expires.IsZero() {
-		blocks = append(blocks, contextBlock("Request "+esc(p.RequestID)+" · can be approved until "+date(p.Expires)))
-	}
-	return rendered{Text: fallback(title), Blocks: blocks}
+	return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
 }
 
 // renderFixDecided shows a request's end: rejected, expired, or each applied step and the audit
@@ -66,42 +78,64 @@ func renderFixDecided(d commands.FixDecided) rendered {
 	if interrupted {
 		blocks = append(blocks, section("cisbot stopped while applying this fix (a restart or a crash). The steps it recorded are shown; the others may or may not have run. The account was audited again: fix it again to finish."))
 	}
-	if d.Applied != nil {
-		var lines []string
-		for _, s := range d.Applied.Steps {
-			mark := ":white_check_mark:"
-			switch s.Outcome.Outcome {
-			case cis.OutcomeFailed:
-				mark = ":x:"
-			case cis.OutcomeNotRun:
-				mark = ":white_circle:"
-			}
-			line := mark + " " + esc(s.Step.Info().Detail)
-			switch {
-			case interrupted && s.Outcome.Detail == commands.NotRecorded:
-				line = ":grey_question: " + esc(s.Step.Info().Detail) + " _(not recorded)_"
-			case interrupted && s.Outcome.Outcome == cis.OutcomeOK:
-				line += ": " + esc(s.Outcome.Detail)
-			case s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed:
-				line += " _(already in place)_"
-			}
-			if s.Outcome.Code != "" || s.Outcome.Message != "" {
-				line += ": " + esc(strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message))
-			}
-			lines = append(lines, line)
-		}
-		steps, _ := pack(lines, 10, maxSectionText)
-		blocks = append(blocks, steps...)
-		if !interrupted {
-			blocks = append(blocks, contextBlock(esc(d.Applied.Sentence())))
-		}
+	what := "Audit after the fix"
+	if interrupted {
+		what = "Audit now"
 	}
-	if d.After != nil && interrupted {
-		blocks = append(blocks, section(fmt.Sprintf("%s Audit now: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))
-	} else if d.After != nil {
-		blocks = append(blocks, section(fmt.Sprintf("%s Audit after the fix: *%s* %s", statusEmoji(d.After.Status), d.After.Status, escFit(d.After.Reason, 2500))))
+	var tail []slack.Block
+	switch {
+	case len(d.After) == 1:
+		tail = append(tail, section(fmt.Sprintf("%s %s: *%s* %s", statusEmoji(d.After[0].Status), what, d.After[0].Status, escFit(d.After[0].Reason, 2500))))
+	case len(d.After) > 1:
+		tail = append(tail, resultBlocks(what, d.After)...)
 	}
-	return rendered{Text: fallback(title), Blocks: blocks}
+	if d.Applied == nil {
+		return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
+	}
+	if !interrupted {
+		tail = append([]slack.Block{contextBlock(esc(d.Applied.Sentence()))}, tail...)
+	}
+	if len(d.Plan.Controls) > 1 {
+		steps := make(cis.PlanSteps, len(d.Applied.Steps))
+		for i, s := range d.Applied.Steps {
+			steps[i] = s.Step
+		}
+		lines := planLines(cis.Plan{Steps: steps}, func(i int, _ cis.PlanStep) string { return appliedLine(d.Applied.Steps[i], interrupted) })
+		others := append(append([]slack.Block{}, blocks...), tail...)
+		blocks = append(blocks, packLines(lines, others, d.Account)...)
+		return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
+	}
+	var lines []string
+	for _, s := range d.Applied.Steps {
+		lines = append(lines, appliedLine(s, interrupted))
+	}
+	steps, _ := pack(lines, 10, maxSectionText)
+	blocks = append(blocks, steps...)
+	return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
+}
+
+// appliedLine is one step of an applied plan with its outcome.
+func appliedLine(s cis.StepResult, interrupted bool) string {
+	mark := ":white_check_mark:"
+	switch s.Outcome.Outcome {
+	case cis.OutcomeFailed:
+		mark = ":x:"
+	case cis.OutcomeNotRun:
+		mark = ":white_circle:"
+	}
+	line := mark + " " + esc(s.Step.Info().Detail)
+	switch {
+	case interrupted && s.Outcome.Detail == commands.NotRecorded:
+		line = ":grey_question: " + esc(s.Step.Info().Detail) + " _(not recorded)_"
+	case interrupted && s.Outcome.Outcome == cis.OutcomeOK:
+		line += ": " + esc(s.Outcome.Detail)
+	case s.Outcome.Outcome == cis.OutcomeOK && !s.Outcome.Changed:
+		line += " _(already in place)_"
+	}
+	if s.Outcome.Code != "" || s.Outcome.Message != "" {
+		line += ": " + esc(strings.TrimSpace(s.Outcome.Code+" "+s.Outcome.Message))
+	}
+	return line
 }
 
 // renderHistory lists an account's recent requests.

@@ -24,7 +24,7 @@ func fixReplies() []struct {
 		{Step: plan.Steps[1], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK}},
 		{Step: plan.Steps[2], Outcome: cis.StepOutcome{Outcome: cis.OutcomeFailed, Code: "AccessDenied", Message: "not authorized to perform cloudwatch:PutMetricAlarm"}},
 	}}
-	after := &cis.Result{Account: "dev", Status: cis.StatusFail, Reason: "alarm: no alarm in us-east-1 watches CISBenchmark/unauthorized_api_calls_metric"}
+	after := []cis.ControlResult{{Control: "4.1", Result: cis.Result{Account: "dev", Status: cis.StatusFail, Reason: "alarm: no alarm in us-east-1 watches CISBenchmark/unauthorized_api_calls_metric"}}}
 	interrupted := &cis.ApplyResult{Account: "dev", Steps: []cis.StepResult{
 		{Step: plan.Steps[0], Outcome: cis.StepOutcome{Outcome: cis.OutcomeOK, Changed: true, Detail: "trail main started logging"}},
 		{Step: plan.Steps[1], Outcome: cis.StepOutcome{Outcome: cis.OutcomeNotRun, Detail: commands.NotRecorded}},

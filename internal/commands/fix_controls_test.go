@@ -1,0 +1,101 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// TestFixControls: /cis fix names the controls to plan (none: all of them), an unknown one is
+// refused with the known ids, and an approval plans again for the controls its plan was for
+// (a stored plan without them was for 4.1).
+func TestFixControls(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		stored  []string // the plan's controls, as the remediator returns them
+		asked   string   // the controls the first plan is asked for
+		problem string   // fragment of a refusal; "" when a plan is posted
+		again   string   // the controls the approval plans again for
+	}{
+		{name: "two controls", text: "fix prod 4.3 4.10", stored: []string{"4.3", "4.10"}, asked: "4.3 4.10", again: "4.3 4.10"},
+		{name: "ids of other benchmarks, each once", text: "fix prod CloudWatch.2 3.1 4.3", stored: []string{"4.1", "4.3"}, asked: "4.1 4.3", again: "4.1 4.3"},
+		{name: "every control", text: "fix prod", stored: []string{"4.1", "4.2"}, asked: "", again: "4.1 4.2"},
+		{name: "a plan without controls is 4.1", text: "fix prod", asked: "", again: "4.1"},
+		{name: "an unknown control", text: "fix prod 4.3 4.99", problem: `unknown control "4.99": known controls are 4.1, 4.2,`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFixEnv(t, nil)
+			p := failingPlan("h1")
+			p.Controls = tc.stored
+			e.rem.setPlan(p)
+			rec := &recorder{}
+			e.bot.Handle(context.Background(), Request{Command: "/cis", Text: tc.text, UserID: "U1", ChannelID: "C0CHAN"}, rec)
+			if tc.problem != "" {
+				if pr, ok := rec.last["1"].(Problem); !ok || !strings.Contains(pr.Text, tc.problem) || !strings.Contains(pr.Usage, "[CONTROL…]") {
+					t.Fatalf("%+v", rec.last["1"])
+				}
+				if len(e.rem.asked) != 0 {
+					t.Errorf("planned for %q", e.rem.asked)
+				}
+				return
+			}
+			fp, ok := rec.last["1"].(FixPlan)
+			if !ok || len(e.rem.asked) != 1 || e.rem.asked[0] != tc.asked {
+				t.Fatalf("plan %+v, asked %q, want %q", rec.last["1"], e.rem.asked, tc.asked)
+			}
+			if want := max(len(strings.Fields(tc.asked)), 1); len(fp.Before) != want {
+				t.Errorf("%d results before, want %d", len(fp.Before), want)
+			}
+			e.click(ActionApprove, fp.RequestID, "U0BOSS")
+			if s := e.state(fp.RequestID); s != store.StateApplied {
+				t.Fatalf("state %s", s)
+			}
+			// The approval plans again before applying, and the audit after is of the same controls.
+			if got := e.rem.asked[1:]; len(got) != 2 || got[0] != tc.again || got[1] != tc.again {
+				t.Errorf("planned again for %q, want %q twice", got, tc.again)
+			}
+		})
+	}
+}
+
+// The Fix button of a report plans every control.
+func TestFixButtonPlansEveryControl(t *testing.T) {
+	e := newFixEnv(t, nil)
+	rec := e.click(ActionFix, "prod", "U1")
+	if _, ok := rec.last["1"].(FixPlan); !ok || len(e.rem.asked) != 1 || e.rem.asked[0] != "" {
+		t.Fatalf("%+v, asked %q", rec.last["1"], e.rem.asked)
+	}
+}
+
+func TestFixPassesControls(t *testing.T) {
+	tests := []struct {
+		controls []string
+		want     string
+	}{
+		{nil, "prod already passes control 4.1: nothing to fix."},
+		{[]string{"4.3", "4.10"}, "prod already passes controls 4.3, 4.10: nothing to fix."},
+		{allIDs(), "prod already passes all 15 controls: nothing to fix."},
+	}
+	for _, tc := range tests {
+		e := newFixEnv(t, nil)
+		e.rem.setPlan(cis.Plan{Passes: true, Controls: tc.controls})
+		rec := &recorder{}
+		e.bot.Handle(context.Background(), Request{Text: "fix prod", UserID: "U1"}, rec)
+		if tx, ok := rec.last["1"].(Text); !ok || tx.Text != tc.want {
+			t.Errorf("%v: %+v", tc.controls, rec.last["1"])
+		}
+	}
+}
+
+func allIDs() []string {
+	var ids []string
+	for _, c := range cis.Controls {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
