@@ -67,7 +67,7 @@ func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Cont
 	results := make([]cis.Result, len(controls))
 	before := make([]cis.ControlResult, len(controls))
 	for i, ctl := range controls {
-		results[i] = cis.Evaluate(ctl, snap, at)
+		results[i] = cis.EvaluateAt(ctl, snap, at, r.Options.Benchmark)
 		before[i] = cis.ControlResult{Control: ctl.ID, Result: results[i]}
 	}
 	opts := r.Options
@@ -86,5 +86,5 @@ func (r *Remediator) Apply(ctx context.Context, name string, p cis.Plan, record 
 
 // PlanOptions are the remediation settings of a config.
 func PlanOptions(cfg *config.Config) cis.PlanOptions {
-	return cis.PlanOptions{Pattern: cfg.Remediation.Pattern, TopicName: cfg.Remediation.TopicName, Subscribe: cfg.Remediation.Subscribe}
+	return cis.PlanOptions{Benchmark: cfg.Controls.Benchmark, Pattern: cfg.Remediation.Pattern, TopicName: cfg.Remediation.TopicName, Subscribe: cfg.Remediation.Subscribe}
 }

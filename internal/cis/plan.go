@@ -33,6 +33,9 @@ type PlanOptions struct {
 	Subscribe []string
 	// RequestID is tagged on what is created (tag cisbot-request).
 	RequestID string
+	// Benchmark is what the audit before and after the plan judges filters by
+	// (controls.benchmark; see EvaluateAt).
+	Benchmark string
 }
 
 // Plan is what remediation would do in one account. Its JSON form is shown by cisbot fix
