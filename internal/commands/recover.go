@@ -104,7 +104,7 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 	var report *Report
 	if b.opts.Auditor != nil {
 		started := b.opts.Now()
-		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, func(int, int) {})
+		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, plannedControls(plan), func(int, int) {})
 		if err != nil {
 			log.Warn("could not audit the account after an interrupted fix", "err", err)
 		} else {
@@ -112,7 +112,7 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 			report = &final
 			for _, res := range rep.Results {
 				if res.Account == r.Account {
-					d.After = &res
+					d.After = &res.Result
 					b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(res.Status)})
 				}
 			}
