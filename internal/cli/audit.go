@@ -230,39 +230,22 @@ func resultBody(res cis.Result, verbose bool) string {
 // with how many controls pass and which do not, then per failing control its step and fix.
 // Controls that fail the same way (every control, when the trail is not logging) are shown once.
 func writeControlsReport(w io.Writer, controls []*cis.Control, results [][]cis.Result, verbose bool) {
-	var sum cis.StatusCounts
+	ids := make([]string, len(controls))
+	for j, ctl := range controls {
+		ids[j] = ctl.ID
+	}
+	report := cis.NewControlsReport(ids, results)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, rs := range results {
-		var byStatus [3][]*cis.Control // pass, fail, error
-		for j, res := range rs {
-			sum.Add(res.Status)
-			byStatus[statusIndex(res.Status)] = append(byStatus[statusIndex(res.Status)], controls[j])
-		}
-		status, line := cis.StatusPass, ""
-		if len(byStatus[1]) > 0 {
-			status, line = cis.StatusFail, "  fail "+controlIDs(byStatus[1])
-		}
-		if len(byStatus[2]) > 0 {
-			status, line = cis.StatusError, line+"  error "+controlIDs(byStatus[2])
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d pass%s\n", status, rs[0].Account, accountID(rs[0]), len(byStatus[0]), len(rs), line)
+	for _, row := range report.Rows() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", row.Status, row.Account, accountID(row.Results[0].Result), row.Tally())
 	}
 	tw.Flush()
 	for _, rs := range results {
 		writeAccountBlocks(w, controls, rs, verbose)
 	}
+	sum := report.Summary
 	fmt.Fprintf(w, "\ncontrols %s: %d account(s) × %d control(s): %d pass, %d fail, %d error\n",
 		controlIDs(controls), len(results), len(controls), sum.Pass, sum.Fail, sum.Error)
-}
-
-func statusIndex(s cis.Status) int {
-	switch s {
-	case cis.StatusPass:
-		return 0
-	case cis.StatusFail:
-		return 1
-	}
-	return 2
 }
 
 // writeAccountBlocks writes one account's results that have something to show, the controls
@@ -301,31 +284,11 @@ func writeAccountBlocks(w io.Writer, controls []*cis.Control, rs []cis.Result, v
 // controlIDs lists controls by id, a run of three or more that are next to each other in the
 // table as a range: 4.1, 4.3–4.15.
 func controlIDs(controls []*cis.Control) string {
-	index := func(c *cis.Control) int {
-		for i := range cis.Controls {
-			if &cis.Controls[i] == c {
-				return i
-			}
-		}
-		return -1
+	ids := make([]string, len(controls))
+	for i, c := range controls {
+		ids[i] = c.ID
 	}
-	var parts []string
-	for i := 0; i < len(controls); {
-		j := i
-		for j+1 < len(controls) && index(controls[j+1]) == index(controls[j])+1 && index(controls[j]) >= 0 {
-			j++
-		}
-		switch {
-		case j-i >= 2:
-			parts = append(parts, controls[i].ID+"–"+controls[j].ID)
-		case j > i:
-			parts = append(parts, controls[i].ID, controls[j].ID)
-		default:
-			parts = append(parts, controls[i].ID)
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ", ")
+	return cis.ControlIDs(ids)
 }
 
 // firstLine shortens a reason for the one-line summary.

@@ -29,16 +29,16 @@ func TestDemo(t *testing.T) {
 		`(?m)^cis> /cis help\nCommands`,
 		`(?m)^cis> /cis accounts\n2 accounts:\n  prod  role arn:aws:iam::111111111111:role/cisbot\n  dev   role arn:aws:iam::222222222222:role/cisbot`,
 		`(?m)^cis> /cis audit prod dev\nAuditing prod, dev… 0 of 2 done`,
-		`(?m)^PASS +prod +111111111111 +every step of the CIS chain passes`,
-		`(?m)^FAIL +dev +222222222222 +metric_filter: .*errorCode="AccessDeniedException"`,
-		`(?m)^Control 4\.1: 2 accounts audited in .*: 1 pass, 1 fail, 0 error\.\n\[1\] Evidence: dev\n\[2\] Fix: dev`,
-		`(?m)^cis> 1\nEvidence for dev \(222222222222\): FAIL at metric_filter\n(  PASS .*\n){3}  FAIL   metric_filter .*AccessDeniedException`,
+		`(?m)^FAIL +prod +111111111111 +14/15 pass  fail 4\.10\n`,
+		`(?m)^FAIL +dev +222222222222 +0/15 pass  fail 4\.1–4\.15\n`,
+		`(?m)^Controls 4\.1–4\.15: 2 accounts audited in .*: 14 pass, 16 fail, 0 error \(account × control\)\.\n\[1\] Evidence: prod\n\[2\] Evidence: dev\n\[3\] Fix: prod\n\[4\] Fix: dev`,
+		`(?m)^cis> 2\nEvidence for dev \(222222222222\): FAIL, 0/15 pass  fail 4\.1–4\.15\n4\.1 Ensure unauthorized API calls are monitored: FAIL at metric_filter\n(  PASS .*\n){3}  FAIL   metric_filter .*AccessDeniedException`,
 		`(?m)^cis> /cis fix dev 4\.1\nFix dev \(222222222222\), requested by console: 3 change\(s\)`,
 		`(?m)^\[1\] Approve\n\[2\] Reject`,
 		`(?m)^Fix of dev applied \(request [0-9a-f]+, decided by console\)\.`,
 		`(?m)^Audit after the fix: PASS`,
-		`(?m)^PASS +dev +222222222222 +every step of the CIS chain passes`,
-		`(?m)^Control 4\.1: 2 accounts audited in .*: 2 pass, 0 fail, 0 error\.`,
+		`(?m)^FAIL +dev +222222222222 +1/15 pass  fail 4\.2–4\.15\n`,
+		`(?m)^Controls 4\.1–4\.15: 2 accounts audited in .*: 15 pass, 15 fail, 0 error \(account × control\)\.`,
 		`(?m)^  [0-9a-f]{12}  .*  applied +3 step\(s\)  by console, decided by console`,
 		`(?m)^# .*delivered to the relay as SNS would, without a signature`,
 		`(?m)^ALARM  unauthorized_api_calls_alarm\n  account 222222222222, us-east-1, .*\n(.*\n)?  1 unauthorized call in .*\n    arn:aws:iam::222222222222:user/mallory  1  s3:ListBuckets  AccessDenied  from 203\.0\.113\.7\n  Logs: https://us-east-1\.console\.aws\.amazon\.com/`,
@@ -82,17 +82,17 @@ func TestConsoleCommand(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("accounts:\n  - name: prod\n    role_arn: %s\n  - name: dev\n    role_arn: %s\n",
 		awsaccount.RoleARN(good), awsaccount.RoleARN(bad)))
 
-	code, out, errOut := runConsole(t, "accounts\n/cis audit prod dev\n1\nquit\n", "--config", cfg)
+	code, out, errOut := runConsole(t, "accounts\n/cis audit prod dev 4.1\n1\nquit\n", "--config", cfg)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstderr: %s", code, errOut)
 	}
 	for _, want := range []string{
 		"cis> accounts\n2 accounts:",
-		"cis> /cis audit prod dev\n",
-		"PASS   prod  " + good,
-		"FAIL   dev   " + bad + "  alarm: ",
+		"cis> /cis audit prod dev 4.1\n",
+		"PASS   prod  " + good + "  1/1 pass\n",
+		"FAIL   dev   " + bad + "  0/1 pass  fail 4.1\n",
 		"[1] Evidence: dev",
-		"cis> 1\nEvidence for dev (" + bad + "): FAIL at alarm",
+		"cis> 1\nEvidence for dev (" + bad + "): FAIL, 0/1 pass  fail 4.1\n4.1 Ensure unauthorized API calls are monitored: FAIL at alarm",
 		"cis> quit\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -61,8 +61,9 @@ func (d Def) Usage(command string) string {
 
 // Auditor runs audits for the bot.
 type Auditor interface {
-	// Audit audits the named accounts ("all" for every one) and reports progress per account.
-	Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error)
+	// Audit audits the named accounts ("all" for every one) against controls (none: every
+	// control of cis.Controls) and reports progress per account.
+	Audit(ctx context.Context, names []string, controls []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error)
 }
 
 // Directory knows the configured accounts.
@@ -112,7 +113,7 @@ type Dispatcher struct {
 	opts Options
 	defs []Def
 
-	reports *lru.Cache[string, cis.Report] // recent reports by id, for the evidence buttons
+	reports *lru.Cache[string, cis.ControlsReport] // recent reports by id, for the evidence buttons
 
 	// Approved fixes under way, for WaitFixes; once stopping is set no fix starts, so the
 	// WaitGroup is never added to while WaitFixes waits on it.
@@ -156,7 +157,7 @@ func New(opts Options) *Dispatcher {
 	if opts.LockPoll == 0 {
 		opts.LockPoll = time.Second
 	}
-	reports, _ := lru.New[string, cis.Report](maxReports) // fails only for a size below 1
+	reports, _ := lru.New[string, cis.ControlsReport](maxReports) // fails only for a size below 1
 	return &Dispatcher{opts: opts, defs: Table(), reports: reports}
 }
 
@@ -164,13 +165,13 @@ func New(opts Options) *Dispatcher {
 func Table() []Def {
 	return []Def{
 		{Name: "help", Description: "Show these commands.", run: runHelp},
-		{Name: "audit", Args: "ACCOUNT… | all", Auditor: true,
-			Description: "Audit accounts against CIS 4.1 (unauthorized API calls are monitored): trail, metric filter, alarm, subscriber.",
-			Examples:    []string{"audit prod", "audit prod staging", "audit all"}, run: runAudit},
+		{Name: "audit", Args: "ACCOUNT… | all [CONTROL…]", Auditor: true,
+			Description: "Audit accounts against the CIS monitoring controls 4.1–4.15 (each: trail, metric filter, alarm, subscriber), every control unless some are named (4.3, or their number in another benchmark: 3.1, CloudWatch.2).",
+			Examples:    []string{"audit prod", "audit prod staging", "audit all", "audit all 4.1 4.3"}, run: runAudit},
 		{Name: "accounts", Description: "List the accounts the bot can audit.", run: runAccounts},
-		{Name: "fix", Args: "ACCOUNT", Auditor: true,
-			Description: "Plan what would make an account pass CIS 4.1 and post it for an approver to Approve or Reject.",
-			Examples:    []string{"fix prod"}, run: runFix},
+		{Name: "fix", Args: "ACCOUNT [CONTROL…]", Auditor: true,
+			Description: "Plan what would make an account pass every failing control (or those named) as one request, and post it for an approver to Approve or Reject.",
+			Examples:    []string{"fix prod", "fix prod 4.3 4.10"}, run: runFix},
 		{Name: "status", Args: "[ACCOUNT…]",
 			Description: "Show each account's latest result from the scheduled summaries, without auditing again.",
 			Examples:    []string{"status", "status prod"}, run: runStatus},
@@ -238,16 +239,17 @@ func runAccounts(ctx context.Context, b *Dispatcher, _ Request, _ Call, rep Repl
 
 func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error {
 	def := b.def("audit")
-	if len(call.Args) == 0 {
-		_, err := rep.Post(ctx, Problem{Text: "Name the accounts to audit, or all.", Usage: def.Usage(b.opts.Command), Suggestion: b.opts.Command + " audit all"})
-		return err
-	}
 	known := b.opts.Directory.Accounts()
 	names := make([]string, 0, len(known))
 	for _, a := range known {
 		names = append(names, a.Name)
 	}
-	for _, a := range call.Args {
+	accounts, controls := splitControls(call.Args, names)
+	if len(accounts) == 0 {
+		_, err := rep.Post(ctx, Problem{Text: "Name the accounts to audit, or all.", Usage: def.Usage(b.opts.Command), Suggestion: b.opts.Command + " audit all"})
+		return err
+	}
+	for _, a := range accounts {
 		if strings.EqualFold(a, "all") || contains(names, a) {
 			continue
 		}
@@ -260,8 +262,8 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 		return err
 	}
 	started := b.opts.Now()
-	progress := Progress{Accounts: call.Args, Total: len(call.Args), Started: started}
-	if contains(call.Args, "all") {
+	progress := Progress{Accounts: accounts, Total: len(accounts), Started: started}
+	if contains(accounts, "all") {
 		progress.Total = 0 // known once the organization is listed
 	}
 	h, err := rep.Post(ctx, progress)
@@ -269,7 +271,7 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 		return fmt.Errorf("post progress: %w", err)
 	}
 	u := &updater{b: b, rep: rep, h: h, progress: progress, last: started}
-	report, err := b.opts.Auditor.Audit(ctx, call.Args, u.update)
+	report, err := b.opts.Auditor.Audit(ctx, accounts, controls, u.update)
 	if err != nil {
 		return rep.Update(ctx, h, Problem{Text: "The audit could not start: " + err.Error()})
 	}
@@ -284,25 +286,48 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 	if _, err := rep.Post(ctx, final); err != nil {
 		return fmt.Errorf("post report: %w", err)
 	}
-	done.Done, done.Total, done.Finished = len(report.Results), len(report.Results), true
+	n := len(report.Rows())
+	done.Done, done.Total, done.Finished = n, n, true
 	if err := rep.Update(ctx, h, done); err != nil {
 		b.opts.Logger.Warn("could not mark the progress message finished", "err", err)
 	}
 	return nil
 }
 
+// splitControls separates an audit's arguments: those cis.Lookup knows and that name no
+// configured account are controls (once each, in the table's order), the rest accounts. A
+// word that looks like a control but is none stays an account, refused as unknown.
+func splitControls(args, accountNames []string) (accounts []string, controls []*cis.Control) {
+	picked := map[*cis.Control]bool{}
+	for _, a := range args {
+		if ctl, err := cis.Lookup(a); err == nil && !contains(accountNames, a) {
+			picked[ctl] = true
+			continue
+		}
+		accounts = append(accounts, a)
+	}
+	for i := range cis.Controls {
+		if picked[&cis.Controls[i]] {
+			controls = append(controls, &cis.Controls[i])
+		}
+	}
+	return accounts, controls
+}
+
 // newReport is a finished audit as a reply, with its evidence and fix buttons; its evidence is
-// remembered for them.
-func (b *Dispatcher) newReport(report cis.Report, started time.Time) Report {
+// remembered for them. An account gets an Evidence button unless it passes every control, and a
+// Fix button if a control fails.
+func (b *Dispatcher) newReport(report cis.ControlsReport, started time.Time) Report {
 	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
-	for _, r := range report.Results {
+	rows := report.Rows()
+	for _, r := range rows {
 		if r.Status != cis.StatusPass {
 			final.Actions = append(final.Actions, Action{ID: ActionEvidence, Label: "Evidence: " + r.Account, Value: final.ID + "/" + r.Account})
 		}
 	}
 	if b.opts.Remediator != nil {
-		for _, r := range report.Results {
-			if r.Status == cis.StatusFail {
+		for _, r := range rows {
+			if len(r.Fail) > 0 {
 				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
 			}
 		}
@@ -341,7 +366,7 @@ func (u *updater) update(done, total int) {
 	}
 }
 
-func (b *Dispatcher) remember(id string, r cis.Report) { b.reports.Add(id, r) }
+func (b *Dispatcher) remember(id string, r cis.ControlsReport) { b.reports.Add(id, r) }
 
 // HandleAction answers a pressed button.
 func (b *Dispatcher) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
@@ -355,9 +380,9 @@ func (b *Dispatcher) HandleAction(ctx context.Context, req ActionRequest, rep Re
 		id, account, _ := strings.Cut(req.Value, "/")
 		report, ok := b.reports.Get(id)
 		if ok {
-			for _, r := range report.Results {
+			for _, r := range report.Rows() {
 				if r.Account == account {
-					b.post(ctx, log, rep, Evidence{Private: true, Result: r})
+					b.post(ctx, log, rep, Evidence{Private: true, Results: r.Results})
 					return
 				}
 			}

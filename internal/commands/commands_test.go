@@ -86,14 +86,18 @@ func FuzzParse(f *testing.F) {
 // The fakes below stand in for our own interfaces (the audit and the account list); the real
 // ones run against moto in internal/app and internal/cli.
 type fakeAuditor struct {
-	report  cis.Report
-	err     error
-	release chan struct{} // when set, the audit waits for it after the first progress
+	report cis.ControlsReport
+	err    error
+	// names and controls are what the last audit was asked for.
+	names    []string
+	controls []*cis.Control
+	release  chan struct{} // when set, the audit waits for it after the first progress
 }
 
-func (f *fakeAuditor) Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error) {
+func (f *fakeAuditor) Audit(ctx context.Context, names []string, controls []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error) {
+	f.names, f.controls = names, controls
 	if f.err != nil {
-		return cis.Report{}, f.err
+		return cis.ControlsReport{}, f.err
 	}
 	total := len(f.report.Results)
 	progress(0, total)
@@ -145,13 +149,13 @@ func (r *recorder) Update(_ context.Context, h Handle, rep Reply) error {
 	return nil
 }
 
-func report(statuses ...cis.Status) cis.Report {
-	var rs []cis.Result
+func report(statuses ...cis.Status) cis.ControlsReport {
+	var rs [][]cis.Result
 	for i, s := range statuses {
 		r := cis.Result{Account: []string{"prod", "dev", "stage", "qa"}[i], Status: s, Reason: "x"}
-		rs = append(rs, r)
+		rs = append(rs, []cis.Result{r})
 	}
-	return cis.NewReport("4.1", rs)
+	return cis.NewControlsReport([]string{"4.1"}, rs)
 }
 
 func TestHandle(t *testing.T) {
@@ -181,7 +185,7 @@ func TestHandle(t *testing.T) {
 			}
 		}},
 		{"audit without accounts", "audit", nil, "U1", nil, []string{"post commands.Problem"}, func(t *testing.T, r Reply) {
-			if p := r.(Problem); p.Usage != "/cis audit ACCOUNT… | all" {
+			if p := r.(Problem); p.Usage != "/cis audit ACCOUNT… | all [CONTROL…]" {
 				t.Errorf("%+v", p)
 			}
 		}},
@@ -278,7 +282,7 @@ func TestEvidenceAction(t *testing.T) {
 	rep := rec.last["2"].(Report)
 	ev := &recorder{}
 	b.HandleAction(context.Background(), ActionRequest{ActionID: rep.Actions[0].ID, Value: rep.Actions[0].Value}, ev)
-	if e, ok := ev.last["1"].(Evidence); !ok || e.Result.Account != "dev" || !e.Private {
+	if e, ok := ev.last["1"].(Evidence); !ok || len(e.Results) != 1 || e.Results[0].Account != "dev" || !e.Private {
 		t.Fatalf("evidence reply %+v", ev.last["1"])
 	}
 	stale := &recorder{}

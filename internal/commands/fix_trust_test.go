@@ -222,8 +222,16 @@ func TestWaitingApprovalStopsWithTheBot(t *testing.T) {
 	if ok, err := e.st.LockAccount(ctx, "prod", other.RequestID, "replica-b", e.clock.Now(), e.clock.Now().Add(time.Hour)); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	stopping, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	// The bot stops once the approval is waiting (a fixed delay would race with a loaded machine
+	// reading the request).
+	stopping, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	go func() {
+		for stopping.Err() == nil && !strings.Contains(strings.Join(e.events(fp.RequestID), ","), "waiting") {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	rec := &recorder{}
 	e.bot.HandleAction(stopping, ActionRequest{ActionID: ActionApprove, Value: fp.RequestID, UserID: "U0BOSS", ChannelID: "C0CHAN"}, rec)
 	if p, ok := rec.last["2"].(Problem); !ok || !strings.Contains(p.Text, "was not approved") {

@@ -106,7 +106,8 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 	var report *Report
 	if b.opts.Auditor != nil {
 		started := b.opts.Now()
-		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, func(int, int) {})
+		ctls, _ := plan.PlannedControls() // reaudit logged an error; nil audits every control
+		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, ctls, func(int, int) {})
 		if err != nil {
 			log.Warn("could not audit the account after an interrupted fix", "err", err)
 		} else {

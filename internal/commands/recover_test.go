@@ -56,7 +56,7 @@ func TestRecoverAfterKill(t *testing.T) {
 	e.st = openStore(t, e.path)
 	e.rem.setPlan(failingPlan("h1"))
 	e.rem.stay = true
-	audit := cis.Report{Results: []cis.Result{{Account: "prod", Status: cis.StatusFail, Reason: "alarm: none"}}}
+	audit := cis.NewControlsReport([]string{"4.1"}, [][]cis.Result{{{Account: "prod", Status: cis.StatusFail, Reason: "alarm: none"}}})
 	e.bot = New(Options{Auditor: &fakeAuditor{report: audit}, Directory: fakeDirectory{}, Policy: e.pol, Now: e.clock.Now,
 		Remediator: e.rem, Requests: e.st})
 	out := &channelsRecorder{}

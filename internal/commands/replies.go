@@ -50,20 +50,22 @@ type Progress struct {
 	Finished bool
 }
 
-// Report is a finished audit. ID names it for the evidence buttons.
+// Report is a finished audit of one or more controls. ID names it for the evidence buttons.
 type Report struct {
 	ID       string
-	Report   cis.Report
+	Report   cis.ControlsReport
 	Started  time.Time
 	Finished time.Time
-	// Actions are the buttons offered with it: evidence per account that did not pass.
+	// Actions are the buttons offered with it: evidence per account that did not pass every
+	// control, fix per account with a failing control.
 	Actions []Action
 }
 
-// Evidence is one account's checks in full, asked for with a button.
+// Evidence is one account's checks in full, asked for with a button: its result for each
+// control audited, in the report's order.
 type Evidence struct {
 	Private bool
-	Result  cis.Result
+	Results []cis.ControlResult
 }
 
 // Action is a button. Transports return ID and Value in an ActionRequest when it is pressed.

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 )
 
@@ -42,7 +41,7 @@ func (f *fakeBot) Handle(ctx context.Context, req commands.Request, rep commands
 		p.Done = 1
 		_ = rep.Update(ctx, h, p)
 		_ = rep.Update(ctx, h, p)
-		report := commands.Report{ID: "r1", Report: cis.NewReport("4.1", results[:2]), Started: started, Finished: started.Add(time.Second),
+		report := commands.Report{ID: "r1", Report: oneControl("4.1", results[:2]), Started: started, Finished: started.Add(time.Second),
 			Actions: []commands.Action{{ID: commands.ActionEvidence, Label: "Evidence: dev", Value: "r1/dev"}}}
 		_ = rep.Update(ctx, h, report)
 		// A progress update that lost the race with the report must not show after it.
@@ -57,7 +56,7 @@ func (f *fakeBot) HandleAction(ctx context.Context, req commands.ActionRequest, 
 	f.mu.Lock()
 	f.actions = append(f.actions, req)
 	f.mu.Unlock()
-	_, _ = rep.Post(ctx, commands.Evidence{Private: true, Result: results[1]})
+	_, _ = rep.Post(ctx, commands.Evidence{Private: true, Results: oneControl("4.1", results[1:2]).Results})
 }
 
 func TestSession(t *testing.T) {

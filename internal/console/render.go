@@ -27,7 +27,7 @@ func render(r commands.Reply) string {
 	case commands.Report:
 		renderReport(&b, r)
 	case commands.Evidence:
-		renderEvidence(&b, r.Result)
+		renderEvidence(&b, r)
 	case commands.FixPlan:
 		renderFixPlan(&b, r)
 	case commands.FixDecided:
@@ -108,28 +108,28 @@ func progressLine(p commands.Progress) string {
 	return line
 }
 
+// renderReport is one line per account, as cisbot audit prints an audit of several controls:
+// the account's worst status, its id, how many controls pass and which do not.
 func renderReport(b *strings.Builder, r commands.Report) {
-	res := r.Report.Results
+	rows := r.Report.Rows()
 	nameW := 0
-	for _, x := range res {
-		nameW = max(nameW, len([]rune(x.Account)))
+	for _, row := range rows {
+		nameW = max(nameW, len([]rune(row.Account)))
 	}
-	const indent = "       "
-	for _, x := range res {
-		id := x.AccountID
+	for _, row := range rows {
+		id := row.AccountID
 		if id == "" {
 			id = "?"
 		}
-		fmt.Fprintf(b, "%-5s  %s  %-12s  %s\n", x.Status, pad(x.Account, nameW), id, firstLine(x.Reason))
-		if x.Status != cis.StatusPass && x.Fix != "" {
-			b.WriteString(indent + "fix: " + x.Fix + "\n")
-		}
-		for _, w := range x.Warnings {
-			b.WriteString(indent + "warning: " + w + "\n")
-		}
+		fmt.Fprintf(b, "%-5s  %s  %-12s  %s\n", row.Status, pad(row.Account, nameW), id, row.Tally())
 	}
 	s := r.Report.Summary
-	fmt.Fprintf(b, "Control %s: %s audited%s: %d pass, %d fail, %d error.\n", r.Report.Control, plural(len(res), "account"), took(r.Started, r.Finished), s.Pass, s.Fail, s.Error)
+	word := "Controls"
+	if len(r.Report.Controls) == 1 {
+		word = "Control"
+	}
+	fmt.Fprintf(b, "%s %s: %s audited%s: %d pass, %d fail, %d error (account × control).\n",
+		word, cis.ControlIDs(r.Report.Controls), plural(len(rows), "account"), took(r.Started, r.Finished), s.Pass, s.Fail, s.Error)
 	renderActions(b, r.Actions)
 }
 
@@ -143,12 +143,33 @@ func renderActions(b *strings.Builder, actions []commands.Action) {
 	}
 }
 
-func renderEvidence(b *strings.Builder, r cis.Result) {
-	fmt.Fprintf(b, "Evidence for %s (%s): %s", r.Account, r.AccountID, r.Status)
-	if r.FailedStep != nil {
-		fmt.Fprintf(b, " at %s", *r.FailedStep)
+// renderEvidence is one account's evidence: each control that does not pass with its chain of
+// checks, then the controls that pass on one line.
+func renderEvidence(b *strings.Builder, e commands.Evidence) {
+	if len(e.Results) == 0 {
+		b.WriteString("No results were recorded for this account.\n")
+		return
 	}
-	b.WriteString("\n")
+	row := cis.ControlsReport{Results: e.Results}.Rows()[0]
+	fmt.Fprintf(b, "Evidence for %s (%s): %s, %s\n", row.Account, row.AccountID, row.Status, row.Tally())
+	for _, r := range e.Results {
+		if r.Status == cis.StatusPass {
+			continue
+		}
+		fmt.Fprintf(b, "%s %s: %s", r.Control, cis.ControlTitle(r.Control), r.Status)
+		if r.FailedStep != nil {
+			fmt.Fprintf(b, " at %s", *r.FailedStep)
+		}
+		b.WriteString("\n")
+		renderChecks(b, r.Result)
+	}
+	if len(row.Pass) > 0 {
+		b.WriteString("Passing: " + cis.ControlIDs(row.Pass) + "\n")
+	}
+}
+
+// renderChecks is one result's chain of checks, its fix and warnings, indented.
+func renderChecks(b *strings.Builder, r cis.Result) {
 	stepW := 0
 	for _, c := range r.Checks {
 		stepW = max(stepW, len(c.Step))
@@ -162,6 +183,9 @@ func renderEvidence(b *strings.Builder, r cis.Result) {
 	}
 	if r.Status != cis.StatusPass && r.Fix != "" {
 		b.WriteString("  fix: " + r.Fix + "\n")
+	}
+	for _, w := range r.Warnings {
+		b.WriteString("  warning: " + w + "\n")
 	}
 }
 

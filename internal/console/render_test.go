@@ -37,8 +37,41 @@ var results = []cis.Result{
 		Fix: "Let the bot assume the role: add its principal to the role's trust policy."},
 }
 
+// oneControl is a report of one control as a report of several.
+func oneControl(control string, rs []cis.Result) cis.ControlsReport {
+	rows := make([][]cis.Result, len(rs))
+	for i, r := range rs {
+		rows[i] = []cis.Result{r}
+	}
+	return cis.NewControlsReport([]string{control}, rows)
+}
+
+// allControls is an audit of every control of the accounts of results: prod passes them all,
+// dev fails 4.1, 4.3 and 4.10 (with its failing result above), staging cannot be read.
+func allControls() cis.ControlsReport {
+	ids := make([]string, len(cis.Controls))
+	rows := make([][]cis.Result, len(results))
+	for j, ctl := range cis.Controls {
+		ids[j] = ctl.ID
+		for i, r := range results {
+			if r.Account == "dev" && ctl.ID != "4.1" && ctl.ID != "4.3" && ctl.ID != "4.10" {
+				r = results[0]
+				r.Account, r.AccountID = "dev", "222222222222"
+			}
+			rows[i] = append(rows[i], r)
+		}
+	}
+	return cis.NewControlsReport(ids, rows)
+}
+
 func TestRender(t *testing.T) {
-	report := commands.Report{ID: "abc", Report: cis.NewReport("4.1", results), Started: started, Finished: started.Add(1234 * time.Millisecond),
+	matrix := commands.Report{ID: "m", Report: allControls(), Started: started, Finished: started.Add(2 * time.Second),
+		Actions: []commands.Action{
+			{ID: commands.ActionEvidence, Label: "Evidence: dev", Value: "m/dev"},
+			{ID: commands.ActionEvidence, Label: "Evidence: staging", Value: "m/staging"},
+			{ID: commands.ActionFix, Label: "Fix: dev", Value: "dev"},
+		}}
+	report := commands.Report{ID: "abc", Report: oneControl("4.1", results), Started: started, Finished: started.Add(1234 * time.Millisecond),
 		Actions: []commands.Action{
 			{ID: commands.ActionEvidence, Label: "Evidence: dev", Value: "abc/dev"},
 			{ID: commands.ActionEvidence, Label: "Evidence: staging", Value: "abc/staging"},
@@ -60,9 +93,12 @@ func TestRender(t *testing.T) {
 		{"progress.txt", commands.Progress{Accounts: []string{"prod", "dev"}, Done: 1, Total: 2, Started: started}},
 		{"progress-all.txt", commands.Progress{Accounts: []string{"all"}, Started: started}},
 		{"report.txt", report},
-		{"report-pass.txt", commands.Report{ID: "def", Report: cis.NewReport("4.1", results[:1]), Started: started, Finished: started.Add(300 * time.Millisecond)}},
-		{"evidence.txt", commands.Evidence{Private: true, Result: results[1]}},
-		{"evidence-pass.txt", commands.Evidence{Result: results[0]}},
+		{"report-pass.txt", commands.Report{ID: "def", Report: oneControl("4.1", results[:1]), Started: started, Finished: started.Add(300 * time.Millisecond)}},
+		{"report-matrix.txt", matrix},
+		{"evidence.txt", commands.Evidence{Private: true, Results: oneControl("4.1", results[1:2]).Results}},
+		{"evidence-pass.txt", commands.Evidence{Results: oneControl("4.1", results[:1]).Results}},
+		{"evidence-three-failing.txt", commands.Evidence{Private: true, Results: allControls().Rows()[1].Results}},
+		{"evidence-none.txt", commands.Evidence{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {

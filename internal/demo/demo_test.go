@@ -35,8 +35,8 @@ func TestInteractive(t *testing.T) {
 	for _, want := range []string{
 		"# Type commands as in Slack",
 		"cis> Auditing dev… 0 of 1 done\n",
-		"FAIL   dev  222222222222  metric_filter: ",
-		"cis> Evidence for dev (222222222222): FAIL at metric_filter\n",
+		"FAIL   dev  222222222222  0/15 pass  fail 4.1–4.15\n",
+		"cis> Evidence for dev (222222222222): FAIL, 0/15 pass  fail 4.1–4.15\n4.1 Ensure unauthorized API calls are monitored: FAIL at metric_filter\n",
 		"cis> # moto_server stopped.\n", // the empty line typed ends the session
 	} {
 		if !strings.Contains(got, want) {

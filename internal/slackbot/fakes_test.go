@@ -283,19 +283,19 @@ func (r *recorder) none(t testing.TB, d time.Duration) {
 type fakeAuditor struct {
 	started chan []string
 	release chan struct{}
-	report  cis.Report
+	report  cis.ControlsReport
 }
 
 func newFakeAuditor(report cis.Report) *fakeAuditor {
-	return &fakeAuditor{started: make(chan []string, 1<<16), release: make(chan struct{}), report: report}
+	return &fakeAuditor{started: make(chan []string, 1<<16), release: make(chan struct{}), report: oneControl(report)}
 }
 
-func (a *fakeAuditor) Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error) {
+func (a *fakeAuditor) Audit(ctx context.Context, names []string, _ []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error) {
 	a.started <- names
 	select {
 	case <-a.release:
 	case <-ctx.Done():
-		return cis.Report{}, ctx.Err()
+		return cis.ControlsReport{}, ctx.Err()
 	}
 	progress(1, len(a.report.Results))
 	return a.report, nil
@@ -364,6 +364,15 @@ func sampleReport() cis.Report {
 			Fix:    "Allow sns:ListSubscriptionsByTopic to the role the bot uses in this account (the SecurityAudit managed policy covers the audit).",
 			Checks: []cis.Check{{Step: cis.StepSubscriber, Status: cis.StatusError, Resource: "arn:aws:sns:us-east-1:333333333333:cis-alarms", Detail: "sns:ListSubscriptionsByTopic: AuthorizationError <@U999>"}}},
 	})
+}
+
+// oneControl is a report of one control as a report of several.
+func oneControl(r cis.Report) cis.ControlsReport {
+	rs := make([][]cis.Result, len(r.Results))
+	for i, res := range r.Results {
+		rs[i] = []cis.Result{res}
+	}
+	return cis.NewControlsReport([]string{r.Control}, rs)
 }
 
 func sampleDirectory() fakeDirectory {

@@ -2,9 +2,7 @@ package slackbot
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -204,144 +202,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// counts is "10 pass, 1 fail, 1 error", leaving out the statuses no account has.
-func counts(results []cis.Result) string {
-	var pass, fail, errs int
-	for _, r := range results {
-		switch r.Status {
-		case cis.StatusPass:
-			pass++
-		case cis.StatusFail:
-			fail++
-		default:
-			errs++
-		}
-	}
-	var parts []string
-	for _, c := range []struct {
-		n    int
-		word string
-	}{{pass, "pass"}, {fail, "fail"}, {errs, "error"}} {
-		if c.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.word))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func renderReport(r commands.Report) rendered {
-	results := r.Report.Results
-	sum := r.Report.Summary
-	title := fmt.Sprintf("CIS %s audit: %d of %d pass", r.Report.Control, sum.Pass, len(results))
-	if r.Report.Control == "" {
-		title = fmt.Sprintf("CIS audit: %d of %d pass", sum.Pass, len(results))
-	}
-	blocks := []slack.Block{
-		header(title),
-		contextBlock(fmt.Sprintf(":white_check_mark: %d pass   :x: %d fail   :warning: %d error   (%d %s)",
-			sum.Pass, sum.Fail, sum.Error, len(results), plural(len(results), "account", "accounts"))),
-	}
-
-	var tail []slack.Block
-	buttons, hidden := actionsBlock(r.Actions)
-	if buttons != nil {
-		tail = append(tail, buttons)
-	}
-	var foot []string
-	if !r.Finished.IsZero() {
-		foot = append(foot, "Finished "+date(r.Finished)+took(r.Started, r.Finished))
-	}
-	if hidden > 0 {
-		foot = append(foot, fmt.Sprintf("%d more evidence %s not shown: audit those accounts on their own to get them.", hidden, plural(hidden, "button is", "buttons are")))
-	}
-	if len(foot) > 0 {
-		tail = append(tail, contextBlock(foot...))
-	}
-
-	// Accounts that did not pass first, then the passing ones, each group in the report's order.
-	ordered := slices.Clone(results)
-	slices.SortStableFunc(ordered, func(a, b cis.Result) int {
-		return boolInt(a.Status == cis.StatusPass) - boolInt(b.Status == cis.StatusPass)
-	})
-	perAccount := make([][]slack.Block, len(ordered))
-	needBlocks, needText := 0, 0
-	for i, res := range ordered {
-		perAccount[i] = accountBlocks(res)
-		needBlocks += len(perAccount[i])
-		needText += textLen(perAccount[i]...)
-	}
-	blockBudget := maxBlocks - len(blocks) - len(tail)
-	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...)
-	shown := len(ordered)
-	if needBlocks > blockBudget || needText > textBudget {
-		// Keep room for the line that counts the accounts left out.
-		blockBudget--
-		textBudget -= 200
-		shown = 0
-		for _, bs := range perAccount {
-			if len(bs) > blockBudget || textLen(bs...) > textBudget {
-				break
-			}
-			blockBudget -= len(bs)
-			textBudget -= textLen(bs...)
-			shown++
-		}
-	}
-	for _, bs := range perAccount[:shown] {
-		blocks = append(blocks, bs...)
-	}
-	if rest := ordered[shown:]; len(rest) > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s (%s)", len(rest), plural(len(rest), "account", "accounts"), counts(rest))))
-	}
-	blocks = append(blocks, tail...)
-
-	text := title
-	if sum.Fail+sum.Error > 0 {
-		text += fmt.Sprintf(" (%d fail, %d error)", sum.Fail, sum.Error)
-	}
-	return rendered{Text: fallback(text), Blocks: blocks}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func took(start, end time.Time) string {
-	if start.IsZero() || end.Before(start) {
-		return ""
-	}
-	d := end.Sub(start).Round(time.Second)
-	if d < time.Second {
-		return ", took less than a second"
-	}
-	return ", took " + d.String()
-}
-
-// accountBlocks is one account of a report: a section, and the warnings as context.
-func accountBlocks(res cis.Result) []slack.Block {
-	s := statusEmoji(res.Status) + " *" + escFit(res.Account, 100) + "*"
-	if res.AccountID != "" {
-		s += " " + code(res.AccountID, 50)
-	}
-	s += " " + string(res.Status)
-	if res.Status != cis.StatusPass {
-		if res.Reason != "" {
-			s += "\n" + escFit(firstSentence(res.Reason, 600), 600)
-		}
-		if res.Fix != "" {
-			s += "\n*Fix:* " + escFit(res.Fix, 800)
-		}
-	}
-	blocks := []slack.Block{section(s)}
-	if len(res.Warnings) > 0 {
-		blocks = append(blocks, contextBlock(":information_source: "+escFit(strings.Join(res.Warnings, " · "), 1000)))
-	}
-	return blocks
-}
-
 // actionsBlock lays out the buttons, at most one block of them; it returns how many were left
 // out. Slack refuses an action_id used twice in one block ("already exists"), so the second
 // button with an ID gets ID#2, the third ID#3; actionID undoes it when a button is pressed.
@@ -394,56 +254,6 @@ func actionID(id string) string {
 		}
 	}
 	return id[:i]
-}
-
-func renderEvidence(e commands.Evidence) rendered {
-	res := e.Result
-	title := "Evidence: " + res.Account
-	if res.AccountID != "" {
-		title += " (" + res.AccountID + ")"
-	}
-	blocks := []slack.Block{header(title)}
-	s := statusEmoji(res.Status) + " *" + string(res.Status) + "*"
-	if res.Reason != "" {
-		s += " " + escFit(res.Reason, 2500)
-	}
-	blocks = append(blocks, section(s))
-	if res.Fix != "" {
-		blocks = append(blocks, section("*Fix:* "+escFit(res.Fix, 2500)))
-	}
-	var tail []slack.Block
-	if len(res.Warnings) > 0 {
-		ws := make([]string, 0, min(len(res.Warnings), maxContextElements))
-		for i, w := range res.Warnings {
-			if i == maxContextElements-1 && len(res.Warnings) > maxContextElements {
-				ws = append(ws, fmt.Sprintf("…and %d more warnings", len(res.Warnings)-i))
-				break
-			}
-			ws = append(ws, ":information_source: "+escFit(w, 500))
-		}
-		tail = append(tail, contextBlock(ws...))
-	}
-	lines := make([]string, 0, len(res.Checks))
-	for _, c := range res.Checks {
-		l := statusEmoji(c.Status) + " " + code(string(c.Step), 100)
-		if c.Resource != "" {
-			l += " " + code(c.Resource, 300)
-		}
-		if c.Detail != "" {
-			l += " " + escFit(c.Detail, 1500)
-		}
-		lines = append(lines, l)
-	}
-	if len(lines) == 0 {
-		lines = append(lines, "No checks were recorded for this account.")
-	}
-	secs, rest := pack(lines, maxBlocks-len(blocks)-len(tail)-1, maxMessageText-textLen(blocks...)-textLen(tail...)-200)
-	blocks = append(blocks, secs...)
-	if rest > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s", rest, plural(rest, "check", "checks"))))
-	}
-	blocks = append(blocks, tail...)
-	return rendered{Private: e.Private, Text: fallback(fmt.Sprintf("Evidence for %s: %s", res.Account, res.Status)), Blocks: blocks}
 }
 
 // textLen counts the characters of text in blocks, as Slack's overall limit would.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,40 +41,75 @@ var (
 )
 
 func smallReport() commands.Report {
-	return commands.Report{ID: "abc123", Report: sampleReport(), Started: started, Finished: finished, Actions: []commands.Action{
+	return commands.Report{ID: "abc123", Report: oneControl(sampleReport()), Started: started, Finished: finished, Actions: []commands.Action{
 		{ID: commands.ActionEvidence, Label: "Evidence: dev", Value: "abc123/dev"},
 		{ID: commands.ActionEvidence, Label: "Evidence: stage <!channel> & co", Value: "abc123/stage <!channel> & co"},
 	}}
 }
 
-// bigReport has n accounts in a mixed order: every eighth fails, every twentieth errs, with
-// warnings here and there, and an evidence button for each that did not pass.
-func bigReport(n int) commands.Report {
-	results := make([]cis.Result, n)
-	var actions []commands.Action
-	step := cis.StepAlarm
-	for i := range results {
-		r := cis.Result{Account: fmt.Sprintf("acct-%03d", i), AccountID: fmt.Sprintf("%012d", 100000000000+i), Status: cis.StatusPass,
-			Reason: "every step of the CIS chain passes: topic has a confirmed email subscription (secops@example.com)"}
-		switch {
-		case i%20 == 7:
-			r.Status, r.FailedStep = cis.StatusError, &step
-			r.Reason = "alarm: cloudwatch:DescribeAlarms in us-east-1: AccessDenied: User: arn:aws:sts::" + r.AccountID + ":assumed-role/cisbot-audit/cisbot is not authorized to perform: cloudwatch:DescribeAlarms because no identity-based policy allows the cloudwatch:DescribeAlarms action. More detail follows."
-			r.Fix = "Allow cloudwatch:DescribeAlarms to the role the bot uses in this account (the SecurityAudit managed policy covers the audit)."
-		case i%8 == 3:
-			r.Status, r.FailedStep = cis.StatusFail, &step
-			r.Reason = "alarm: no alarm on metric CIS/UnauthorizedAPICalls of filter unauthorized in log group trail"
-			r.Fix = "Create an alarm: aws cloudwatch put-metric-alarm --alarm-name cis-4.1-unauthorized-api-calls --namespace CIS --metric-name UnauthorizedAPICalls --statistic Sum --period 300 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 --alarm-actions arn:aws:sns:us-east-1:" + r.AccountID + ":cis-alarms"
-		}
-		if i%10 == 5 {
-			r.Warnings = []string{"metric filter f satisfies control 4.1, but Security Hub CloudWatch.2 compares the text and will still report it as failed"}
-		}
-		if r.Status != cis.StatusPass {
-			actions = append(actions, commands.Action{ID: commands.ActionEvidence, Label: "Evidence: " + r.Account, Value: "f00d/" + r.Account})
-		}
-		results[i] = r
+// matrixResult is account i's result for control j of the table in matrixReport: account i%20
+// == 7 cannot be read (every control ERROR), i%8 == 3 fails 4.10, i%5 == 1 fails 4.3 and 4.12,
+// i%9 == 4 has no alarm for 4.15; the rest passes.
+func matrixResult(i, j int) cis.Result {
+	ctl := cis.Controls[j]
+	id := fmt.Sprintf("%012d", 100000000000+i)
+	r := cis.Result{Account: fmt.Sprintf("acct-%03d", i), AccountID: id, Status: cis.StatusPass,
+		Reason: "every step of the CIS chain passes",
+		Checks: []cis.Check{{Step: cis.StepTrail, Status: cis.StatusPass, Resource: "arn:aws:cloudtrail:us-east-1:" + id + ":trail/main", Detail: "multi-region trail main"}}}
+	filter, alarm := cis.StepMetricFilter, cis.StepAlarm
+	switch {
+	case i%20 == 7:
+		r.Status, r.AccountID, r.Checks = cis.StatusError, "", nil
+		r.Reason = "trail: sts:AssumeRole: AccessDenied: User: arn:aws:sts::999999999999:assumed-role/cisbot/cisbot is not authorized to perform: sts:AssumeRole"
+		r.Fix = "Let the bot's role assume the audit role of this account (its trust policy)."
+	case i%8 == 3 && ctl.ID == "4.10", i%5 == 1 && (ctl.ID == "4.3" || ctl.ID == "4.12"):
+		r.Status, r.FailedStep = cis.StatusFail, &filter
+		r.Reason = fmt.Sprintf("metric_filter: no metric filter of log group trail catches what %s watches (%s)", ctl.ID, ctl.Title)
+		r.Fix = fmt.Sprintf("Create the metric filter: aws logs put-metric-filter --log-group-name trail --filter-name cis-%s --filter-pattern '…'", ctl.ID)
+		r.Checks = append(r.Checks, cis.Check{Step: filter, Status: cis.StatusFail, Resource: "arn:aws:logs:us-east-1:" + id + ":log-group:trail", Detail: "no metric filter matches the control's probes <&>"})
+	case i%9 == 4 && ctl.ID == "4.15":
+		r.Status, r.FailedStep = cis.StatusFail, &alarm
+		r.Reason = "alarm: no alarm on the metric of filter cis-4.15 would fire on one event"
+		r.Checks = append(r.Checks, cis.Check{Step: alarm, Status: cis.StatusFail, Detail: "no alarm on CIS/OrganizationsChanges"})
+		r.Warnings = []string{"Security Hub checks this control by the text of its pattern"}
 	}
-	return commands.Report{ID: "f00d", Report: cis.NewReport("4.1", results), Started: started, Finished: finished.Add(3 * time.Minute), Actions: actions}
+	return r
+}
+
+// matrixReport is n accounts × every control, with the evidence and fix buttons the commands
+// would give it.
+func matrixReport(id string, n int) commands.Report {
+	ids := make([]string, len(cis.Controls))
+	for j := range cis.Controls {
+		ids[j] = cis.Controls[j].ID
+	}
+	results := make([][]cis.Result, n)
+	for i := range results {
+		for j := range cis.Controls {
+			results[i] = append(results[i], matrixResult(i, j))
+		}
+	}
+	report := cis.NewControlsReport(ids, results)
+	var evidence, fix []commands.Action
+	for _, row := range report.Rows() {
+		if row.Status != cis.StatusPass {
+			evidence = append(evidence, commands.Action{ID: commands.ActionEvidence, Label: "Evidence: " + row.Account, Value: id + "/" + row.Account})
+		}
+		if len(row.Fail) > 0 {
+			fix = append(fix, commands.Action{ID: commands.ActionFix, Label: "Fix: " + row.Account, Value: row.Account})
+		}
+	}
+	return commands.Report{ID: id, Report: report, Started: started, Finished: finished.Add(3 * time.Minute), Actions: append(evidence, fix...)}
+}
+
+// evidenceOf is the evidence button's reply for account i of matrixReport.
+func evidenceOf(r commands.Report, account string) commands.Evidence {
+	for _, row := range r.Report.Rows() {
+		if row.Account == account {
+			return commands.Evidence{Private: true, Results: row.Results}
+		}
+	}
+	panic("no account " + account)
 }
 
 // goldenReplies is every kind of reply, in the cases worth seeing.
@@ -95,10 +132,13 @@ func goldenReplies() []struct {
 		{"progress-organization", commands.Progress{Accounts: []string{"all"}, Started: started}},
 		{"progress-many", commands.Progress{Accounts: strings.Fields("a b c d e f g h i j k l m"), Done: 0, Total: 13, Started: started}},
 		{"report", smallReport()},
-		{"report-all-pass", commands.Report{ID: "1", Report: cis.NewReport("4.1", sampleReport().Results[:1]), Started: started, Finished: started.Add(300 * time.Millisecond)}},
-		{"report-120", bigReport(120)},
-		{"evidence", commands.Evidence{Private: true, Result: dev}},
-		{"evidence-escaping", commands.Evidence{Private: true, Result: sampleReport().Results[2]}},
+		{"report-all-pass", commands.Report{ID: "1", Report: oneControl(cis.NewReport("4.1", sampleReport().Results[:1])), Started: started, Finished: started.Add(300 * time.Millisecond)}},
+		{"report-matrix", matrixReport("m1", 6)},
+		{"report-50x15", matrixReport("m50", 50)},
+		{"report-120", matrixReport("f00d", 120)},
+		{"evidence", commands.Evidence{Private: true, Results: oneControl(cis.NewReport("4.1", []cis.Result{dev})).Results}},
+		{"evidence-escaping", commands.Evidence{Private: true, Results: oneControl(cis.NewReport("4.1", sampleReport().Results[2:])).Results}},
+		{"evidence-three-failing", evidenceOf(matrixReport("m1", 12), "acct-011")},
 		{"text-private", commands.Text{Private: true, Text: "Only you can see this: a < b & c > d."}},
 		{"status", sampleStatus()},
 		{"status-none", commands.Status{Entries: []commands.StatusEntry{{Account: "prod"}, {Account: "dev"}}}},
@@ -135,7 +175,8 @@ func TestRenderPrivacy(t *testing.T) {
 		"help": ephemeral, "evidence": ephemeral, "evidence-escaping": ephemeral, "text-private": ephemeral,
 		"accounts": inChannel, "accounts-none": inChannel, "progress": inChannel, "progress-organization": inChannel,
 		"progress-many": inChannel, "report": inChannel, "report-all-pass": inChannel, "report-120": inChannel,
-		"status": inChannel, "status-none": inChannel,
+		"status": inChannel, "status-none": inChannel, "report-matrix": inChannel, "report-50x15": inChannel,
+		"evidence-three-failing": ephemeral,
 	}
 	for _, tc := range goldenReplies() {
 		if got := newMessage(tc.reply).ResponseType; got != want[tc.name] {
@@ -145,52 +186,71 @@ func TestRenderPrivacy(t *testing.T) {
 	if got := newMessage(commands.Text{Text: "hi"}).ResponseType; got != inChannel {
 		t.Errorf("public text: response_type %q", got)
 	}
-	if got := newMessage(commands.Evidence{Result: cis.Result{Account: "a"}}).ResponseType; got != inChannel {
+	if got := newMessage(commands.Evidence{Results: []cis.ControlResult{{Control: "4.1", Result: cis.Result{Account: "a"}}}}).ResponseType; got != inChannel {
 		t.Errorf("public evidence: response_type %q", got)
 	}
 }
 
-// TestReport120 checks the limits of a report too big for one message programmatically, besides
-// its golden file: at most 50 blocks, every text within its limit, accounts that did not pass
-// first, and a last line that counts the accounts left out.
-func TestReport120(t *testing.T) {
-	r := bigReport(120)
-	m := newMessage(r)
-	if len(m.Blocks) > maxBlocks {
-		t.Fatalf("%d blocks", len(m.Blocks))
-	}
-	checkLimits(t, m.Blocks)
-	var shown []string
-	sawPass := false
-	for _, b := range m.Blocks {
-		s, ok := b.(*slack.SectionBlock)
-		if !ok {
-			continue
-		}
-		pass := strings.HasPrefix(s.Text.Text, ":white_check_mark:")
-		if !pass && sawPass {
-			t.Errorf("a failing account after a passing one: %s", s.Text.Text)
-		}
-		sawPass = sawPass || pass
-		shown = append(shown, s.Text.Text)
-	}
-	sum := r.Report.Summary
-	if sum.Fail+sum.Error >= len(shown) {
-		t.Fatalf("the test wants some passing accounts shown: %d shown, %d not passing", len(shown), sum.Fail+sum.Error)
-	}
-	rest := 120 - len(shown)
-	wantMore := fmt.Sprintf("…and %d more accounts (%d pass)", rest, rest)
-	if !strings.Contains(string(encode(t, m)), wantMore) {
-		t.Errorf("no %q line", wantMore)
-	}
-	var buttons int
-	for _, b := range m.Blocks {
-		if a, ok := b.(*slack.ActionBlock); ok {
-			buttons += len(a.Elements.ElementSet)
-		}
-	}
-	if buttons != min(len(r.Actions), maxActionElements) {
-		t.Errorf("%d buttons for %d actions", buttons, len(r.Actions))
+// TestReportMatrixLimits checks reports of every control too big to list plainly, besides
+// their golden files: every limit held (validate and checkLimits), accounts that did not pass
+// before passing ones, and every account either named or counted in a "more" line. 50 accounts
+// × 15 controls show every account.
+func TestReportMatrixLimits(t *testing.T) {
+	more := regexp.MustCompile(`(\d+) more accounts? not shown|and (\d+) more`)
+	hiddenButtons := regexp.MustCompile(`(\d+) more buttons? (is|are) not shown`)
+	for _, tc := range []struct {
+		accounts int
+		allNamed bool
+	}{{50, true}, {120, false}, {1000, false}} {
+		t.Run(fmt.Sprint(tc.accounts), func(t *testing.T) {
+			r := matrixReport("r", tc.accounts)
+			m := newMessage(r)
+			if err := validate(m.Blocks); err != nil {
+				t.Fatal(err)
+			}
+			checkLimits(t, m.Blocks)
+			text := strings.Join(mrkdwnTexts(m.Blocks), "\n")
+			counted := 0
+			for _, g := range more.FindAllStringSubmatch(text, -1) {
+				n, _ := strconv.Atoi(g[1] + g[2])
+				counted += n
+			}
+			missing, firstPass, lastBad := 0, len(text), -1
+			for _, row := range r.Report.Rows() {
+				at := strings.Index(text, row.Account)
+				if at < 0 {
+					missing++
+					continue
+				}
+				if row.Status == cis.StatusPass {
+					firstPass = min(firstPass, at)
+				} else {
+					lastBad = max(lastBad, at)
+				}
+			}
+			if missing != counted {
+				t.Errorf("%d accounts not named, %d counted as not shown", missing, counted)
+			}
+			if tc.allNamed && missing > 0 {
+				t.Errorf("%d accounts not named", missing)
+			}
+			if lastBad > firstPass {
+				t.Errorf("an account that does not pass is named after a passing one")
+			}
+			var buttons int
+			for _, b := range m.Blocks {
+				if a, ok := b.(*slack.ActionBlock); ok {
+					buttons += len(a.Elements.ElementSet)
+				}
+			}
+			hidden := 0
+			if g := hiddenButtons.FindStringSubmatch(text); g != nil {
+				hidden, _ = strconv.Atoi(g[1])
+			}
+			if buttons != min(len(r.Actions), maxActionElements) || buttons+hidden != len(r.Actions) {
+				t.Errorf("%d buttons shown and %d counted for %d actions", buttons, hidden, len(r.Actions))
+			}
+		})
 	}
 }
 
@@ -266,8 +326,9 @@ func TestRenderHuge(t *testing.T) {
 		commands.Help{Command: "/cis", Commands: defs},
 		commands.Accounts{Accounts: accounts, Organization: long},
 		commands.Progress{Accounts: strings.Fields(long), Total: 3, Done: 1, Started: started},
-		commands.Report{Report: cis.NewReport(long, results), Actions: actions, Started: started, Finished: finished},
-		commands.Evidence{Result: res},
+		commands.Report{Report: oneControl(cis.NewReport(long, results)), Actions: actions, Started: started, Finished: finished},
+		commands.Report{Report: manyControls(results), Actions: actions, Started: started, Finished: finished},
+		commands.Evidence{Results: manyControls(results[:1]).Results},
 		commands.Text{Text: long},
 	} {
 		m := newMessage(r)
@@ -354,7 +415,8 @@ func FuzzRender(f *testing.F) {
 			actions = append(actions, commands.Action{ID: name, Label: warning, Value: reason})
 		}
 		for _, r := range []commands.Reply{
-			commands.Report{Report: cis.NewReport(name, results), Actions: actions, Started: started, Finished: finished},
+			commands.Report{Report: oneControl(cis.NewReport(name, results)), Actions: actions, Started: started, Finished: finished},
+			commands.Report{Report: manyControls(results), Actions: actions, Started: started, Finished: finished},
 			commands.Problem{Text: reason, Suggestion: fix, Usage: warning},
 			commands.Progress{Accounts: []string{name, id}, Total: accounts},
 			commands.Accounts{Accounts: []commands.AccountInfo{{Name: name, RoleARN: id, Channel: warning}}, Organization: fix},
@@ -365,7 +427,7 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		if len(results) > 0 {
-			if err := validate(newMessage(commands.Evidence{Result: results[0]}).Blocks); err != nil {
+			if err := validate(newMessage(commands.Evidence{Results: manyControls(results[:1]).Results}).Blocks); err != nil {
 				t.Fatalf("evidence: %v", err)
 			}
 		}
@@ -388,4 +450,43 @@ func mrkdwnTexts(blocks []slack.Block) []string {
 		}
 	})
 	return out
+}
+
+// manyControls is each result as an account's result for every control of the table, the
+// accounts numbered so that they stay apart.
+func manyControls(results []cis.Result) cis.ControlsReport {
+	ids := make([]string, len(cis.Controls))
+	for j := range cis.Controls {
+		ids[j] = cis.Controls[j].ID
+	}
+	rs := make([][]cis.Result, len(results))
+	for i, r := range results {
+		r.Account = fmt.Sprint(i, r.Account)
+		for range ids {
+			rs[i] = append(rs[i], r)
+		}
+	}
+	return cis.NewControlsReport(ids, rs)
+}
+
+// TestEvidenceCut: the evidence of fifteen failing controls with long checks does not fit one
+// message; what is left out is named with the command that shows it, within the limits.
+func TestEvidenceCut(t *testing.T) {
+	var results []cis.ControlResult
+	for _, ctl := range cis.Controls {
+		r := matrixResult(1, 2) // a failing 4.3, its text reused for every control
+		r.Checks = append(r.Checks, cis.Check{Step: cis.StepAlarm, Status: cis.StatusFail, Detail: strings.Repeat("no alarm ", 150)})
+		results = append(results, cis.ControlResult{Control: ctl.ID, Result: r})
+	}
+	m := newMessage(commands.Evidence{Private: true, Results: results})
+	if err := validate(m.Blocks); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(mrkdwnTexts(m.Blocks), "\n")
+	if !strings.Contains(text, "is not shown in full") || !strings.Contains(text, "cisbot audit acct-001 --control ") || !strings.Contains(text, "4.15 --verbose") {
+		t.Errorf("no line names the controls left out:\n%s", text)
+	}
+	if !strings.Contains(text, "*4.1 ") {
+		t.Errorf("the first control is not shown")
+	}
 }
