@@ -166,6 +166,13 @@ func renderEvidence(b *strings.Builder, e commands.Evidence) {
 	if len(row.Pass) > 0 {
 		b.WriteString("Passing: " + cis.ControlIDs(row.Pass) + "\n")
 	}
+	for _, r := range e.Results {
+		if r.Status == cis.StatusPass {
+			for _, w := range r.Warnings {
+				fmt.Fprintf(b, "  %s warning: %s\n", r.Control, w)
+			}
+		}
+	}
 }
 
 // renderChecks is one result's chain of checks, its fix and warnings, indented.

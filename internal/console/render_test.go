@@ -1,6 +1,7 @@
 package console
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -64,6 +65,18 @@ func allControls() cis.ControlsReport {
 	return cis.NewControlsReport(ids, rows)
 }
 
+// withPassingWarning gives the first passing control a warning of the kind text checks cause.
+func withPassingWarning(rs []cis.ControlResult) []cis.ControlResult {
+	rs = slices.Clone(rs)
+	for i := range rs {
+		if rs[i].Status == cis.StatusPass {
+			rs[i].Warnings = []string{"metric filter root_usage_metric satisfies control " + rs[i].Control + ", but Security Hub compares the text and will still report it as failed"}
+			break
+		}
+	}
+	return rs
+}
+
 func TestRender(t *testing.T) {
 	matrix := commands.Report{ID: "m", Report: allControls(), Started: started, Finished: started.Add(2 * time.Second),
 		Actions: []commands.Action{
@@ -98,6 +111,7 @@ func TestRender(t *testing.T) {
 		{"evidence.txt", commands.Evidence{Private: true, Results: oneControl("4.1", results[1:2]).Results}},
 		{"evidence-pass.txt", commands.Evidence{Results: oneControl("4.1", results[:1]).Results}},
 		{"evidence-three-failing.txt", commands.Evidence{Private: true, Results: allControls().Rows()[1].Results}},
+		{"evidence-passing-warning.txt", commands.Evidence{Private: true, Results: withPassingWarning(allControls().Rows()[1].Results)}},
 		{"evidence-none.txt", commands.Evidence{}},
 	}
 	for _, tc := range tests {

@@ -245,6 +245,9 @@ func renderEvidence(e commands.Evidence) rendered {
 	var tail []slack.Block
 	if len(row.Pass) > 0 {
 		tail = append(tail, contextBlock(":white_check_mark: Passing: "+esc(clip(cis.ControlIDs(row.Pass), 2000))))
+		if w := passingWarnings(e.Results); w != "" {
+			tail = append(tail, contextBlock(clip(w, 2900)))
+		}
 	}
 	blockBudget := maxBlocks - len(blocks) - len(tail) - 1
 	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...) - 500
@@ -275,6 +278,21 @@ func renderEvidence(e commands.Evidence) rendered {
 	}
 	blocks = append(blocks, tail...)
 	return rendered{Private: e.Private, Text: fallback(fmt.Sprintf("Evidence for %s: %s, %d of %d controls pass", row.Account, row.Status, len(row.Pass), len(row.Results))), Blocks: blocks}
+}
+
+// passingWarnings are the warnings of the passing controls, one line each: where a text check
+// such as Security Hub's disagrees with the audit, which a team wants to know before it asks.
+func passingWarnings(results []cis.ControlResult) string {
+	var lines []string
+	for _, r := range results {
+		if r.Status != cis.StatusPass {
+			continue
+		}
+		for _, w := range r.Warnings {
+			lines = append(lines, ":warning: *"+esc(r.Control)+"* "+esc(w))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // resultLines is one control's evidence as lines: a heading with the control's id, title,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +103,18 @@ func matrixReport(id string, n int) commands.Report {
 	return commands.Report{ID: id, Report: report, Started: started, Finished: finished.Add(3 * time.Minute), Actions: append(evidence, fix...)}
 }
 
+// withPassingWarning gives the first passing control a warning of the kind text checks cause.
+func withPassingWarning(e commands.Evidence) commands.Evidence {
+	e.Results = slices.Clone(e.Results)
+	for i := range e.Results {
+		if e.Results[i].Status == cis.StatusPass {
+			e.Results[i].Warnings = []string{"metric filter root_usage_metric satisfies control " + e.Results[i].Control + ", but Security Hub compares the text and will still report it as failed"}
+			break
+		}
+	}
+	return e
+}
+
 // evidenceOf is the evidence button's reply for account i of matrixReport.
 func evidenceOf(r commands.Report, account string) commands.Evidence {
 	for _, row := range r.Report.Rows() {
@@ -139,6 +152,7 @@ func goldenReplies() []struct {
 		{"evidence", commands.Evidence{Private: true, Results: oneControl(cis.NewReport("4.1", []cis.Result{dev})).Results}},
 		{"evidence-escaping", commands.Evidence{Private: true, Results: oneControl(cis.NewReport("4.1", sampleReport().Results[2:])).Results}},
 		{"evidence-three-failing", evidenceOf(matrixReport("m1", 12), "acct-011")},
+		{"evidence-passing-warning", withPassingWarning(evidenceOf(matrixReport("m1", 12), "acct-011"))},
 		{"text-private", commands.Text{Private: true, Text: "Only you can see this: a < b & c > d."}},
 		{"status", sampleStatus()},
 		{"status-none", commands.Status{Entries: []commands.StatusEntry{{Account: "prod"}, {Account: "dev"}}}},
@@ -176,7 +190,8 @@ func TestRenderPrivacy(t *testing.T) {
 		"accounts": inChannel, "accounts-none": inChannel, "progress": inChannel, "progress-organization": inChannel,
 		"progress-many": inChannel, "report": inChannel, "report-all-pass": inChannel, "report-120": inChannel,
 		"status": inChannel, "status-none": inChannel, "report-matrix": inChannel, "report-50x15": inChannel,
-		"evidence-three-failing": ephemeral,
+		"evidence-three-failing":   ephemeral,
+		"evidence-passing-warning": ephemeral,
 	}
 	for _, tc := range goldenReplies() {
 		if got := newMessage(tc.reply).ResponseType; got != want[tc.name] {
