@@ -7,33 +7,39 @@ import (
 
 	"github.com/cisbot/cisbot/internal/audit"
 	"github.com/cisbot/cisbot/internal/cis"
-	"github.com/cisbot/cisbot/internal/commands"
 )
 
-// Auditor runs audits for the commands, the same way the command line does.
+// Auditor runs audits for the commands and the summaries, the same way the command line does.
 type Auditor struct {
 	Accounts    *Accounts
 	Concurrency int
 	Logger      *slog.Logger
 }
 
-var _ commands.Auditor = (*Auditor)(nil)
-
-// Audit audits names ("all" for every configured and organization account).
-func (a *Auditor) Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error) {
-	ctl, err := cis.Lookup("4.1")
-	if err != nil {
-		return cis.Report{}, err
+// Audit audits names ("all" for every configured and organization account) for controls (nil
+// or empty: every control in cis.Controls, in table order), each account read once for all of
+// them.
+func (a *Auditor) Audit(ctx context.Context, names []string, controls []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error) {
+	ctls := controls
+	if len(ctls) == 0 {
+		ctls = make([]*cis.Control, len(cis.Controls))
+		for i := range cis.Controls {
+			ctls[i] = &cis.Controls[i]
+		}
+	}
+	ids := make([]string, len(ctls))
+	for i, c := range ctls {
+		ids[i] = c.ID
 	}
 	all := slices.Contains(names, "all")
 	targets, err := a.Accounts.Targets(ctx, slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "all" }), all)
 	if err != nil {
-		return cis.Report{}, err
+		return cis.ControlsReport{}, err
 	}
-	runner := &audit.Runner{Control: ctl, Collector: a.Accounts.Collector(), Concurrency: a.Concurrency, Logger: a.Logger}
+	runner := &audit.Runner{Controls: ctls, Collector: a.Accounts.Collector(), Concurrency: a.Concurrency, Logger: a.Logger}
 	if progress != nil {
 		progress(0, len(targets))
 		runner.Progress = func(done, total int, _ cis.Result) { progress(done, total) }
 	}
-	return cis.NewReport(ctl.ID, runner.Run(ctx, targets)), nil
+	return cis.NewControlsReport(ids, runner.RunControls(ctx, targets)), nil
 }

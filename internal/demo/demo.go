@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options) error {
 		err = console.New(bot, w, console.WithPrompt(Prompt)).Run(ctx, opts.In)
 	} else {
 		c := console.New(bot, w, console.WithPrompt(Prompt))
-		sum := &summaryTour{runner: &summary.Runner{Auditor: bopts.Auditor, History: st, Ticks: st, Poster: c.Summaries(), Owner: "demo", Logger: log}}
+		sum := &summaryTour{runner: &summary.Runner{Auditor: &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}, History: st, Ticks: st, Poster: c.Summaries(), Owner: "demo", Logger: log}}
 		// The baseline a schedule would have posted before the tour: recorded, not shown.
 		if err := sum.baseline(ctx); err != nil {
 			return err
@@ -152,7 +152,7 @@ func buildEstate(ctx context.Context, w io.Writer, url string) (*config.Config, 
 // commandOptions are the /cis commands as a terminal runs them.
 func commandOptions(cfg *config.Config, accounts *app.Accounts, st store.Store, log *slog.Logger) commands.Options {
 	bopts := app.CommandOptions(cfg, accounts, st, nil, log)
-	bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}
+	bopts.Auditor = app.CommandsAuditor{Auditor: &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}}
 	// One person at a terminal both asks for the fix and approves it; in Slack the requester
 	// cannot approve their own request (remediation.require_second_person).
 	bopts.Policy.Approvers = []string{console.UserID}
