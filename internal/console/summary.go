@@ -63,18 +63,40 @@ func RenderSummary(s summary.Digest, actions []commands.Action) string {
 		return who(l.Account, l.AccountID) + " " + l.Control + " fails at " + orUnknown(l.FailedStep) + ": " + firstLine(l.Reason)
 	})
 	section("Newly passing", s.NewlyPassing, func(l summary.Line) string { return who(l.Account, l.AccountID) + " " + l.Control })
-	section("Still failing", s.StillFailing, func(l summary.Line) string {
-		t := who(l.Account, l.AccountID) + " " + l.Control + " at " + orUnknown(l.FailedStep)
-		if f := s.For(l.Since); f != "" {
-			t += ", for " + f + " (since " + s.Time(l.Since) + ")"
+	if len(s.StillFailing) > 0 {
+		// An account's controls failing at the same step since the same audit are one line.
+		fmt.Fprintf(&b, "Still failing (%d):\n", len(s.StillFailing))
+		for _, g := range sameFailure(s.StillFailing) {
+			l := g[0]
+			t := who(l.Account, l.AccountID) + " " + summary.IDs(g) + " at " + orUnknown(l.FailedStep)
+			if f := s.For(l.Since); f != "" {
+				t += ", for " + f + " (since " + s.Time(l.Since) + ")"
+			}
+			b.WriteString("  " + t + "\n")
 		}
-		return t
-	})
+	}
 	renderSummaryErrors(&b, s)
 	renderSummaryAccounts(&b, s)
 	b.WriteString("Audited " + s.Time(s.At) + ".\n")
 	renderActions(&b, actions)
 	return b.String()
+}
+
+// sameFailure groups consecutive lines of one account that fail at the same step since the
+// same time.
+func sameFailure(lines []summary.Line) [][]summary.Line {
+	var out [][]summary.Line
+	for _, l := range lines {
+		if n := len(out); n > 0 {
+			p := out[n-1][0]
+			if p.Account == l.Account && p.FailedStep == l.FailedStep && p.Since.Equal(l.Since) {
+				out[n-1] = append(out[n-1], l)
+				continue
+			}
+		}
+		out = append(out, []summary.Line{l})
+	}
+	return out
 }
 
 func who(account, id string) string {

@@ -14,7 +14,7 @@ import (
 )
 
 // sampleSummary is every kind of change over three controls, compared as a summary does: dev
-// newly failing 4.3 and still failing 4.10, qa newly passing 4.1, sandbox not audited at all,
+// newly failing 4.3 and still failing 4.1 and 4.10 (one line: the same step, since the same audit), qa newly passing 4.1, sandbox not audited at all,
 // and one account passing as before.
 func sampleSummary() summary.Digest {
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -33,7 +33,7 @@ func sampleSummary() summary.Digest {
 		return store.AuditRecord{Account: account, Control: control, At: at.AddDate(0, 0, -3), Status: verdict, Verdict: verdict, Since: since}
 	}
 	results := []cis.ControlResult{
-		res("dev", "222222222222", "4.1", cis.StatusPass, "", ""),
+		res("dev", "222222222222", "4.1", cis.StatusFail, cis.StepMetricFilter, "no filter"),
 		res("dev", "222222222222", "4.3", cis.StatusFail, cis.StepSubscriber, "topic cis-alarms has no confirmed subscription\n(1 pending)"),
 		res("dev", "222222222222", "4.10", cis.StatusFail, cis.StepMetricFilter, "no filter"),
 		res("qa", "444444444444", "4.1", cis.StatusPass, "", ""),
@@ -47,7 +47,7 @@ func sampleSummary() summary.Digest {
 		results = append(results, res("sandbox", "", c, cis.StatusError, cis.StepTrail, "trail: sts:AssumeRole: AccessDenied"))
 	}
 	recs := []store.AuditRecord{
-		prev("dev", "4.1", "PASS", at.AddDate(0, -1, 0)), prev("dev", "4.3", "PASS", at.AddDate(0, -1, 0)), prev("dev", "4.10", "FAIL", at.Add(-72*time.Hour)),
+		prev("dev", "4.1", "FAIL", at.Add(-72*time.Hour)), prev("dev", "4.3", "PASS", at.AddDate(0, -1, 0)), prev("dev", "4.10", "FAIL", at.Add(-72*time.Hour)),
 		prev("qa", "4.1", "FAIL", at.Add(-72*time.Hour)), prev("sandbox", "4.1", "PASS", at.AddDate(0, -1, 0)),
 		prev("sandbox", "4.3", "PASS", at.AddDate(0, -1, 0)), prev("sandbox", "4.10", "PASS", at.AddDate(0, -1, 0)),
 	}
