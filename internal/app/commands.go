@@ -13,7 +13,7 @@ import (
 // remediation with its store, and who may do what. Transports add their own settings.
 func CommandOptions(cfg *config.Config, accounts *Accounts, st store.Store, groups commands.Groups, logger *slog.Logger) commands.Options {
 	return commands.Options{
-		Auditor:    (&Auditor{Accounts: accounts, Concurrency: audit.DefaultConcurrency, Logger: logger}).Controls(),
+		Auditor:    &Auditor{Accounts: accounts, Concurrency: audit.DefaultConcurrency, Benchmark: cfg.Controls.Benchmark, Logger: logger},
 		Directory:  accounts,
 		Remediator: &Remediator{Accounts: accounts, Options: PlanOptions(cfg)},
 		Requests:   st,

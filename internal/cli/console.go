@@ -59,7 +59,7 @@ session reads as a transcript.`,
 			}
 			defer st.Close()
 			bopts := app.CommandOptions(cfg, accounts, st, nil, log)
-			bopts.Auditor = (&app.Auditor{Accounts: accounts, Concurrency: consoleConcurrency, Logger: log}).Controls()
+			bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: consoleConcurrency, Benchmark: cfg.Controls.Benchmark, Logger: log}
 			// Its own name in the account locks: a cisbot run on this host, restarting, must
 			// not take the console's fix under way for its own past life.
 			bopts.Owner = fmt.Sprintf("%s-console-%d", bopts.Owner, os.Getpid())

@@ -42,8 +42,8 @@ func TestDemo(t *testing.T) {
 		`(?m)^  [0-9a-f]{12}  .*  applied +3 step\(s\)  by console, decided by console`,
 		`(?m)^# .*delivered to the relay as SNS would, without a signature`,
 		`(?m)^ALARM  unauthorized_api_calls_alarm\n  account 222222222222, us-east-1, .*\n(.*\n)?  1 unauthorized call in .*\n    arn:aws:iam::222222222222:user/mallory  1  s3:ListBuckets  AccessDenied  from 203\.0\.113\.7\n  Logs: https://us-east-1\.console\.aws\.amazon\.com/`,
-		`(?m)^cis> /cis status\nLatest results from the scheduled summaries .*\n  PASS   prod .*\n  FAIL   dev .* at metric_filter: `,
-		`(?m)^CIS 4\.1 summary for C0SECURITY: 2 of 2 accounts pass, 1 more than at \d\d:\d\d\nNewly passing \(1\):\n  dev \(222222222222\)\n1 account passing as before\.\nAudited .*\.\n\n# moto_server stopped\.`,
+		`(?m)^cis> /cis status\nLatest results from the scheduled summaries .*\n  prod   1/15  audited .* · failing 4\.2, .*\n(      .*\n){14}  dev    0/15  audited .* · failing 4\.1, 4\.2, .*\n      4\.1   FAIL at metric_filter: `,
+		`(?m)^CIS summary for C0SECURITY: 0 of 2 accounts pass all 15 controls; 2 of 30 checks pass, 1 more than at \d\d:\d\d\nNewly passing \(1\):\n  dev \(222222222222\) 4\.1\nStill failing \(28\):\n  prod \(111111111111\) 4\.2, .*, 4\.15 at metric_filter, .*\n  dev \(222222222222\) 4\.2, .*, 4\.15 at metric_filter, .*\nBy account:\n  prod  1/15  still failing 4\.2, .*\n  dev   1/15  newly passing 4\.1 · still failing 4\.2, .*\nAudited .*\.\n\[1\] Fix: prod\n\[2\] Fix: dev\n.*\n\n# moto_server stopped\.`,
 		`(?m)^# moto_server stopped\.`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {

@@ -58,10 +58,12 @@ func TestSummaryCommand(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 		for _, want := range []string{
-			"CIS 4.1 summary for C0SUMMARY1: 1 of 2 accounts pass (the first summary of this schedule)\n",
-			"Newly failing (1):\n  dev (" + bad + ") fails at metric_filter: ",
-			"1 account passing as before.\n",
-			" CET.\n[1] Fix: dev\n",
+			// The accounts have the chain of 4.1 only: prod passes it, dev none.
+			"CIS summary for C0SUMMARY1: 0 of 2 accounts pass all 15 controls; 1 of 30 checks pass (the first summary of this schedule)\n",
+			"Newly failing (29):\n  prod (" + good + ") 4.2 fails at metric_filter: ",
+			"\n  dev (" + bad + ") 4.1 fails at metric_filter: ",
+			"By account:\n  prod  1/15  newly failing 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, 4.14, 4.15\n  dev   0/15  newly failing 4.1, 4.2,",
+			" CET.\n[1] Fix: prod\n[2] Fix: dev\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -79,8 +81,8 @@ func TestSummaryCommand(t *testing.T) {
 	t.Setenv("SLACK_APP_TOKEN", "")
 	t.Run("post the configured summary twice", func(t *testing.T) {
 		for i, want := range []string{
-			"Posted to C0SUMMARY1: 1 of 2 accounts pass (the first summary of this schedule)\n",
-			"Posted to C0SUMMARY1: 1 of 2 accounts pass, as many as at ",
+			"Posted to C0SUMMARY1: 0 of 2 accounts pass all 15 controls; 1 of 30 checks pass (the first summary of this schedule)\n",
+			"Posted to C0SUMMARY1: 0 of 2 accounts pass all 15 controls; 1 of 30 checks pass, as many as at ",
 		} {
 			code, out, errOut := run(t, "", "summary", "--config", scheduled)
 			if code != ExitOK || !strings.HasPrefix(out, want) {
@@ -89,13 +91,13 @@ func TestSummaryCommand(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if len(posts) != 2 || !strings.Contains(posts[1].Get("blocks"), "*Still failing*") {
+		if len(posts) != 2 || !strings.Contains(posts[1].Get("blocks"), "*dev* `"+bad+"` 0/15 · still failing 4.1, 4.2,") || strings.Contains(posts[1].Get("blocks"), "newly") {
 			t.Errorf("posts %v", posts)
 		}
 	})
 	t.Run("ad hoc", func(t *testing.T) {
 		code, out, errOut := run(t, "", "summary", "--config", bare, "--channel", "C0SUMMARY1", "--accounts", "prod")
-		if code != ExitOK || !strings.Contains(out, "1 of 1 account passes") {
+		if code != ExitOK || !strings.Contains(out, "0 of 1 account passes all 15 controls; 1 of 15 checks pass") {
 			t.Errorf("exit %d, output %q; stderr %s", code, out, errOut)
 		}
 	})

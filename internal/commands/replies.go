@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cisbot/cisbot/internal/cis"
@@ -161,25 +163,70 @@ const (
 	ActionFix     = "cis_fix_start" // on a report: start /cis fix for the account
 )
 
-// Status is the latest stored audit result of each account (/cis status): what the last
-// summary found, without auditing again.
+// Status is the latest stored audit results of each account (/cis status), one per control:
+// what the last summary found, without auditing again.
 type Status struct {
 	Entries []StatusEntry
-	// Actions are the Fix buttons of the failing accounts.
+	// Actions are the Fix buttons of the accounts failing a control.
 	Actions []Action
 }
 
-// StatusEntry is one account's latest stored result; At is zero when it was never audited
-// by a summary.
+// StatusEntry is one account's latest stored result of each control; Controls is empty when a
+// summary never audited it.
 type StatusEntry struct {
-	Account    string
-	AccountID  string
+	Account   string
+	AccountID string
+	// Controls are the account's latest results, in the order of cis.Controls.
+	Controls []ControlStatus
+	// At is when the latest of them was audited.
+	At time.Time
+	// Since is when the oldest of its current failures began.
+	Since time.Time
+}
+
+// ControlStatus is one control's latest stored result for an account.
+type ControlStatus struct {
+	Control    string
 	Status     string // PASS, FAIL or ERROR
 	FailedStep string
 	Reason     string
 	At         time.Time
-	// Since is when a failing account started failing.
+	// Since is when a failing control started failing.
 	Since time.Time
+}
+
+// Pass counts the controls that passed.
+func (e StatusEntry) Pass() int { return len(e.with(cis.StatusPass)) }
+
+// Failing are the ids of the controls that failed.
+func (e StatusEntry) Failing() []string { return e.with(cis.StatusFail) }
+
+// Erroring are the ids of the controls that could not be audited.
+func (e StatusEntry) Erroring() []string { return e.with(cis.StatusError) }
+
+// Unaudited are the ids of the controls of cis.Controls with no stored result, such as those
+// added since the account's last summary.
+func (e StatusEntry) Unaudited() []string {
+	var out []string
+	for _, c := range cis.Controls {
+		if !slices.ContainsFunc(e.Controls, func(cs ControlStatus) bool { return cs.Control == c.ID }) {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// Ratio is the controls passing of every control: "13/15".
+func (e StatusEntry) Ratio() string { return fmt.Sprintf("%d/%d", e.Pass(), len(cis.Controls)) }
+
+func (e StatusEntry) with(st cis.Status) []string {
+	var out []string
+	for _, c := range e.Controls {
+		if c.Status == string(st) || st == cis.StatusError && c.Status != string(cis.StatusPass) && c.Status != string(cis.StatusFail) {
+			out = append(out, c.Control)
+		}
+	}
+	return out
 }
 
 func (Status) isReply()     {}

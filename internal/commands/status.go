@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 
+	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/store"
 )
 
@@ -12,7 +15,7 @@ type AuditHistory interface {
 	LatestAudits(ctx context.Context, accounts []string) ([]store.AuditRecord, error)
 }
 
-// runStatus shows the latest stored result of the named accounts (none: every configured
+// runStatus shows the latest stored result of each control of the named accounts (none: every configured
 // account, then any other account the history holds, such as organization accounts), without
 // auditing.
 func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Replier) error {
@@ -37,10 +40,7 @@ func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Rep
 		_, perr := rep.Post(ctx, Problem{Text: "cisbot could not read the audit history: " + err.Error()})
 		return errors.Join(err, perr)
 	}
-	byName := make(map[string]store.AuditRecord, len(recs))
-	for _, r := range recs {
-		byName[r.Account] = r
-	}
+	byName := statusEntries(recs)
 	var st Status
 	seen := map[string]bool{}
 	add := func(name string) {
@@ -48,12 +48,9 @@ func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Rep
 			return
 		}
 		seen[name] = true
-		e := StatusEntry{Account: name}
-		if r, ok := byName[name]; ok {
-			e = StatusEntry{Account: name, AccountID: r.AccountID, Status: r.Status, FailedStep: r.FailedStep, Reason: r.Reason, At: r.At}
-			if r.Status == store.AuditFail {
-				e.Since = r.Since
-			}
+		e, ok := byName[name]
+		if !ok {
+			e = StatusEntry{Account: name}
 		}
 		st.Entries = append(st.Entries, e)
 	}
@@ -67,11 +64,46 @@ func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Rep
 	}
 	if b.remediation() {
 		for _, e := range st.Entries {
-			if e.Status == store.AuditFail {
+			if len(e.Failing()) > 0 {
 				st.Actions = append(st.Actions, Action{ID: ActionFix, Label: "Fix: " + e.Account, Value: e.Account})
 			}
 		}
 	}
 	_, err = rep.Post(ctx, st)
 	return err
+}
+
+// statusEntries groups the latest records per account, each account's controls in the order of
+// cis.Controls (a control no longer in the table last); a record that names no control is
+// 4.1's.
+func statusEntries(recs []store.AuditRecord) map[string]StatusEntry {
+	order := func(id string) int {
+		if i := slices.IndexFunc(cis.Controls, func(c cis.Control) bool { return c.ID == id }); i >= 0 {
+			return i
+		}
+		return len(cis.Controls)
+	}
+	out := map[string]StatusEntry{}
+	for _, r := range recs {
+		e := out[r.Account]
+		e.Account = r.Account
+		e.AccountID = cmp.Or(r.AccountID, e.AccountID)
+		cs := ControlStatus{Control: cmp.Or(r.Control, store.DefaultControl), Status: r.Status, FailedStep: r.FailedStep, Reason: r.Reason, At: r.At}
+		if r.Status == store.AuditFail {
+			cs.Since = r.Since
+			if !r.Since.IsZero() && (e.Since.IsZero() || r.Since.Before(e.Since)) {
+				e.Since = r.Since
+			}
+		}
+		if r.At.After(e.At) {
+			e.At = r.At
+		}
+		e.Controls = append(e.Controls, cs)
+		out[r.Account] = e
+	}
+	for name, e := range out {
+		slices.SortStableFunc(e.Controls, func(a, b ControlStatus) int { return cmp.Compare(order(a.Control), order(b.Control)) })
+		out[name] = e
+	}
+	return out
 }

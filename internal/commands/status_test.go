@@ -15,15 +15,28 @@ func TestStatus(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "cisbot.db"))
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	since := at.Add(-48 * time.Hour)
+	older := at.Add(-96 * time.Hour)
 	if err := st.RecordAudits(context.Background(), []store.AuditRecord{
-		{Account: "dev", AccountID: "222222222222", At: at.Add(-time.Hour), Status: store.AuditPass, Verdict: store.AuditPass, Since: at},
-		{Account: "dev", AccountID: "222222222222", At: at, Status: store.AuditFail, FailedStep: "alarm", Reason: "no alarm", Verdict: store.AuditFail, Since: since},
+		{Account: "dev", Control: "4.1", AccountID: "222222222222", At: at.Add(-time.Hour), Status: store.AuditPass, Verdict: store.AuditPass, Since: at},
+		{Account: "dev", Control: "4.1", AccountID: "222222222222", At: at, Status: store.AuditFail, FailedStep: "alarm", Reason: "no alarm", Verdict: store.AuditFail, Since: since},
+		{Account: "dev", Control: "4.10", AccountID: "222222222222", At: at, Status: store.AuditError, Reason: "Throttling", Verdict: store.AuditPass, Since: older},
+		{Account: "dev", Control: "4.3", AccountID: "222222222222", At: at, Status: store.AuditFail, FailedStep: "metric_filter", Reason: "no filter", Verdict: store.AuditFail, Since: older},
+		{Account: "dev", Control: "4.2", AccountID: "222222222222", At: at, Status: store.AuditPass, Verdict: store.AuditPass, Since: older},
+		// a record from before controls were recorded is 4.1's
 		{Account: "123456789012", AccountID: "123456789012", At: at, Status: store.AuditError, Reason: "AccessDenied", Verdict: store.AuditPass, Since: since},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	dev := StatusEntry{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm", At: at, Since: since}
-	org := StatusEntry{Account: "123456789012", AccountID: "123456789012", Status: "ERROR", Reason: "AccessDenied", At: at}
+	dev := StatusEntry{Account: "dev", AccountID: "222222222222", At: at, Since: older, Controls: []ControlStatus{
+		{Control: "4.1", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm", At: at, Since: since},
+		{Control: "4.2", Status: "PASS", At: at},
+		{Control: "4.3", Status: "FAIL", FailedStep: "metric_filter", Reason: "no filter", At: at, Since: older},
+		{Control: "4.10", Status: "ERROR", Reason: "Throttling", At: at},
+	}}
+	org := StatusEntry{Account: "123456789012", AccountID: "123456789012", At: at, Controls: []ControlStatus{{Control: "4.1", Status: "ERROR", Reason: "AccessDenied", At: at}}}
+	if dev.Ratio() != "1/15" || !reflect.DeepEqual(dev.Failing(), []string{"4.1", "4.3"}) || !reflect.DeepEqual(dev.Erroring(), []string{"4.10"}) || len(dev.Unaudited()) != 11 {
+		t.Errorf("dev %s, failing %v, erroring %v, unaudited %v", dev.Ratio(), dev.Failing(), dev.Erroring(), dev.Unaudited())
+	}
 	for _, tc := range []struct {
 		name    string
 		text    string

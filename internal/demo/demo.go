@@ -178,7 +178,7 @@ func buildEstate(ctx context.Context, w io.Writer, url string) (*config.Config, 
 // commandOptions are the /cis commands as a terminal runs them.
 func commandOptions(cfg *config.Config, accounts *app.Accounts, st store.Store, log *slog.Logger) commands.Options {
 	bopts := app.CommandOptions(cfg, accounts, st, nil, log)
-	bopts.Auditor = (&app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}).Controls()
+	bopts.Auditor = &app.Auditor{Accounts: accounts, Concurrency: 4, Logger: log}
 	// One person at a terminal both asks for the fix and approves it; in Slack the requester
 	// cannot approve their own request (remediation.require_second_person).
 	bopts.Policy.Approvers = []string{console.UserID}

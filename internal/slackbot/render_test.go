@@ -162,11 +162,31 @@ func goldenReplies() []struct {
 // sampleStatus is /cis status over a passing, a failing, an unreachable and a new account.
 func sampleStatus() commands.Status {
 	return commands.Status{Entries: []commands.StatusEntry{
-		{Account: "prod", AccountID: "111111111111", Status: "PASS", Reason: "every step passes", At: started},
-		{Account: "dev", AccountID: "222222222222", Status: "FAIL", FailedStep: "alarm", Reason: "no alarm would fire on one event. More.", At: started, Since: started.Add(-72 * time.Hour)},
-		{Account: "stage <!channel> & co", Status: "ERROR", FailedStep: "trail", Reason: "trail: sts:AssumeRole: AccessDenied", At: started},
+		statusEntry("prod", "111111111111", nil, nil),
+		statusEntry("dev", "222222222222", []string{"4.3", "4.10"}, []string{"4.7"}),
+		{Account: "stage <!channel> & co", At: started, Controls: []commands.ControlStatus{{Control: "4.1", Status: "ERROR", FailedStep: "trail", Reason: "trail: sts:AssumeRole: AccessDenied", At: started}}},
 		{Account: "qa"},
 	}, Actions: []commands.Action{{ID: commands.ActionFix, Label: "Fix: dev", Value: "dev"}}}
+}
+
+// statusEntry is an account with a result for every control: failing and erroring as named,
+// the others passing; its failures began from 3 days ago onwards.
+func statusEntry(name, id string, failing, erroring []string) commands.StatusEntry {
+	e := commands.StatusEntry{Account: name, AccountID: id, At: started}
+	for i, c := range cis.Controls {
+		cs := commands.ControlStatus{Control: c.ID, Status: "PASS", At: started}
+		switch {
+		case slices.Contains(failing, c.ID):
+			cs.Status, cs.FailedStep, cs.Reason, cs.Since = "FAIL", "alarm", "no alarm would fire on one event. More.", started.Add(time.Duration(i-72)*time.Hour)
+			if e.Since.IsZero() || cs.Since.Before(e.Since) {
+				e.Since = cs.Since
+			}
+		case slices.Contains(erroring, c.ID):
+			cs.Status, cs.Reason = "ERROR", "Throttling"
+		}
+		e.Controls = append(e.Controls, cs)
+	}
+	return e
 }
 
 func TestRenderGolden(t *testing.T) {

@@ -2,6 +2,8 @@ package slackbot
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -9,19 +11,20 @@ import (
 	"github.com/cisbot/cisbot/internal/commands"
 )
 
-// renderAccountStatus is /cis status: each account's latest stored result, failing accounts with a
-// Fix button.
+// renderAccountStatus is /cis status: one line per account with its controls passing, the
+// failing and erroring controls and since when the oldest failure, and a Fix button per account
+// failing a control. Accounts that do not fit are counted, with how to see them.
 func renderAccountStatus(st commands.Status) rendered {
 	var pass, recorded int
 	for _, e := range st.Entries {
-		if !e.At.IsZero() {
+		if len(e.Controls) > 0 {
 			recorded++
 		}
-		if e.Status == string(cis.StatusPass) {
+		if len(e.Controls) > 0 && e.Pass() == len(cis.Controls) {
 			pass++
 		}
 	}
-	title := fmt.Sprintf("Latest results: %d of %d %s pass", pass, len(st.Entries), plural(len(st.Entries), "account", "accounts"))
+	title := fmt.Sprintf("Latest results: %d of %d %s pass all %d controls", pass, len(st.Entries), plural(len(st.Entries), "account", "accounts"), len(cis.Controls))
 	blocks := []slack.Block{header(title)}
 	var tail []slack.Block
 	buttons, hidden := actionsBlock(st.Actions)
@@ -47,31 +50,47 @@ func renderAccountStatus(st commands.Status) rendered {
 	secs, rest := pack(lines, maxBlocks-len(blocks)-len(tail)-1, maxMessageText-textLen(blocks...)-textLen(tail...)-200)
 	blocks = append(blocks, secs...)
 	if rest > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s", rest, plural(rest, "account", "accounts"))))
+		blocks = append(blocks, contextBlock(fmt.Sprintf("…and %d more %s not shown: name them (/cis status ACCOUNT…), or see all with `cisbot console`.", rest, plural(rest, "account", "accounts"))))
 	}
 	return rendered{Text: fallback(title), Blocks: append(blocks, tail...)}
 }
 
-// statusLine is one account of /cis status.
+// statusLine is one account of /cis status: "dev 13/15 · failing 4.3, 4.10 since … · not
+// audited 4.7 · audited …".
 func statusLine(e commands.StatusEntry) string {
-	if e.At.IsZero() {
+	if len(e.Controls) == 0 {
 		return ":grey_question: *" + escFit(e.Account, 100) + "* not audited yet"
 	}
-	t := statusEmoji(cis.Status(e.Status)) + " *" + escFit(e.Account, 100) + "*"
+	failing, erroring, unaudited := e.Failing(), e.Erroring(), e.Unaudited()
+	emoji := statusEmoji(cis.StatusPass)
+	switch {
+	case len(failing) > 0:
+		emoji = statusEmoji(cis.StatusFail)
+	case len(erroring) > 0:
+		emoji = statusEmoji(cis.StatusError)
+	}
+	parts := []string{emoji + " *" + escFit(e.Account, 100) + "*"}
 	if e.AccountID != "" {
-		t += " " + code(e.AccountID, 50)
+		parts[0] += " " + code(e.AccountID, 50)
 	}
-	t += " " + esc(e.Status)
-	if e.Status != string(cis.StatusPass) {
-		if e.FailedStep != "" && e.Status == string(cis.StatusFail) {
-			t += " at " + code(e.FailedStep, 50) // an error's reason names its step
+	parts[0] += " " + e.Ratio()
+	if len(failing) > 0 {
+		t := "failing " + esc(strings.Join(failing, ", "))
+		if !e.Since.IsZero() {
+			t += " since " + shortDate(e.Since)
 		}
-		if e.Reason != "" {
-			t += ": " + escFit(firstSentence(e.Reason, 300), 300)
-		}
+		parts = append(parts, t)
 	}
-	if e.Status == string(cis.StatusFail) && !e.Since.IsZero() {
-		t += " _(failing since " + date(e.Since) + ")_"
+	if len(erroring) > 0 {
+		parts = append(parts, "not audited "+esc(strings.Join(erroring, ", ")))
 	}
-	return t + " · audited " + date(e.At)
+	if n := len(unaudited); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d never audited", n))
+	}
+	return strings.Join(append(parts, "audited "+shortDate(e.At)), " · ")
+}
+
+// shortDate is Slack's date token without the time, for lines that repeat it per account.
+func shortDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short}|%s>", t.Unix(), t.UTC().Format("2006-01-02"))
 }

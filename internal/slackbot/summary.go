@@ -135,39 +135,79 @@ func summaryError(ch string, err error) error {
 	return slackError("chat.postMessage", ch, err)
 }
 
-// maxSummaryLines is how many accounts one section lists before it counts the rest.
-const maxSummaryLines = 30
+// maxNewlyFailing is how many newly failing checks a summary details (with their reasons)
+// before the per-account lines, which name them all.
+const maxNewlyFailing = 15
 
-// renderSummary lays out a summary: the headline, then newly failing, newly passing, still
-// failing (with the failing step and since when), errors, the count of unchanged accounts, a
-// Fix button per failing account, and the audit's time.
+// seeAll is how to see what a summary could not show.
+const seeAll = "see them all with `cisbot summary --dry-run` or `/cis status`"
+
+// renderSummary lays out a summary: the headline, the counts of checks by what changed, the
+// newly failing checks with their reasons, then one line per account that is not passing every
+// control as before (its controls passing, and which are newly failing, newly passing, still
+// failing since when, not audited), the count of the others, a Fix button per failing account,
+// and the audit's time. What does not fit within Slack's limits is counted, with where to see
+// it, never dropped silently.
 func renderSummary(s summary.Digest) rendered {
 	title := "CIS summary: " + s.Headline()
-	if s.Control != "" {
-		title = "CIS " + s.Control + " summary: " + s.Headline()
-	}
 	blocks := []slack.Block{header(title)}
 	if counts := summaryCounts(s); len(counts) > 0 {
-		blocks = append(blocks, contextBlock(strings.Join(counts, "   ")))
+		blocks = append(blocks, contextBlock("Checks: "+strings.Join(counts, "   ")))
 	}
 	tail := summaryTail(s)
+	// One block and its text are kept for the count of what was left out.
 	blockBudget := maxBlocks - len(blocks) - len(tail) - 2
 	textBudget := maxMessageText - textLen(blocks...) - textLen(tail...) - 400
-	for _, sec := range summarySections(s) {
-		if len(sec.lines) == 0 {
+	var left []string
+	if n := len(s.NewlyFailing); n > 0 {
+		lines := []string{"*Newly failing*"}
+		for _, l := range s.NewlyFailing[:min(n, maxNewlyFailing)] {
+			lines = append(lines, "• "+newlyFailingLine(l))
+		}
+		secs, rest := packBudget(lines, &blockBudget, &textBudget)
+		blocks = append(blocks, secs...)
+		if rest += n - min(n, maxNewlyFailing); rest > 0 {
+			left = append(left, fmt.Sprintf("%d newly failing %s in detail", rest, plural(rest, "check", "checks")))
+		}
+	}
+	lines, quiet := []string{"*By account*"}, 0
+	for _, a := range s.Accounts {
+		if a.Quiet() {
+			quiet++
 			continue
 		}
-		secs := sec.render(&blockBudget, &textBudget)
-		blocks = append(blocks, secs...)
+		lines = append(lines, "• "+summaryAccountLine(s, a))
 	}
-	if s.Unchanged > 0 && blockBudget > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf(":white_check_mark: %d %s passing as before.", s.Unchanged, plural(s.Unchanged, "account", "accounts"))))
+	if len(lines) > 1 {
+		secs, rest := packBudget(lines, &blockBudget, &textBudget)
+		blocks = append(blocks, secs...)
+		if rest > 0 {
+			left = append(left, fmt.Sprintf("%d %s", rest, plural(rest, "account", "accounts")))
+		}
+	}
+	if quiet > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf(":white_check_mark: %d %s %s as before.", quiet, plural(quiet, "account passes", "accounts pass"), s.ControlsName())))
+	}
+	if len(left) > 0 {
+		blocks = append(blocks, contextBlock("Not shown: "+strings.Join(left, " and ")+"; "+seeAll+"."))
 	}
 	blocks = append(blocks, tail...)
 	return rendered{Text: fallback(title), Blocks: blocks}
 }
 
-// summaryCounts is the headline's breakdown, one entry per kind of change present.
+// packBudget packs lines within what is left of the message's block and text budgets, which
+// it reduces, and returns how many lines did not fit (a section title alone is not shown).
+func packBudget(lines []string, blockBudget, textBudget *int) ([]slack.Block, int) {
+	secs, rest := pack(lines, max(*blockBudget, 0), max(*textBudget, 0))
+	if len(secs) == 0 || rest >= len(lines)-1 { // nothing, or only the title, fitted
+		return nil, len(lines) - 1
+	}
+	*blockBudget -= len(secs)
+	*textBudget -= textLen(secs...)
+	return secs, rest
+}
+
+// summaryCounts is the headline's breakdown of the (account, control) checks, one entry per kind of change present.
 func summaryCounts(s summary.Digest) []string {
 	var counts []string
 	for _, c := range []struct {
@@ -189,8 +229,8 @@ func summaryCounts(s summary.Digest) []string {
 // and the audit's time.
 func summaryTail(s summary.Digest) []slack.Block {
 	var failing []commands.Action
-	for _, l := range s.Failing() {
-		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + l.Account, Value: l.Account})
+	for _, a := range s.FailingAccounts() {
+		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + a.Account, Value: a.Account})
 	}
 	var tail []slack.Block
 	buttons, hidden := actionsBlock(failing)
@@ -204,59 +244,43 @@ func summaryTail(s summary.Digest) []slack.Block {
 	return append(tail, contextBlock(foot...))
 }
 
-// summarySection is one list of a summary (newly failing, …) and how each of its lines reads.
-type summarySection struct {
-	title string
-	lines []summary.Line
-	line  func(summary.Line) string
+// newlyFailingLine is one newly failing check with its step and reason.
+func newlyFailingLine(l summary.Line) string {
+	return ":x: *" + escFit(l.Account, 100) + "* " + esc(l.Control) + " fails at " + step(l) + ": " + escFit(firstSentence(l.Reason, 150), 150)
 }
 
-func summarySections(s summary.Digest) []summarySection {
-	return []summarySection{
-		{"Newly failing", s.NewlyFailing, func(l summary.Line) string {
-			return ":x: " + accountName(l) + " fails at " + step(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)
-		}},
-		{"Newly passing", s.NewlyPassing, func(l summary.Line) string {
-			return ":white_check_mark: " + accountName(l)
-		}},
-		{"Still failing", s.StillFailing, func(l summary.Line) string {
-			t := ":x: " + accountName(l) + " at " + step(l)
-			if f := s.For(l.Since); f != "" {
-				t += ", for " + f + " (since " + date(l.Since) + ")"
-			}
-			return t
-		}},
-		{"Not audited", s.Errors, func(l summary.Line) string {
-			t := ":warning: " + accountName(l) + ": " + escFit(firstSentence(l.Reason, 300), 300)
-			if l.Verdict != "" {
-				t += " _(it was " + l.Verdict + ")_"
-			}
-			return t
-		}},
+// summaryAccountLine is one account of a summary: "prod 13/15 · newly failing 4.3, 4.10 · still
+// failing 4.5 since 2 Dec · not audited 4.7: …".
+func summaryAccountLine(s summary.Digest, a summary.Account) string {
+	emoji := ":white_check_mark:"
+	switch {
+	case a.Failing():
+		emoji = ":x:"
+	case len(a.Errors) > 0:
+		emoji = ":warning:"
 	}
-}
-
-// render lays the section out within what is left of the message's block and text budgets,
-// which it reduces, and counts the accounts it could not list.
-func (sec summarySection) render(blockBudget, textBudget *int) []slack.Block {
-	lines := []string{"*" + sec.title + "*"}
-	for i, l := range sec.lines {
-		if i == maxSummaryLines {
-			break
+	parts := []string{emoji + " " + accountName(summary.Line{Account: a.Account, AccountID: a.AccountID}) + " " + a.Ratio()}
+	if len(a.NewlyFailing) > 0 {
+		parts = append(parts, "newly failing "+esc(summary.IDs(a.NewlyFailing)))
+	}
+	if len(a.NewlyPassing) > 0 {
+		parts = append(parts, "newly passing "+esc(summary.IDs(a.NewlyPassing)))
+	}
+	if len(a.StillFailing) > 0 {
+		t := "still failing " + esc(summary.IDs(a.StillFailing))
+		if since := summary.OldestSince(a.StillFailing); !since.IsZero() {
+			t += " since " + strings.TrimPrefix(s.When(since), "at ")
 		}
-		lines = append(lines, "• "+sec.line(l))
+		parts = append(parts, t)
 	}
-	secs, rest := pack(lines, max(*blockBudget-1, 0), max(*textBudget, 0))
-	rest += len(sec.lines) - min(len(sec.lines), maxSummaryLines)
-	*blockBudget -= len(secs)
-	*textBudget -= textLen(secs...)
-	if rest > 0 && *blockBudget > 0 {
-		more := contextBlock(fmt.Sprintf("…and %d more %s %s", rest, plural(rest, "account", "accounts"), strings.ToLower(sec.title)))
-		secs = append(secs, more)
-		*blockBudget--
-		*textBudget -= textLen(more)
+	for _, g := range a.ErrorGroups() {
+		ids := esc(summary.IDs(g.Lines))
+		if len(g.Lines) == len(s.Controls) && len(g.Lines) > 2 {
+			ids = "(all " + fmt.Sprint(len(g.Lines)) + ")"
+		}
+		parts = append(parts, "not audited "+ids+": "+escFit(firstSentence(g.Reason, 150), 150))
 	}
-	return secs
+	return strings.Join(parts, " · ")
 }
 
 func accountName(l summary.Line) string {

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 )
 
@@ -33,52 +35,119 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
-// sampleSummary has every section: two accounts newly failing (one with markup in its name),
-// one newly passing, one still failing for three days, one not audited, three unchanged.
-func sampleSummary() summary.Digest {
-	return summary.Digest{
-		Schedule: "a1b2c3d4e5f6", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Location: berlin,
-		Pass: 4, Total: 8, Previous: &summary.Previous{At: summaryAt.AddDate(0, 0, -3), Pass: 5, Total: 8},
-		NewlyFailing: []summary.Line{
-			{Account: "dev", AccountID: "222222222222", Status: cis.StatusFail, FailedStep: "subscriber", Verdict: "PASS", Since: summaryAt,
-				Reason: "topic cis-alarms has no confirmed subscription (1 pending). Confirm it from the e-mail."},
-			{Account: "stage <!channel> & co", Status: cis.StatusFail, FailedStep: "alarm", Since: summaryAt,
-				Reason: "no alarm on CISBenchmark/unauthorized_api_calls_metric would fire on one matching event"},
-		},
-		NewlyPassing: []summary.Line{{Account: "qa", AccountID: "444444444444", Status: cis.StatusPass, Verdict: "FAIL", Since: summaryAt}},
-		StillFailing: []summary.Line{{Account: "legacy", AccountID: "555555555555", Status: cis.StatusFail, FailedStep: "metric_filter", Verdict: "FAIL",
-			Since: summaryAt.Add(-72 * time.Hour), Reason: "the pattern misses AccessDeniedException"}},
-		Errors: []summary.Line{{Account: "sandbox", Status: cis.StatusError, FailedStep: "trail", Verdict: "PASS", Since: summaryAt.AddDate(0, -1, 0),
-			Reason: "trail: sts:AssumeRole: AccessDenied: the role's trust policy does not name the bot. More follows."}},
-		Unchanged: 3,
-	}
+// pairRow is one (account, control) of a test summary: its result and its previous record.
+type pairRow struct {
+	account, id, control string
+	status               cis.Status
+	step                 cis.Step
+	reason               string
+	prev                 string // the previous verdict: "", PASS or FAIL
+	prevStatus           string // the previous status when it differs from prev (ERROR)
+	since                time.Time
 }
 
-// bigSummary has n accounts in each section.
-func bigSummary(n int) summary.Digest {
-	s := summary.Digest{Schedule: "big", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: n, Total: 4*n + 500, Unchanged: 500}
-	for i := range n {
-		long := strings.Repeat("reason <&> ", 100)
-		s.NewlyFailing = append(s.NewlyFailing, summary.Line{Account: fmt.Sprintf("new-%03d", i), AccountID: "111111111111", Status: cis.StatusFail, FailedStep: "alarm", Reason: long, Since: summaryAt})
-		s.NewlyPassing = append(s.NewlyPassing, summary.Line{Account: fmt.Sprintf("fixed-%03d", i), Status: cis.StatusPass})
-		s.StillFailing = append(s.StillFailing, summary.Line{Account: fmt.Sprintf("old-%03d", i), Status: cis.StatusFail, FailedStep: "trail", Since: summaryAt.AddDate(0, 0, -i)})
-		s.Errors = append(s.Errors, summary.Line{Account: fmt.Sprintf("err-%03d", i), Status: cis.StatusError, Reason: long})
+// digestOf compares the rows as a summary does, over controls.
+func digestOf(controls []string, rows []pairRow, previous *summary.Previous) summary.Digest {
+	var results []cis.ControlResult
+	var recs []store.AuditRecord
+	for _, r := range rows {
+		res := cis.Result{Account: r.account, AccountID: r.id, Status: r.status, Reason: r.reason}
+		if r.step != "" {
+			res.FailedStep = &r.step
+		}
+		results = append(results, cis.ControlResult{Control: r.control, Result: res})
+		if r.prev != "" || r.prevStatus != "" {
+			st := cmp.Or(r.prevStatus, r.prev)
+			recs = append(recs, store.AuditRecord{Account: r.account, Control: r.control, At: summaryAt.AddDate(0, 0, -3), Status: st, Verdict: r.prev, Since: r.since})
+		}
 	}
+	s, _ := summary.Compare(results, summary.PreviousByPair(recs), summaryAt, "a1b2c3d4e5f6")
+	s.Schedule, s.Channel, s.Controls, s.Location, s.Previous = "a1b2c3d4e5f6", "C0SECOPS01", controls, berlin, previous
 	return s
+}
+
+var sampleControls = []string{"4.1", "4.3", "4.10"}
+
+// passing are rows of an account passing the sample's three controls as before.
+func passing(account, id string) []pairRow {
+	var rows []pairRow
+	for _, c := range sampleControls {
+		rows = append(rows, pairRow{account: account, id: id, control: c, status: cis.StatusPass, prev: "PASS", since: summaryAt.AddDate(0, -2, 0)})
+	}
+	return rows
+}
+
+// sampleSummary has every kind of change over three controls: dev newly failing 4.3 while its
+// 4.1 passes and 4.10 still fails, an account with markup in its name newly failing, qa newly
+// passing 4.1, legacy still failing two controls for three and five days, sandbox not audited
+// at all, and three accounts passing as before.
+func sampleSummary() summary.Digest {
+	days := func(n int) time.Time { return summaryAt.AddDate(0, 0, -n) }
+	rows := []pairRow{
+		{"dev", "222222222222", "4.1", cis.StatusPass, "", "", "PASS", "", days(30)},
+		{"dev", "222222222222", "4.3", cis.StatusFail, cis.StepSubscriber, "subscriber: topic cis-alarms has no confirmed subscription (1 pending). Confirm it from the e-mail.", "PASS", "", days(30)},
+		{"dev", "222222222222", "4.10", cis.StatusFail, cis.StepMetricFilter, "no metric filter matches a console sign-in without MFA", "FAIL", "", days(5)},
+		{"stage <!channel> & co", "", "4.1", cis.StatusFail, cis.StepAlarm, "no alarm on CISBenchmark/unauthorized_api_calls_metric would fire on one matching event", "", "", time.Time{}},
+		{"stage <!channel> & co", "", "4.3", cis.StatusPass, "", "", "", "", time.Time{}},
+		{"stage <!channel> & co", "", "4.10", cis.StatusPass, "", "", "", "", time.Time{}},
+		{"qa", "444444444444", "4.1", cis.StatusPass, "", "", "FAIL", "", days(3)},
+		{"qa", "444444444444", "4.3", cis.StatusPass, "", "", "PASS", "", days(30)},
+		{"qa", "444444444444", "4.10", cis.StatusPass, "", "", "PASS", "", days(30)},
+		{"legacy", "555555555555", "4.1", cis.StatusFail, cis.StepMetricFilter, "the pattern misses AccessDeniedException", "FAIL", "", days(3)},
+		{"legacy", "555555555555", "4.3", cis.StatusPass, "", "", "PASS", "", days(30)},
+		{"legacy", "555555555555", "4.10", cis.StatusFail, cis.StepAlarm, "no alarm", "FAIL", "ERROR", days(5)},
+	}
+	for _, c := range sampleControls {
+		rows = append(rows, pairRow{"sandbox", "", c, cis.StatusError, cis.StepTrail, "trail: sts:AssumeRole: AccessDenied: the role's trust policy does not name the bot. More follows.", "PASS", "", days(30)})
+	}
+	for _, a := range []string{"ops", "audit", "billing"} {
+		rows = append(rows, passing(a, "")...)
+	}
+	return digestOf(sampleControls, rows, &summary.Previous{At: days(3), Pass: 20, Total: 24})
+}
+
+// bigSummary is n accounts of all fifteen controls: in each group of five, one newly failing
+// two controls (with a long reason), one newly passing one, one still failing three, one not
+// audited, and one passing as before.
+func bigSummary(n int) summary.Digest {
+	var controls []string
+	for _, c := range cis.Controls {
+		controls = append(controls, c.ID)
+	}
+	long := strings.Repeat("reason <&> ", 100)
+	var rows []pairRow
+	for i := range n {
+		name := fmt.Sprintf("account-%03d", i)
+		for j, c := range controls {
+			r := pairRow{account: name, id: fmt.Sprintf("%012d", i), control: c, status: cis.StatusPass, prev: "PASS", since: summaryAt.AddDate(0, -1, 0)}
+			switch {
+			case i%5 == 0 && j < 2:
+				r.status, r.step, r.reason = cis.StatusFail, cis.StepAlarm, long
+			case i%5 == 1 && j == 4:
+				r.prev, r.since = "FAIL", summaryAt.AddDate(0, 0, -i)
+			case i%5 == 2 && j >= 12:
+				r.status, r.step, r.prev, r.since = cis.StatusFail, cis.StepMetricFilter, "FAIL", summaryAt.AddDate(0, 0, -i-j)
+			case i%5 == 3:
+				r.status, r.reason = cis.StatusError, long
+			}
+			rows = append(rows, r)
+		}
+	}
+	return digestOf(controls, rows, &summary.Previous{At: summaryAt.AddDate(0, 0, -7), Pass: 15 * n, Total: 15 * n})
 }
 
 func summaryGoldenCases() []struct {
 	name string
 	s    summary.Digest
 } {
-	first := summary.Digest{Schedule: "x", Channel: "C0SECOPS01", Control: "4.1", At: summaryAt, Pass: 2, Total: 2, Unchanged: 2}
+	first := digestOf(sampleControls, append(passing("prod", "111111111111"), passing("dev", "222222222222")...), nil)
 	return []struct {
 		name string
 		s    summary.Digest
 	}{
 		{"summary", sampleSummary()},
 		{"summary-first-all-pass", first},
-		{"summary-120", bigSummary(30)},
+		{"summary-50x15", bigSummary(50)},
 	}
 }
 
@@ -113,12 +182,22 @@ func encodeSummary(t *testing.T, r rendered) []byte {
 }
 
 // TestRenderSummaryContent checks what the golden files show, so that a careless -update
-// cannot hide a lost section: the order of the sections, the Fix buttons of exactly the failing
-// accounts, the still-failing account's step and since when, and the audit time.
+// cannot hide a lost line: the newly failing checks with their reasons, then one line per
+// account that changed or fails (its controls passing, which changed, since when), the count
+// of the others, the Fix buttons of exactly the failing accounts, and the audit time.
 func TestRenderSummaryContent(t *testing.T) {
 	r := renderSummary(sampleSummary())
 	text := strings.Join(mrkdwnTexts(r.Blocks), "\n")
-	order := []string{"*Newly failing*", "*dev*", "*Newly passing*", "*qa*", "*Still failing*", "*legacy*", "*Not audited*", "*sandbox*", "3 accounts passing as before", "Audited <!date^1772697600^"}
+	order := []string{
+		"*Newly failing*", "*dev* 4.3 fails at `subscriber`: topic cis-alarms", "*stage &lt;!channel&gt; &amp; co* 4.1 fails at `alarm`",
+		"*By account*",
+		"*dev* `222222222222` 1/3 · newly failing 4.3 · still failing 4.10 since Saturday",
+		"*stage &lt;!channel&gt; &amp; co* 2/3 · newly failing 4.1",
+		"*qa* `444444444444` 3/3 · newly passing 4.1",
+		"*legacy* `555555555555` 1/3 · still failing 4.1, 4.10 since Saturday",
+		"*sandbox* 0/3 · not audited (all 3): trail: sts:AssumeRole: AccessDenied",
+		"3 accounts pass all 3 controls as before", "Audited <!date^1772697600^",
+	}
 	last := -1
 	for _, s := range order {
 		i := strings.Index(text, s)
@@ -127,16 +206,20 @@ func TestRenderSummaryContent(t *testing.T) {
 		}
 		last = i
 	}
-	for _, s := range []string{"fails at `subscriber`", "at `metric_filter`, for 3 days (since <!date^1772438400^", "_(it was PASS)_"} {
-		if !strings.Contains(text, s) {
-			t.Errorf("no %q in:\n%s", s, text)
-		}
+	if strings.Contains(text, "Not shown") {
+		t.Errorf("a small summary left something out:\n%s", text)
 	}
-	if h := r.Blocks[0].(*slack.HeaderBlock).Text.Text; h != "CIS 4.1 summary: 4 of 8 accounts pass, 1 fewer than Monday" {
+	if h := r.Blocks[0].(*slack.HeaderBlock).Text.Text; h != "CIS summary: 4 of 8 accounts pass all 3 controls; 16 of 24 checks pass, 4 fewer than Monday" {
 		t.Errorf("header %q", h)
 	}
+	if got := summaryButtons(r.Blocks); strings.Join(got, "|") != strings.Join([]string{commands.ActionFix + "=dev", commands.ActionFix + "=stage <!channel> & co", commands.ActionFix + "=legacy"}, "|") {
+		t.Errorf("buttons %v", got)
+	}
+}
+
+func summaryButtons(blocks []slack.Block) []string {
 	var buttons []string
-	for _, b := range r.Blocks {
+	for _, b := range blocks {
 		if a, ok := b.(*slack.ActionBlock); ok {
 			for _, e := range a.Elements.ElementSet {
 				btn := e.(*slack.ButtonBlockElement)
@@ -144,26 +227,51 @@ func TestRenderSummaryContent(t *testing.T) {
 			}
 		}
 	}
-	want := []string{commands.ActionFix + "=dev", commands.ActionFix + "=stage <!channel> & co", commands.ActionFix + "=legacy"}
-	if strings.Join(buttons, "|") != strings.Join(want, "|") {
-		t.Errorf("buttons %v, want %v", buttons, want)
-	}
+	return buttons
 }
 
-// TestRenderSummaryHuge: far more accounts than a message holds stay within Slack's limits,
-// each section saying how many it left out.
-func TestRenderSummaryHuge(t *testing.T) {
-	r := renderSummary(bigSummary(400))
-	if err := validate(r.Blocks); err != nil {
-		t.Fatal(err)
-	}
-	checkLimits(t, r.Blocks)
-	text := strings.Join(mrkdwnTexts(r.Blocks), "\n")
-	if !strings.Contains(text, "more accounts newly failing") {
-		t.Errorf("no count of the newly failing accounts left out:\n%s", text)
-	}
-	if !strings.Contains(text, "Fix buttons are not shown") {
-		t.Errorf("no count of the Fix buttons left out")
+// TestRenderSummaryAccounts: 50 accounts of fifteen controls are each on a line of their own or
+// counted as passing as before, within Slack's limits; what does not fit is counted with where
+// to see it. Far more accounts say how many lines were left out, and how many Fix buttons.
+func TestRenderSummaryAccounts(t *testing.T) {
+	for _, tc := range []struct {
+		n        int
+		notShown []string
+	}{
+		{50, []string{"Not shown: 5 newly failing checks in detail; see them all with `cisbot summary --dry-run` or `/cis status`."}},
+		{400, []string{"Not shown: 145 newly failing checks in detail and 249 accounts", " accounts; see them all with", "more Fix buttons are not shown"}},
+	} {
+		s := bigSummary(tc.n)
+		r := renderSummary(s)
+		if err := validate(r.Blocks); err != nil {
+			t.Fatalf("%d accounts: %v", tc.n, err)
+		}
+		checkLimits(t, r.Blocks)
+		text := strings.Join(mrkdwnTexts(r.Blocks), "\n")
+		for _, want := range tc.notShown {
+			if !strings.Contains(text, want) {
+				t.Errorf("%d accounts: no %q in:\n%s", tc.n, want, text)
+			}
+		}
+		// Every account is listed, or counted in "pass as before", or in "Not shown".
+		listed, quiet := 0, 0
+		for _, a := range s.Accounts {
+			if a.Quiet() {
+				quiet++
+			} else if strings.Contains(text, "*"+a.Account+"* `") {
+				listed++
+			}
+		}
+		notListed := len(s.Accounts) - quiet - listed
+		if !strings.Contains(text, fmt.Sprintf("%d accounts pass all 15 controls as before", quiet)) {
+			t.Errorf("%d accounts: the %d quiet accounts are not counted", tc.n, quiet)
+		}
+		if notListed > 0 && !strings.Contains(text, fmt.Sprintf(" and %d accounts; see them all", notListed)) {
+			t.Errorf("%d accounts: %d accounts neither listed nor counted as not shown", tc.n, notListed)
+		}
+		if tc.n == 50 && notListed != 0 {
+			t.Errorf("50 accounts: %d not listed", notListed)
+		}
 	}
 }
 
@@ -233,7 +341,7 @@ func TestSummaryPoster(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(blocks) != len(renderSummary(s).Blocks) || !strings.Contains(f.forms[0].Get("blocks"), `"action_id":"cis_fix_start"`) ||
-				!strings.HasPrefix(f.forms[0].Get("text"), "CIS 4.1 summary: 4 of 8 accounts pass") {
+				!strings.HasPrefix(f.forms[0].Get("text"), "CIS summary: 4 of 8 accounts pass all 3 controls") {
 				t.Errorf("posted %s", f.forms[0])
 			}
 		})
@@ -276,7 +384,7 @@ func TestSummaryFixButtons(t *testing.T) {
 			}
 		}
 	}
-	if pressed != len(sampleSummary().Failing()) {
+	if pressed != len(sampleSummary().FailingAccounts()) {
 		t.Errorf("%d buttons pressed, want one per failing account", pressed)
 	}
 }

@@ -11,10 +11,11 @@ import (
 	"github.com/cisbot/cisbot/internal/store"
 )
 
-// Auditor audits accounts by name ("all" for every configured and organization account); the
-// app's Auditor, which /cis audit uses, is one.
+// Auditor audits accounts by name ("all" for every configured and organization account) for
+// controls (nil: every control in cis.Controls, in table order); the app's Auditor, which /cis
+// audit uses, is one.
 type Auditor interface {
-	Audit(ctx context.Context, names []string, progress func(done, total int)) (cis.Report, error)
+	Audit(ctx context.Context, names []string, controls []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error)
 }
 
 // History is the part of the store that keeps audit results.
@@ -123,7 +124,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tick time.Time) (Digest, er
 	err = errors.Join(errs...)
 	r.finish(context.WithoutCancel(ctx), log, spec, tick, s, err)
 	if err == nil {
-		log.Info("summary posted", "pass", s.Pass, "total", s.Total, "newly_failing", len(s.NewlyFailing), "errors", len(s.Errors))
+		log.Info("summary posted", "accounts", len(s.Accounts), "pass", s.Pass, "total", s.Total, "newly_failing", len(s.NewlyFailing), "errors", len(s.Errors))
 	}
 	return s, err
 }
@@ -150,32 +151,25 @@ func (r *Runner) Preview(ctx context.Context, spec Spec) (Digest, error) {
 	return s, err
 }
 
-// build audits and compares.
+// build audits every control and compares each (account, control) pair with its last record.
 func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Digest, []store.AuditRecord, error) {
-	report, err := r.Auditor.Audit(ctx, spec.Names(), nil)
+	report, err := r.Auditor.Audit(ctx, spec.Names(), nil, nil)
 	if err != nil {
 		return Digest{}, nil, fmt.Errorf("summary %s: the audit could not start: %w", spec.ID, err)
 	}
 	at := r.now()
-	names := make([]string, len(report.Results))
-	for i, res := range report.Results {
-		names[i] = res.Account
+	var names []string
+	for _, res := range report.Results {
+		if len(names) == 0 || names[len(names)-1] != res.Account {
+			names = append(names, res.Account)
+		}
 	}
 	prevRecs, err := r.History.LatestAudits(ctx, names)
 	if err != nil {
 		return Digest{}, nil, fmt.Errorf("summary %s: read the previous results: %w", spec.ID, err)
 	}
-	prev := make(map[string]store.AuditRecord, len(prevRecs))
-	for _, p := range prevRecs {
-		if p.Control == report.Control {
-			prev[p.Account] = p
-		}
-	}
-	s, recs := Compare(report.Results, prev, at, spec.ID)
-	for i := range recs {
-		recs[i].Control = report.Control
-	}
-	s.Schedule, s.Channel, s.Control, s.Location = spec.ID, spec.Channel, report.Control, spec.Location
+	s, recs := Compare(report.Results, PreviousByPair(prevRecs), at, spec.ID)
+	s.Schedule, s.Channel, s.Controls, s.Location = spec.ID, spec.Channel, report.Controls, spec.Location
 	last, found, err := r.Ticks.LastPosted(ctx, spec.ID, tick)
 	if err != nil {
 		return Digest{}, nil, fmt.Errorf("summary %s: read the last summary: %w", spec.ID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,19 +14,31 @@ import (
 )
 
 type fakeAuditor struct {
-	results []cis.Result
+	results []cis.ControlResult
 	err     error
 	cancel  context.CancelFunc // called during the audit, when set
 }
 
-func (f *fakeAuditor) Audit(context.Context, []string, func(done, total int)) (cis.Report, error) {
+func (f *fakeAuditor) Audit(context.Context, []string, []*cis.Control, func(done, total int)) (cis.ControlsReport, error) {
 	if f.cancel != nil {
 		f.cancel()
 	}
 	if f.err != nil {
-		return cis.Report{}, f.err
+		return cis.ControlsReport{}, f.err
 	}
-	return cis.NewReport("4.1", f.results), nil
+	return controlsReport(f.results), nil
+}
+
+// controlsReport is a report of the results' controls.
+func controlsReport(results []cis.ControlResult) cis.ControlsReport {
+	r := cis.ControlsReport{Results: results}
+	for _, res := range results {
+		if !slices.Contains(r.Controls, res.Control) {
+			r.Controls = append(r.Controls, res.Control)
+		}
+		r.Summary.Add(res.Status)
+	}
+	return r
 }
 
 type fakePoster struct {
@@ -43,7 +56,7 @@ func (f *fakePoster) PostSummary(_ context.Context, s Digest) error {
 
 // TestRunOutcomes: what a run leaves in the store and Slack when a part fails.
 func TestRunOutcomes(t *testing.T) {
-	results := []cis.Result{result("prod", cis.StatusPass, ""), result("dev", cis.StatusFail, cis.StepAlarm)}
+	results := []cis.ControlResult{result("prod", cis.StatusPass, ""), controlResult("prod", "4.3", cis.StatusFail, cis.StepMetricFilter), result("dev", cis.StatusFail, cis.StepAlarm)}
 	spec := Spec{ID: "s1", Channel: "C0SUMMARY1"}
 	for _, tc := range []struct {
 		name     string
@@ -52,12 +65,12 @@ func TestRunOutcomes(t *testing.T) {
 		cancel   bool
 		err      string // "" for success
 		posted   int
-		recorded int // history records afterwards
+		recorded int // (account, control) records afterwards
 		tickErr  string
 	}{
-		{"posted", &fakeAuditor{results: results}, &fakePoster{}, false, "", 1, 2, ""},
+		{"posted", &fakeAuditor{results: results}, &fakePoster{}, false, "", 1, 3, ""},
 		{"post fails", &fakeAuditor{results: results}, &fakePoster{err: errors.New("slack: the bot is not in channel C0SUMMARY1")}, false,
-			"post to C0SUMMARY1: slack: the bot is not in channel", 0, 2, "not in channel"},
+			"post to C0SUMMARY1: slack: the bot is not in channel", 0, 3, "not in channel"},
 		{"audit cannot start", &fakeAuditor{err: errors.New("list the organization's accounts: AccessDenied")}, &fakePoster{}, false,
 			"the audit could not start: list the organization's accounts", 0, 0, "could not start"},
 		{"stopped during the audit", &fakeAuditor{results: results}, &fakePoster{}, true, "stopped before it was posted", 0, 0, "stopped"},
@@ -84,11 +97,11 @@ func TestRunOutcomes(t *testing.T) {
 			bg := context.Background()
 			recs, _ := st.LatestAudits(bg, nil)
 			if len(recs) != tc.recorded {
-				t.Errorf("%d accounts recorded, want %d", len(recs), tc.recorded)
+				t.Errorf("%d pairs recorded, want %d", len(recs), tc.recorded)
 			}
 			// Only a posted summary is the next one's "last summary".
 			last, found, err := st.LastPosted(bg, spec.ID, t1.Add(time.Hour))
-			if err != nil || found != (tc.posted == 1) || found && (last.Pass != 1 || last.Total != 2) {
+			if err != nil || found != (tc.posted == 1) || found && (last.Pass != 1 || last.Total != 3) {
 				t.Errorf("LastPosted = %+v, %v, %v", last, found, err)
 			}
 			// The tick stays claimed either way: no second post for it.
@@ -114,7 +127,7 @@ func TestPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &fakePoster{}
-	r := &Runner{Auditor: &fakeAuditor{results: []cis.Result{result("dev", cis.StatusFail, cis.StepAlarm)}}, History: st, Ticks: st, Poster: p, Owner: "me", Now: func() time.Time { return t1 }}
+	r := &Runner{Auditor: &fakeAuditor{results: []cis.ControlResult{result("dev", cis.StatusFail, cis.StepAlarm)}}, History: st, Ticks: st, Poster: p, Owner: "me", Now: func() time.Time { return t1 }}
 	s, err := r.Preview(ctx, Spec{ID: "s1", Channel: "C0SUMMARY1"})
 	if err != nil || len(s.StillFailing) != 1 || !s.StillFailing[0].Since.Equal(t0) || s.Channel != "C0SUMMARY1" {
 		t.Fatalf("Preview = %+v, %v", s, err)

@@ -182,30 +182,33 @@ func TestScheduleFires(t *testing.T) {
 	if first.Channel != summaryChannel {
 		t.Errorf("posted to %q", first.Channel)
 	}
-	if !strings.Contains(first.Text, "1 of 2 accounts pass, as many as ") {
+	// The estate has 4.1's chain only: prod passes it and fails the fourteen other controls
+	// (their first audit), dev fails them all. The last tick counted one check per account.
+	if !strings.Contains(first.Text, "0 of 2 accounts pass all 15 controls; 1 of 30 checks pass, as many as ") || !strings.Contains(first.Text, "(of 2 then)") {
 		t.Errorf("headline %q", first.Text)
 	}
 	for _, want := range []string{
-		`"text":"*Newly failing*\n• :x: *dev* ` + "`" + devID + "`" + ` fails at ` + "`metric_filter`",
-		`"text":"*Newly passing*\n• :white_check_mark: *prod* ` + "`" + prodID + "`",
-		`"action_id":"cis_fix_start","value":"dev"`,
+		`"text":"*Newly failing*\n• :x: *prod* 4.2 fails at ` + "`metric_filter`",
+		`• :x: *dev* 4.1 fails at ` + "`metric_filter`",
+		`• :x: *prod* ` + "`" + prodID + "`" + ` 1/15 · newly failing 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10, 4.11, 4.12, 4.13, 4.14, 4.15 · newly passing 4.1`,
+		`• :x: *dev* ` + "`" + devID + "`" + ` 0/15 · newly failing 4.1, 4.2,`,
+		`"action_id":"cis_fix_start","value":"prod"`,
+		`"value":"dev"`,
 		"Audited <!date^",
 	} {
 		if !strings.Contains(first.Blocks, want) {
 			t.Errorf("the first summary lacks %s:\n%s", want, first.Blocks)
 		}
 	}
-	if strings.Contains(first.Blocks, `"value":"prod"`) {
-		t.Error("a Fix button for the passing account")
-	}
 
-	// The next tick compares with the results the first one recorded.
+	// The next tick compares each (account, control) with the results the first one recorded.
 	second := slack.wait(t, 30*time.Second)
-	if !strings.Contains(second.Text, "1 of 2 accounts pass, as many as at ") {
+	if !strings.Contains(second.Text, "1 of 30 checks pass, as many as at ") || strings.Contains(second.Text, "then") {
 		t.Errorf("second headline %q", second.Text)
 	}
-	if !strings.Contains(second.Blocks, "*Still failing*\\n• :x: *dev*") || strings.Contains(second.Blocks, "Newly") {
-		t.Errorf("the second summary should show dev still failing and nothing new:\n%s", second.Blocks)
+	if !strings.Contains(second.Blocks, "• :x: *dev* `"+devID+"` 0/15 · still failing 4.1, 4.2,") ||
+		!strings.Contains(second.Blocks, "• :x: *prod* `"+prodID+"` 1/15 · still failing 4.2,") || strings.Contains(second.Blocks, "newly") {
+		t.Errorf("the second summary should show both accounts still failing and nothing new:\n%s", second.Blocks)
 	}
 
 	stopped := time.Now()
@@ -222,19 +225,21 @@ func TestScheduleFires(t *testing.T) {
 	done <- nil // for the deferred receive
 
 	latest, err := st.LatestAudits(ctx, nil)
-	if err != nil || len(latest) != 2 {
-		t.Fatalf("history: %+v, %v", latest, err)
+	if err != nil || len(latest) != 30 {
+		t.Fatalf("history: %d records, %v", len(latest), err)
 	}
 	for _, r := range latest {
-		switch r.Account {
-		case "dev":
+		switch {
+		case r.Account == "dev" && r.Control == "4.1":
 			if r.Status != store.AuditFail || r.FailedStep != "metric_filter" || r.Verdict != store.AuditFail || !r.Since.Before(second.At) {
-				t.Errorf("dev's latest record %+v", r)
+				t.Errorf("dev's latest 4.1 record %+v", r)
 			}
-		case "prod":
+		case r.Account == "prod" && r.Control == "4.1":
 			if r.Status != store.AuditPass || r.Source != spec.ID {
-				t.Errorf("prod's latest record %+v", r)
+				t.Errorf("prod's latest 4.1 record %+v", r)
 			}
+		case r.Status != store.AuditFail || r.Source != spec.ID:
+			t.Errorf("%s's latest %s record %+v, want a failure", r.Account, r.Control, r)
 		}
 	}
 	// No post after Run returned.

@@ -24,14 +24,14 @@ type blockingAuditor struct {
 	panics  bool
 }
 
-func (a *blockingAuditor) Audit(ctx context.Context, _ []string, _ func(done, total int)) (cis.Report, error) {
+func (a *blockingAuditor) Audit(ctx context.Context, _ []string, _ []*cis.Control, _ func(done, total int)) (cis.ControlsReport, error) {
 	n := a.calls.Add(1)
 	a.started <- struct{}{}
 	if a.panics && n == 1 {
 		panic("audit exploded")
 	}
 	<-ctx.Done()
-	return cis.NewReport("4.1", []cis.Result{result("prod", cis.StatusError, cis.StepTrail)}), nil
+	return controlsReport([]cis.ControlResult{result("prod", cis.StatusError, cis.StepTrail)}), nil
 }
 
 // TestSchedulerStopsCleanly: a job that panics is recovered and the schedule goes on; a job still
@@ -150,7 +150,7 @@ func TestSchedulerCatchUp(t *testing.T) {
 				log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				poster := &fakePoster{}
 				s := &Scheduler{
-					Runner: &Runner{Auditor: &fakeAuditor{results: []cis.Result{result("prod", cis.StatusPass, "")}},
+					Runner: &Runner{Auditor: &fakeAuditor{results: []cis.ControlResult{result("prod", cis.StatusPass, "")}},
 						History: st, Ticks: st, Poster: poster, Owner: "me", Logger: log, Now: func() time.Time { return now }},
 					Specs: []Spec{spec}, Logger: log, CatchUp: tc.catchUp,
 				}

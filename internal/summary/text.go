@@ -2,15 +2,20 @@ package summary
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// Headline is the summary's first line: "17 of 20 accounts pass, 1 fewer than Monday".
+// Headline is the summary's first line: "47 of 50 accounts pass all 15 controls; 742 of 750
+// checks pass, 3 fewer than Monday". The comparison is of checks, the (account, control) pairs
+// the ticks record.
 func (s Digest) Headline() string {
-	h := fmt.Sprintf("%d of %d %s pass", s.Pass, s.Total, plural(s.Total, "account", "accounts"))
-	if s.Total == 1 {
-		h = fmt.Sprintf("%d of 1 account passes", s.Pass)
+	n := len(s.Accounts)
+	h := fmt.Sprintf("%d of %d %s pass %s", s.AccountsPassing(), n, plural(n, "account", "accounts"), s.ControlsName())
+	if n == 1 {
+		h = fmt.Sprintf("%d of 1 account passes %s", s.AccountsPassing(), s.ControlsName())
 	}
+	h += fmt.Sprintf("; %d of %d %s", s.Pass, s.Total, plural(s.Total, "check passes", "checks pass"))
 	if s.Previous == nil {
 		return h + " (the first summary of this schedule)"
 	}
@@ -27,6 +32,67 @@ func (s Digest) Headline() string {
 		h += fmt.Sprintf(" (of %d then)", s.Previous.Total)
 	}
 	return h
+}
+
+// ControlsName names the controls audited: "all 15 controls", "4.1 and 4.3", "4.1".
+func (s Digest) ControlsName() string {
+	switch n := len(s.Controls); {
+	case n == 0:
+		return "every control"
+	case n == 1:
+		return s.Controls[0]
+	case n == 2:
+		return s.Controls[0] + " and " + s.Controls[1]
+	default:
+		return fmt.Sprintf("all %d controls", n)
+	}
+}
+
+// Ratio is an account's controls passing of those audited: "13/15".
+func (a Account) Ratio() string { return fmt.Sprintf("%d/%d", a.Pass, a.Total) }
+
+// IDs are the lines' control ids: "4.3, 4.10".
+func IDs(lines []Line) string {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.Control
+	}
+	return strings.Join(ids, ", ")
+}
+
+// ErrorGroup is the errors of one account that share a reason, such as every control of an
+// account that could not be read.
+type ErrorGroup struct {
+	Lines  []Line
+	Reason string
+}
+
+// ErrorGroups groups an account's errors by reason, in the order each reason first appears.
+func (a Account) ErrorGroups() []ErrorGroup {
+	var out []ErrorGroup
+	at := map[string]int{}
+	for _, l := range a.Errors {
+		i, ok := at[l.Reason]
+		if !ok {
+			i = len(out)
+			at[l.Reason] = i
+			out = append(out, ErrorGroup{Reason: l.Reason})
+		}
+		out[i].Lines = append(out[i].Lines, l)
+	}
+	return out
+}
+
+// OldestSince is the earliest Since of the lines (zero when none has one): when the oldest of
+// the account's current failures began.
+func OldestSince(lines []Line) time.Time {
+	var t time.Time
+	for _, l := range lines {
+		if !l.Since.IsZero() && (t.IsZero() || l.Since.Before(t)) {
+			t = l.Since
+		}
+	}
+	return t
 }
 
 // When names an earlier time relative to the summary's: "at 09:00" the same day, the weekday
