@@ -62,7 +62,13 @@ func RenderSummary(s summary.Digest, actions []commands.Action) string {
 	section("Newly failing", s.NewlyFailing, func(l summary.Line) string {
 		return who(l.Account, l.AccountID) + " " + l.Control + " fails at " + orUnknown(l.FailedStep) + ": " + firstLine(l.Reason)
 	})
-	section("Newly passing", s.NewlyPassing, func(l summary.Line) string { return who(l.Account, l.AccountID) + " " + l.Control })
+	if len(s.NewlyPassing) > 0 {
+		// An account's newly passing controls are one line.
+		fmt.Fprintf(&b, "Newly passing (%d):\n", len(s.NewlyPassing))
+		for _, g := range sameAccount(s.NewlyPassing) {
+			b.WriteString("  " + who(g[0].Account, g[0].AccountID) + " " + summary.IDs(g) + "\n")
+		}
+	}
 	if len(s.StillFailing) > 0 {
 		// An account's controls failing at the same step since the same audit are one line.
 		fmt.Fprintf(&b, "Still failing (%d):\n", len(s.StillFailing))
@@ -93,6 +99,19 @@ func sameFailure(lines []summary.Line) [][]summary.Line {
 				out[n-1] = append(out[n-1], l)
 				continue
 			}
+		}
+		out = append(out, []summary.Line{l})
+	}
+	return out
+}
+
+// sameAccount groups consecutive lines of one account.
+func sameAccount(lines []summary.Line) [][]summary.Line {
+	var out [][]summary.Line
+	for _, l := range lines {
+		if n := len(out); n > 0 && out[n-1][0].Account == l.Account {
+			out[n-1] = append(out[n-1], l)
+			continue
 		}
 		out = append(out, []summary.Line{l})
 	}

@@ -6,21 +6,14 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-
-	"github.com/cisbot/cisbot/internal/alarm"
 	"github.com/cisbot/cisbot/internal/app"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
@@ -140,7 +133,7 @@ func Run(ctx context.Context, opts Options) error {
 		if err := sum.baseline(ctx); err != nil {
 			return err
 		}
-		say(w, "A scheduled summary already ran: the store holds each account's result (dev failing).")
+		say(w, "A scheduled summary already ran: the store holds each (account, control)'s result (prod failing 4.10, dev failing all fifteen).")
 		fmt.Fprintln(w)
 		err = tour(ctx, w, c, accounts, st)
 		if err == nil {
@@ -191,199 +184,75 @@ func commandOptions(cfg *config.Config, accounts *app.Accounts, st store.Store, 
 
 // tour is the scripted session: what a user would type, with a word on each step.
 func tour(ctx context.Context, w io.Writer, c *console.Console, accounts *app.Accounts, st store.Store) error {
-	steps := []struct{ about, line string }{
-		{"The commands, generated from the bot's command table:", "/cis help"},
-		{"The accounts the bot may audit:", "/cis accounts"},
-		{"Audit both. dev's filter would pass a text comparison against the CIS codes, yet misses AccessDeniedException:", "/cis audit prod dev"},
+	t := &typist{ctx: ctx, w: w, c: c}
+	t.run("The commands, generated from the bot's command table:", "/cis help")
+	t.run("The accounts the bot may audit:", "/cis accounts")
+	t.run("Audit both against the fifteen monitoring controls. prod has every control's filter and alarm, two of them\n"+
+		"# written so that text-comparing tools misjudge them: 4.3's is Security Hub's text with its clauses reordered,\n"+
+		"# 4.10's is Security Hub's own text, which predates ModifySecurityGroupRules. dev has 4.1's chain only, its\n"+
+		"# filter listing exact codes (a text comparison against the CIS codes passes it; it misses AccessDeniedException):", "/cis audit prod dev")
+	t.press("prod's evidence: 4.10 fails, though CIS up to v4.0.1 and Security Hub's exact-text check pass it;\n"+
+		"# 4.3 passes, though Security Hub compares the text and reports it failed:", "Evidence: prod")
+	t.run("Fix 4.10 in prod: the bot plans what makes it pass, reusing the trail, log group and topic, and waits for an approver:", "/cis fix prod 4.10")
+	t.approve("Approve it (in Slack a second person must; here one person plays both): it is applied once, then prod is audited again:")
+	t.run("Fix dev: without a control named, one request plans every failing control, the topic shared, the steps grouped\n"+
+		"# by control:", "/cis fix dev")
+	t.approve("One approval applies all of it, then dev is audited again:")
+	t.run("Audit both again, and see the record the store keeps:", "/cis audit prod dev")
+	t.run("", "/cis history dev")
+	if t.err != nil {
+		return t.err
 	}
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, a := range demoAlarms() {
+		if err := alarmTour(ctx, w, c, accounts, st, a); err != nil {
 			return err
 		}
-		say(w, "%s", s.about)
-		c.Type(ctx, s.line)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	button := 0
-	for i, a := range c.Actions() {
-		if a.Label == "Evidence: dev" {
-			button = i + 1
-		}
-	}
-	if button == 0 {
-		return fmt.Errorf("demo: the audit offered no evidence button for dev, which should have failed")
-	}
-	say(w, "Press dev's evidence button to see every step and where the chain breaks:")
-	c.Type(ctx, strconv.Itoa(button))
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	say(w, "Ask for a fix of control 4.1 (without a control, every failing control is planned at once): the bot plans what would make dev pass, reusing what exists, and waits for an approver:")
-	c.Type(ctx, "/cis fix dev 4.1")
-	approve := 0
-	for i, a := range c.Actions() {
-		if a.ID == commands.ActionApprove {
-			approve = i + 1
-		}
-	}
-	if approve == 0 {
-		return fmt.Errorf("demo: the fix of dev offered no Approve button")
-	}
-	say(w, "Approve it (in Slack a second person must; here one person plays both): it is applied once, then dev is audited again:")
-	c.Type(ctx, strconv.Itoa(approve))
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	say(w, "Audit both again, and see the record the store keeps:")
-	c.Type(ctx, "/cis audit prod dev")
-	c.Type(ctx, "/cis history dev")
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return alarmTour(ctx, w, c, accounts, st)
-}
-
-// The dev account and the principal of the demo's unauthorized call.
-const (
-	devID     = "222222222222"
-	intruder  = "arn:aws:iam::" + devID + ":user/mallory"
-	alarmName = "unauthorized_api_calls_alarm"
-)
-
-// alarmTour shows an alarm's path: an AccessDenied event reaches dev's CloudTrail log group,
-// the alarm's notification reaches the relay, and the relay posts it with the CloudTrail
-// events behind it, read from the log group in the alarm's window.
-func alarmTour(ctx context.Context, w io.Writer, c *console.Console, accounts *app.Accounts, st store.Store) error {
-	s, ok := accounts.SessionFor(ctx, devID)
-	if !ok {
-		return fmt.Errorf("demo: no session for dev (%s)", devID)
-	}
-	logs := s.Logs(Region)
-	metric, err := fixedMetric(ctx, logs)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	say(w, "Now an alarm. Someone without the permission lists dev's S3 buckets: CloudTrail delivers the")
-	say(w, "AccessDenied event to dev's log group %s (written here with logs:PutLogEvents):", logGroup)
-	if err := writeDeniedEvent(ctx, logs, now); err != nil {
-		return err
-	}
-	say(w, "  %s  s3:ListBuckets  AccessDenied  from 203.0.113.7", intruder)
-
-	changed := now.Add(time.Second)
-	item, err := alarmNotification(metric, changed)
-	if err != nil {
-		return err
-	}
-	say(w, "dev's alarm on CISBenchmark/%s goes to ALARM and SNS notifies the bot.", metric)
-	say(w, "The notification is delivered to the relay as SNS would, without a signature: the demo has no")
-	say(w, "AWS-signed message, so this one is not signature-checked (the webhook checks every real one).")
-	say(w, "The relay reads the CloudTrail events behind the alarm from dev's log group, in the alarm's")
-	say(w, "window, and posts the alert, here in place of Slack:")
-	if _, err := st.Enqueue(ctx, item); err != nil {
-		return fmt.Errorf("demo: store the notification: %w", err)
-	}
-	poster := &countingPoster{Poster: c.Alerts()}
-	worker := &relay.Relay{Outbox: st, Poster: poster, Enricher: accounts.Enricher(),
-		Channel: func(context.Context, string, *alarm.Alarm) (string, error) { return "demo", nil }, Owner: "demo", PerChannel: time.Millisecond,
-		Now: func() time.Time { return changed }}
-	n, err := worker.RunOnce(ctx)
-	if err != nil {
-		return fmt.Errorf("demo: relay the alarm: %w", err)
-	}
-	if n != 1 || poster.n != 1 {
-		return fmt.Errorf("demo: the relay settled %d notification(s) and posted %d, want 1", n, poster.n)
-	}
-	return ctx.Err()
-}
-
-// demoLogs is what the alarm tour does in dev's CloudWatch Logs.
-type demoLogs interface {
-	DescribeMetricFilters(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
-	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
-	PutLogEvents(ctx context.Context, in *cloudwatchlogs.PutLogEventsInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutLogEventsOutput, error)
-}
-
-// fixedMetric is the metric of the filter the fix created in dev, which the alarm is on.
-func fixedMetric(ctx context.Context, logs demoLogs) (string, error) {
-	out, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(logGroup)})
-	if err != nil {
-		return "", fmt.Errorf("demo: read dev's metric filters: %w", err)
-	}
-	metric := ""
-	for _, f := range out.MetricFilters {
-		if strings.HasSuffix(aws.ToString(f.FilterName), cis.NameSuffix) && len(f.MetricTransformations) > 0 {
-			metric = aws.ToString(f.MetricTransformations[0].MetricName)
-		}
-	}
-	if metric == "" {
-		return "", fmt.Errorf("demo: the fix of dev created no metric filter on %s", logGroup)
-	}
-	return metric, nil
-}
-
-// writeDeniedEvent writes the intruder's AccessDenied CloudTrail record to dev's log group.
-func writeDeniedEvent(ctx context.Context, logs demoLogs, now time.Time) error {
-	record, err := json.Marshal(map[string]any{
-		"eventVersion": "1.09",
-		"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDADEMOMALLORY", "arn": intruder,
-			"accountId": devID, "userName": "mallory"},
-		"eventTime": now.Format(time.RFC3339), "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
-		"awsRegion": Region, "sourceIPAddress": "203.0.113.7", "userAgent": "aws-cli/2.15.0",
-		"errorCode": "AccessDenied", "errorMessage": "Access Denied",
-		"eventID": "6b3c1f6e-demo-4c1a-9f3e-000000000001", "eventType": "AwsApiCall",
-		"recipientAccountId": devID,
-	})
-	if err != nil {
-		return err
-	}
-	stream := devID + "_CloudTrail_" + Region
-	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(logGroup), LogStreamName: aws.String(stream)}); err != nil {
-		return fmt.Errorf("demo: create a log stream in dev's %s: %w", logGroup, err)
-	}
-	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(logGroup), LogStreamName: aws.String(stream),
-		LogEvents: []cwltypes.InputLogEvent{{Message: aws.String(string(record)), Timestamp: aws.Int64(now.UnixMilli())}}}); err != nil {
-		return fmt.Errorf("demo: write the event to dev's %s: %w", logGroup, err)
 	}
 	return nil
 }
 
-// alarmNotification is the outbox item of the SNS notification dev's alarm sends when it goes
-// to ALARM at changed.
-func alarmNotification(metric string, changed time.Time) (store.OutboxItem, error) {
-	topic := "arn:aws:sns:" + Region + ":" + devID + ":cis-alarms"
-	message, err := json.Marshal(map[string]any{
-		"AlarmName": alarmName, "AlarmDescription": "CIS 4.1 - unauthorized API calls", "AWSAccountId": devID,
-		"NewStateValue": "ALARM", "OldStateValue": "OK",
-		"NewStateReason":  "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0).",
-		"StateChangeTime": changed.Format("2006-01-02T15:04:05.000-0700"),
-		"Region":          "US East (N. Virginia)",
-		"AlarmArn":        "arn:aws:cloudwatch:" + Region + ":" + devID + ":alarm:" + alarmName,
-		"OKActions":       []string{}, "AlarmActions": []string{topic}, "InsufficientDataActions": []string{},
-		"Trigger": map[string]any{"MetricName": metric, "Namespace": "CISBenchmark", "StatisticType": "Statistic",
-			"Statistic": "SUM", "Unit": nil, "Dimensions": []any{}, "Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
-			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1.0, "TreatMissingData": "notBreaching"},
-	})
-	if err != nil {
-		return store.OutboxItem{}, err
+// typist types the tour's lines into the console, each after its narration, until one fails.
+type typist struct {
+	ctx context.Context
+	w   io.Writer
+	c   *console.Console
+	err error
+}
+
+func (t *typist) run(about, line string) {
+	if t.err != nil || t.ctx.Err() != nil {
+		return
 	}
-	id := "demo-" + strconv.FormatInt(changed.UnixNano(), 16)
-	envelope, err := json.Marshal(map[string]any{
-		"Type": "Notification", "MessageId": id, "TopicArn": topic,
-		"Subject": "ALARM: \"" + alarmName + "\" in US East (N. Virginia)", "Message": string(message),
-		"Timestamp": changed.Format("2006-01-02T15:04:05.000Z"), "SignatureVersion": "1",
-		// Present as SNS sends them, but nothing here signed it.
-		"Signature":      "DEMO-NOT-SIGNED",
-		"SigningCertURL": "https://sns." + Region + ".amazonaws.com/SimpleNotificationService-00000000000000000000000000000000.pem",
-		"UnsubscribeURL": "https://sns." + Region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + topic + ":00000000-0000-0000-0000-000000000000",
-	})
-	if err != nil {
-		return store.OutboxItem{}, err
+	if about != "" {
+		say(t.w, "%s", about)
 	}
-	return store.OutboxItem{ID: id, TopicARN: topic, Kind: store.OutboxNotification, Body: envelope, CreatedAt: changed}, nil
+	t.c.Type(t.ctx, line)
+}
+
+// press presses the last reply's button whose label is label.
+func (t *typist) press(about, label string) {
+	t.pressWhere(about, label, func(a commands.Action) bool { return a.Label == label })
+}
+
+// approve presses the Approve button of the plan just posted.
+func (t *typist) approve(about string) {
+	t.pressWhere(about, "Approve", func(a commands.Action) bool { return a.ID == commands.ActionApprove })
+}
+
+func (t *typist) pressWhere(about, what string, match func(commands.Action) bool) {
+	if t.err != nil || t.ctx.Err() != nil {
+		return
+	}
+	for i, a := range t.c.Actions() {
+		if match(a) {
+			t.run(about, strconv.Itoa(i+1))
+			return
+		}
+	}
+	t.err = fmt.Errorf("demo: the last reply offered no %s button", what)
 }
 
 // countingPoster counts the posts it passes on (the relay also settles what it drops).
