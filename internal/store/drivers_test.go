@@ -25,11 +25,14 @@ var testDrivers = []testDriver{
 	{DriverPostgres, pgtest.NewDatabase},
 }
 
-// forEachDriver runs f as a subtest per driver, named after it.
-func forEachDriver(t *testing.T, f func(t *testing.T, d testDriver)) {
+// forEachDriver runs f as a subtest (or sub-benchmark) per driver, named after it.
+func forEachDriver[T interface {
+	Helper()
+	Run(name string, f func(T)) bool
+}](t T, f func(t T, d testDriver)) {
 	t.Helper()
 	for _, d := range testDrivers {
-		t.Run(d.name, func(t *testing.T) { f(t, d) })
+		t.Run(d.name, func(t T) { f(t, d) })
 	}
 }
 

@@ -35,16 +35,25 @@ func (s *Postgres) RecordAudits(ctx context.Context, recs []AuditRecord) error {
 	return nil
 }
 
-// LatestAudits returns the latest record of each (account, control).
+// LatestAudits returns the latest record of each (account, control). The pairs are walked
+// through the (account, control, at, seq) index, one probe from each pair to the next, and each
+// pair's latest row is found there too: DISTINCT over the whole history would read every row.
 func (s *Postgres) LatestAudits(ctx context.Context, accounts []string) ([]AuditRecord, error) {
-	query := `SELECT DISTINCT ON (account, control) ` + auditColumns + ` FROM audit_history
-		ORDER BY account, control, at DESC, seq DESC`
-	var args []any
+	and, args := "", []any{}
 	if len(accounts) > 0 {
-		query = `SELECT DISTINCT ON (account, control) ` + auditColumns + ` FROM audit_history
-			WHERE account = ANY($1) ORDER BY account, control, at DESC, seq DESC`
-		args = []any{accounts}
+		and, args = " AND account = ANY($1)", []any{accounts}
 	}
+	query := `WITH RECURSIVE pairs AS (
+			(SELECT account, control FROM audit_history WHERE true` + and + ` ORDER BY account, control LIMIT 1)
+			UNION ALL
+			SELECT n.account, n.control FROM pairs p CROSS JOIN LATERAL (
+				SELECT account, control FROM audit_history
+				WHERE (account, control) > (p.account, p.control)` + and + `
+				ORDER BY account, control LIMIT 1) n)
+		SELECT ` + prefixed("h.", auditColumns) + ` FROM pairs a
+		CROSS JOIN LATERAL (SELECT * FROM audit_history
+			WHERE account = a.account AND control = a.control ORDER BY at DESC, seq DESC LIMIT 1) h
+		ORDER BY a.account, a.control`
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("latest audit results: %w", err)
