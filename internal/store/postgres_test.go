@@ -4,6 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
 )
 
 // TestRedactDSN: a DSN's password, wherever it is written, never reaches a message.
@@ -44,5 +50,49 @@ func TestOpenPostgresHidesPassword(t *testing.T) {
 		if !strings.Contains(err.Error(), "127.0.0.1") {
 			t.Errorf("error does not say which database: %v", err)
 		}
+	}
+}
+
+// TestOpenPostgresWaitsForMigrationLock: a replica starting while another holds the migration
+// lock (goose's advisory lock) waits for it instead of migrating alongside, then starts.
+func TestOpenPostgresWaitsForMigrationLock(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	type opened struct {
+		s   *Postgres
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		s, err := OpenPostgres(ctx, dsn)
+		done <- opened{s, err}
+	}()
+	select {
+	case o := <-done:
+		t.Fatalf("OpenPostgres returned (%v) while another held the migration lock", o.err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatalf("OpenPostgres after the lock was released: %v", o.err)
+		}
+		defer o.s.Close()
+		if rows, maxV, _ := schemaState(t, o.s); rows != migrationCount(t, DriverPostgres) || maxV != latestMigration(t, DriverPostgres) {
+			t.Errorf("goose_db_version: %d rows up to version %d, want each migration once", rows, maxV)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("OpenPostgres still waiting 30s after the migration lock was released")
 	}
 }
