@@ -14,8 +14,10 @@ all: lint test build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bot
 
-## test: the whole suite with the race detector (what CI runs).
+## test: the whole suite with the race detector (what CI runs). The store's tests run against
+## PostgreSQL too: scripts/ensure-postgres installs it with apt when it is missing.
 test:
+	./scripts/ensure-postgres
 	$(GO) test -race -count=1 $(PKGS)
 
 ## lint: formatting, vet and staticcheck.

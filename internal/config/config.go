@@ -167,10 +167,15 @@ func (r Remediation) TTL() time.Duration {
 
 // Store is where the bot keeps requests, decisions and history.
 type Store struct {
-	// Driver is sqlite, the only driver and the default (postgres is refused).
+	// Driver is sqlite (the default: one file, nothing else to run) or postgres (a database
+	// several replicas share).
 	Driver string `yaml:"driver"`
 	// Path is the SQLite file; empty means cisbot.db in the working directory.
 	Path string `yaml:"path"`
+	// DSN is the PostgreSQL database, required with driver postgres: a postgres:// URL or a
+	// keyword/value string. Its password belongs in the environment (${PGPASSWORD}), or in
+	// PGPASSWORD or ~/.pgpass, which the driver reads itself.
+	DSN string `yaml:"dsn"`
 	// Retention is how long delivered alerts, finished fix requests' plans and old audit results
 	// are kept: a number of days ("90d") or a Go duration ("2160h"); empty means 90 days.
 	Retention string `yaml:"retention"`

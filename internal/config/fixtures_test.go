@@ -23,6 +23,7 @@ var fixtureVars = map[string]string{
 	"ROLE_KEY":              "not-an-arn-hidden-value", // secret-named: never shown
 	"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	"PROD_EXTERNAL_ID":      "cisbot-prod-2f9e",
+	"PGPASSWORD":            "pg-fixture-password", // secret-named: never shown
 }
 
 func fixtureEnv(name string) (string, bool) {
@@ -37,6 +38,7 @@ var neverShown = []string{
 	"AKIAIOSFODNN7EXAMPLE",
 	"xoxb-",
 	"not-an-arn-hidden-value",
+	"pg-fixture-password",
 }
 
 // validFixtures maps each file in testdata/valid to the Config it must load as.
@@ -94,6 +96,11 @@ var validFixtures = map[string]*Config{
 			{Cron: "@every 6h", Channel: "G0123ABCDE"},
 		},
 	},
+	"postgres.yml": {
+		AWS:      AWS{CloudWatchProtocol: "auto"},
+		Accounts: []Account{{Name: "prod"}},
+		Store:    Store{Driver: "postgres", DSN: "postgres://cisbot:pg-fixture-password@db.example.com:5432/cisbot?sslmode=verify-full"},
+	},
 	"flow_style.yml": {
 		AWS:      AWS{Region: "cn-north-1", CloudWatchProtocol: "auto"},
 		Accounts: []Account{{Name: "prod", Channel: "C0123ABCDE"}, {Name: "dev"}},
@@ -129,9 +136,12 @@ var invalidFixtures = map[string][]wantErr{
 		{"remediation.approvers[0]", 9, []string{`"@alice" is not a Slack user`}},
 		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
 		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},
-		{"store.driver", 13, []string{`"postgres" is not a store driver`, "not implemented yet"}},
+		{"store.driver", 13, []string{"postgres needs store.dsn", "postgres://"}},
 		{"store.retention", 14, []string{`"3 months" is not a retention period`, "90d"}},
 	},
+	"store_postgres.yml":   {{"store.path", 5, []string{"SQLite file, not used with store.driver postgres", "store.dsn"}}},
+	"store_dsn_sqlite.yml": {{"store.dsn", 4, []string{"not used with store.driver sqlite", "store.driver: postgres"}}},
+	"store_dsn_shape.yml":  {{"store.dsn", 5, []string{"neither a postgres:// URL nor keyword=value pairs", "postgres://USER@HOST"}}},
 	"topics_any_account.yml": {
 		{"alerts.topics[1]", 6, []string{`"arn:aws:sns:*:*:*" does not name one account`, "12-digit account id"}},
 		{"alerts.topics[2]", 7, []string{"does not name one account"}},

@@ -16,7 +16,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[Organization]():    {"role_name", "external_id"},
 		reflect.TypeFor[Slack]():           {"allowed_channels", "auditors"},
 		reflect.TypeFor[Remediation]():     {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
-		reflect.TypeFor[Store]():           {"driver", "path", "retention"},
+		reflect.TypeFor[Store]():           {"driver", "path", "dsn", "retention"},
 		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
 		reflect.TypeFor[Controls]():        {"benchmark"},
 		reflect.TypeFor[Alerts]():          {"listen", "path", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval", "ops_listen", "enrich_timeout"},

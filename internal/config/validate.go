@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -331,18 +332,39 @@ func (v *validator) remediation(r *Remediation) {
 }
 
 func (v *validator) store(s *Store) {
-	if f := "store.driver"; s.Driver != "" && s.Driver != "sqlite" && !v.m.skipped(f) {
-		fix := "use sqlite (the default)"
-		if s.Driver == "postgres" {
-			fix = "postgres is not implemented yet: use sqlite"
-		}
-		v.add(f, v.show(f, s.Driver)+" is not a store driver", fix)
+	postgres := s.Driver == "postgres"
+	if f := "store.driver"; s.Driver != "" && s.Driver != "sqlite" && !postgres && !v.m.skipped(f) {
+		v.add(f, v.show(f, s.Driver)+" is not a store driver", "use sqlite (the default: one file) or postgres (a database replicas share, named by store.dsn)")
+	}
+	// The DSN may hold a password: it is never shown.
+	switch {
+	case postgres && s.DSN == "" && !v.m.skipped("store.dsn") && !v.m.skipped("store.driver"):
+		v.add("store.driver", "postgres needs store.dsn, which is not set",
+			"set store.dsn to the database, such as postgres://cisbot:${PGPASSWORD}@db.example.com:5432/cisbot (store.path is the SQLite file)")
+	case postgres && s.Path != "" && !v.m.skipped("store.path"):
+		v.add("store.path", "store.path is the SQLite file, not used with store.driver postgres", "remove it: store.dsn names the database")
+	case !postgres && s.DSN != "" && !v.m.skipped("store.dsn") && !v.m.skipped("store.driver"):
+		v.add("store.dsn", "store.dsn is the PostgreSQL database, not used with store.driver sqlite",
+			"set store.driver: postgres to use it, or remove it (store.path is the SQLite file)")
+	case postgres && !v.m.skipped("store.dsn") && !dsnShape(s.DSN):
+		v.add("store.dsn", "the value is neither a postgres:// URL nor keyword=value pairs (not shown: it may hold a password)",
+			"write postgres://USER@HOST:5432/DB or host=HOST user=USER dbname=DB")
 	}
 	if f := "store.retention"; s.Retention != "" && !v.m.skipped(f) {
 		if d, err := ParseRetention(s.Retention); err != nil || d < time.Hour {
 			v.add(f, v.show(f, s.Retention)+" is not a retention period", "write a number of days such as 90d (the default), or a duration of at least 1h such as 720h")
 		}
 	}
+}
+
+// dsnShape reports whether dsn looks like a PostgreSQL connection string: a URL or keyword=value
+// pairs. The driver checks it fully when it connects.
+func dsnShape(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		_, err := url.Parse(dsn)
+		return err == nil
+	}
+	return strings.Contains(dsn, "=")
 }
 
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)

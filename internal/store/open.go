@@ -11,8 +11,8 @@ const (
 	DriverPostgres = "postgres"
 )
 
-// Open opens the store that config names: driver is store.driver and dsn is store.path for
-// SQLite (a file path).
+// Open opens the store that config names: driver is store.driver, and dsn is store.path for
+// SQLite (a file path) or store.dsn for PostgreSQL (a postgres:// URL or keyword/value string).
 func Open(ctx context.Context, driver, dsn string) (Store, error) {
 	switch driver {
 	case DriverSQLite:
@@ -22,8 +22,12 @@ func Open(ctx context.Context, driver, dsn string) (Store, error) {
 		}
 		return s, nil
 	case DriverPostgres:
-		return nil, fmt.Errorf("store driver %q: not implemented yet: use %s", driver, DriverSQLite)
+		s, err := OpenPostgres(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	default:
-		return nil, fmt.Errorf("unknown store driver %q: valid drivers are %q (postgres is not implemented yet)", driver, DriverSQLite)
+		return nil, fmt.Errorf("unknown store driver %q: valid drivers are %q and %q", driver, DriverSQLite, DriverPostgres)
 	}
 }

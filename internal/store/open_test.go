@@ -5,22 +5,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
 )
 
 func TestOpen(t *testing.T) {
 	tests := []struct {
 		driver  string
+		dsn     func(t testing.TB) string
 		wantErr string // "" for success
 	}{
-		{"sqlite", ""},
-		{"postgres", `store driver "postgres": not implemented yet: use sqlite`},
-		{"mysql", `unknown store driver "mysql": valid drivers are "sqlite"`},
-		{"", `unknown store driver "": valid drivers are "sqlite"`},
-		{"SQLite", `unknown store driver "SQLite"`},
+		{"sqlite", sqliteFile, ""},
+		{"postgres", pgtest.NewDatabase, ""},
+		{"postgres", func(testing.TB) string { return "" }, "empty DSN: set store.dsn"},
+		{"postgres", sqliteFile, "postgres store"},
+		{"mysql", sqliteFile, `unknown store driver "mysql": valid drivers are "sqlite" and "postgres"`},
+		{"", sqliteFile, `unknown store driver "": valid drivers are "sqlite" and "postgres"`},
+		{"SQLite", sqliteFile, `unknown store driver "SQLite"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.driver, func(t *testing.T) {
-			s, err := Open(context.Background(), tt.driver, filepath.Join(t.TempDir(), "cisbot.db"))
+			s, err := Open(context.Background(), tt.driver, tt.dsn(t))
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Open: %v", err)
@@ -41,9 +46,13 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+func sqliteFile(t testing.TB) string { return filepath.Join(t.TempDir(), "cisbot.db") }
+
 func TestOpenErrorIsNilInterface(t *testing.T) {
-	s, err := Open(context.Background(), DriverSQLite, "")
-	if err == nil || s != nil {
-		t.Errorf("Open(sqlite, \"\") = %v, %v; want a nil Store and an error", s, err)
+	for _, driver := range []string{DriverSQLite, DriverPostgres} {
+		s, err := Open(context.Background(), driver, "")
+		if err == nil || s != nil {
+			t.Errorf("Open(%s, \"\") = %v, %v; want a nil Store and an error", driver, s, err)
+		}
 	}
 }

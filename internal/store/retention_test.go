@@ -13,16 +13,18 @@ import (
 // TestPrune: what was finished before the cutoff goes; what is undelivered, pending, recent, or
 // an account's or a schedule's latest stays; a second Prune finds nothing.
 func TestPrune(t *testing.T) {
-	t.Run("one batch", func(t *testing.T) { testPrune(t) })
-	t.Run("batches of one row", func(t *testing.T) {
-		defer func(n int) { pruneBatch = n }(pruneBatch)
-		pruneBatch = 1
-		testPrune(t)
+	forEachDriver(t, func(t *testing.T, d testDriver) {
+		t.Run("one batch", func(t *testing.T) { testPrune(t, d) })
+		t.Run("batches of one row", func(t *testing.T) {
+			defer func(n int) { pruneBatch = n }(pruneBatch)
+			pruneBatch = 1
+			testPrune(t, d)
+		})
 	})
 }
 
-func testPrune(t *testing.T) {
-	s := newTestStore(t)
+func testPrune(t *testing.T, d testDriver) {
+	s := d.newStore(t)
 	ctx := context.Background()
 	now := base.Add(365 * 24 * time.Hour)
 	day := func(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) }
@@ -134,7 +136,7 @@ func testPrune(t *testing.T) {
 	}
 }
 
-func enqueueAgain(ctx context.Context, s *SQLite, id string) (OutboxItem, bool, error) {
+func enqueueAgain(ctx context.Context, s Store, id string) (OutboxItem, bool, error) {
 	it := OutboxItem{ID: id, Kind: OutboxKinds[0], Body: []byte("{}"), NextAt: base, CreatedAt: base}
 	added, err := s.Enqueue(ctx, it)
 	return it, added, err
@@ -142,7 +144,7 @@ func enqueueAgain(ctx context.Context, s *SQLite, id string) (OutboxItem, bool, 
 
 // checkPrunedPlan: a pruned plan still decodes, with its steps' kinds and resources and hash;
 // an unpruned one is byte for byte what was stored.
-func checkPrunedPlan(t *testing.T, s *SQLite, id string, pruned bool) {
+func checkPrunedPlan(t *testing.T, s Store, id string, pruned bool) {
 	t.Helper()
 	r, err := s.GetRequest(context.Background(), id)
 	if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,26 +12,29 @@ import (
 	"time"
 )
 
-// migrationCount is the number of files in migrations/sqlite.
-func migrationCount(t *testing.T) int {
+// migrationFiles lists a driver's migrations.
+func migrationFiles(t *testing.T, driver string) []fs.DirEntry {
 	t.Helper()
-	files, err := sqliteMigrations.ReadDir("migrations/sqlite")
+	fsys := sqliteMigrations
+	if driver == DriverPostgres {
+		fsys = postgresMigrations
+	}
+	files, err := fsys.ReadDir("migrations/" + driver)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(files)
+	return files
 }
 
-// latestMigration is the highest version among the files in migrations/sqlite (versions may
-// leave gaps: a number can be reserved for a change still under way).
-func latestMigration(t *testing.T) int {
+// migrationCount is the number of a driver's migration files.
+func migrationCount(t *testing.T, driver string) int { return len(migrationFiles(t, driver)) }
+
+// latestMigration is the highest version among a driver's migration files (versions may leave
+// gaps: a number can be reserved for a change still under way).
+func latestMigration(t *testing.T, driver string) int {
 	t.Helper()
-	files, err := sqliteMigrations.ReadDir("migrations/sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
 	latest := 0
-	for _, f := range files {
+	for _, f := range migrationFiles(t, driver) {
 		v, _, _ := strings.Cut(f.Name(), "_")
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -41,18 +45,19 @@ func latestMigration(t *testing.T) int {
 	return latest
 }
 
-// schemaState is what migrations have left in the file: goose's applied rows and the tables.
-func schemaState(t *testing.T, s *SQLite) (versionRows, maxVersion int, tables string) {
+// wantTables are the tables migrations leave in every driver's database.
+const wantTables = "account_locks audit_history goose_db_version outbox request_events requests summary_ticks threads"
+
+// schemaState is what migrations have left in the database: goose's applied rows and the
+// tables.
+func schemaState(t *testing.T, s Store) (versionRows, maxVersion int, tables string) {
 	t.Helper()
-	ctx := context.Background()
-	if err := s.r.QueryRowContext(ctx,
-		`SELECT count(*), max(version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&versionRows, &maxVersion); err != nil {
-		t.Fatalf("read goose_db_version: %v", err)
+	queryRow(t, s, `SELECT count(*), max(version_id) FROM goose_db_version WHERE version_id > 0`, nil, &versionRows, &maxVersion)
+	list := `SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)`
+	if _, ok := s.(*Postgres); ok {
+		list = `SELECT string_agg(tablename, ' ' ORDER BY tablename COLLATE "C") FROM pg_tables WHERE schemaname = current_schema()`
 	}
-	if err := s.r.QueryRowContext(ctx,
-		`SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)`).Scan(&tables); err != nil {
-		t.Fatalf("list tables: %v", err)
-	}
+	queryRow(t, s, list, nil, &tables)
 	return versionRows, maxVersion, tables
 }
 
@@ -60,11 +65,11 @@ func TestMigrationsFromEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "dir", "cisbot.db") // the directory is created too
 	s := openTestSQLite(t, path)
 	rows, maxV, tables := schemaState(t, s)
-	if n, latest := migrationCount(t), latestMigration(t); rows != n || maxV != latest {
+	if n, latest := migrationCount(t, DriverSQLite), latestMigration(t, DriverSQLite); rows != n || maxV != latest {
 		t.Errorf("goose_db_version: %d rows up to version %d, want %d up to %d", rows, maxV, n, latest)
 	}
-	if want := "account_locks audit_history goose_db_version outbox request_events requests summary_ticks threads"; tables != want {
-		t.Errorf("tables = %q, want %q", tables, want)
+	if tables != wantTables {
+		t.Errorf("tables = %q, want %q", tables, wantTables)
 	}
 
 	// The writer connection carries the pragmas the store relies on.
@@ -96,71 +101,75 @@ func TestMigrationsFromEmpty(t *testing.T) {
 // the data is kept, and a pending request can still be approved (a button clicked after a
 // restart still works).
 func TestRestartKeepsPendingRequest(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cisbot.db")
-	ctx := context.Background()
+	forEachDriver(t, func(t *testing.T, d testDriver) {
+		path := d.newDB(t)
+		ctx := context.Background()
 
-	s, err := OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, newRequest("r1", "111111111111", base))
-	rows1, max1, tables1 := schemaState(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+		s, err := Open(ctx, d.name, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, s, newRequest("r1", "111111111111", base))
+		rows1, max1, tables1 := schemaState(t, s)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	for i := range 2 {
-		s = openTestSQLite(t, path)
-		if rows, maxV, tables := schemaState(t, s); rows != rows1 || maxV != max1 || tables != tables1 {
-			t.Errorf("reopen %d: schema (%d rows, v%d, %q), want (%d rows, v%d, %q)", i+1, rows, maxV, tables, rows1, max1, tables1)
-		}
-		if got := mustGet(t, s, "r1"); got.State != StatePending {
-			t.Fatalf("reopen %d: state %q, want pending", i+1, got.State)
-		}
-		if i == 0 {
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
+		for i := range 2 {
+			s = d.open(t, path)
+			if rows, maxV, tables := schemaState(t, s); rows != rows1 || maxV != max1 || tables != tables1 {
+				t.Errorf("reopen %d: schema (%d rows, v%d, %q), want (%d rows, v%d, %q)", i+1, rows, maxV, tables, rows1, max1, tables1)
+			}
+			if got := mustGet(t, s, "r1"); got.State != StatePending {
+				t.Fatalf("reopen %d: state %q, want pending", i+1, got.State)
+			}
+			if i == 0 {
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	ok, err := s.Transition(ctx, "r1", StatePending, StateApplying, "U_APP", EventApproved, "", base.Add(time.Minute))
-	if err != nil || !ok {
-		t.Fatalf("Transition after restart = %v, %v; want true, nil", ok, err)
-	}
+		ok, err := s.Transition(ctx, "r1", StatePending, StateApplying, "U_APP", EventApproved, "", base.Add(time.Minute))
+		if err != nil || !ok {
+			t.Fatalf("Transition after restart = %v, %v; want true, nil", ok, err)
+		}
+	})
 }
 
 // TestConcurrentOpen: two processes (here, handles) opening a new file at once both end up
 // with the full schema, applied once.
 func TestConcurrentOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cisbot.db")
-	const n = 4
-	var (
-		wg     sync.WaitGroup
-		start  = make(chan struct{})
-		stores [n]*SQLite
-		errs   [n]error
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			stores[i], errs[i] = OpenSQLite(context.Background(), path)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("open %d: %v", i, errs[i])
-			continue
+	forEachDriver(t, func(t *testing.T, d testDriver) {
+		path := d.newDB(t)
+		const n = 4
+		var (
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+			stores [n]Store
+			errs   [n]error
+		)
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				stores[i], errs[i] = Open(context.Background(), d.name, path)
+			})
 		}
-		t.Cleanup(func() { _ = stores[i].Close() })
-	}
-	if t.Failed() {
-		return
-	}
-	if rows, maxV, _ := schemaState(t, stores[0]); rows != migrationCount(t) || maxV != latestMigration(t) {
-		t.Errorf("goose_db_version: %d rows up to version %d, want each migration once", rows, maxV)
-	}
+		close(start)
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Errorf("open %d: %v", i, errs[i])
+				continue
+			}
+			t.Cleanup(func() { _ = stores[i].Close() })
+		}
+		if t.Failed() {
+			return
+		}
+		if rows, maxV, tables := schemaState(t, stores[0]); rows != migrationCount(t, d.name) || maxV != latestMigration(t, d.name) || tables != wantTables {
+			t.Errorf("goose_db_version: %d rows up to version %d, tables %q; want each migration once, tables %q", rows, maxV, tables, wantTables)
+		}
+	})
 }
 
 func TestOpenSQLiteBadPath(t *testing.T) {

@@ -2,10 +2,12 @@
 // their history, the alert outbox (whose message ids deduplicate redeliveries) and alert threads,
 // audit history and the claims of scheduled summaries.
 //
-// The driver is SQLite (a single file, pure-Go driver, no cgo), which needs nothing else;
-// store.driver postgres is refused. Every state change that must happen at most once (an approval
-// click, an expiry sweep) is a conditional UPDATE inside one database transaction, never an
-// in-memory flag, so it holds across goroutines and across processes sharing the database.
+// There are two drivers with the same semantics, checked by one conformance suite: SQLite (a
+// single file, pure-Go driver, no cgo), the default, which needs nothing else; and PostgreSQL,
+// which several replicas share. Every state change that must happen at most once (an approval
+// click, an expiry sweep, an outbox claim) is a conditional write in one statement or
+// transaction, never an in-memory flag, so it holds across goroutines and across processes
+// sharing the database.
 //
 // Times are stored in UTC with millisecond precision: a time written is read back as
 // t.UTC().Truncate(time.Millisecond). The store never reads the clock; callers pass every time.
