@@ -21,7 +21,8 @@ import (
 
 // addControls gives an account built by awsaccount (which has control 4.1) the metric filter and
 // alarm of every other control, on the log group and topic the fixture made; patterns replaces
-// a control's default pattern by the named one of its published patterns.
+// a control's default pattern by the named one of its published patterns, or leaves the control
+// out when the name is "-".
 func addControls(t *testing.T, f *awsenv.Factory, id string, patterns map[string]string) {
 	t.Helper()
 	ctx := context.Background()
@@ -34,6 +35,9 @@ func addControls(t *testing.T, f *awsenv.Factory, id string, patterns map[string
 		}
 		pattern := ctl.Patterns[ctl.DefaultPattern]
 		if name, ok := patterns[ctl.ID]; ok {
+			if name == "-" {
+				continue
+			}
 			pattern = ctl.Patterns[name]
 		}
 		d := ctl.Defaults
@@ -63,15 +67,15 @@ func anonymize(s string, ids ...string) string {
 	return s
 }
 
-// Accounts with every control, with 4.1 only, with an outdated pattern and with a trail that
-// does not log, audited against every control, a few and one.
+// Accounts with every control, with 4.1 only, with an outdated pattern, with one control missing
+// and with a trail that does not log, audited against every control, a few and one.
 func TestAuditControls(t *testing.T) {
 	f, err := awsenv.New(context.Background(), awsenv.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	every, only41, outdated, quiet := awsaccount.NewID(), awsaccount.NewID(), awsaccount.NewID(), awsaccount.NewID()
-	for _, id := range []string{every, only41, outdated} {
+	every, only41, outdated, quiet, missing := awsaccount.NewID(), awsaccount.NewID(), awsaccount.NewID(), awsaccount.NewID(), awsaccount.NewID()
+	for _, id := range []string{every, only41, outdated, missing} {
 		awsaccount.Build(t, f, id, awsaccount.Scenario{}, nil)
 	}
 	awsaccount.Build(t, f, quiet, awsaccount.Scenario{NotLogging: true}, nil)
@@ -79,10 +83,11 @@ func TestAuditControls(t *testing.T) {
 	// 4.10's Security Hub pattern lacks ModifySecurityGroupRules, which CIS v5 requires.
 	addControls(t, f, outdated, map[string]string{"4.10": "securityhub"})
 	addControls(t, f, quiet, nil)
-	ids := []string{every, only41, outdated, quiet}
+	addControls(t, f, missing, map[string]string{"4.7": "-"})
+	ids := []string{every, only41, outdated, quiet, missing}
 	var yaml strings.Builder
 	yaml.WriteString("accounts:\n")
-	for i, name := range []string{"every", "only-4.1", "outdated", "quiet"} {
+	for i, name := range []string{"every", "only-4.1", "outdated", "quiet", "missing-4.7"} {
 		fmt.Fprintf(&yaml, "  - name: %s\n    role_arn: %s\n", name, awsaccount.RoleARN(ids[i]))
 	}
 	cfg := writeConfig(t, yaml.String())
@@ -97,6 +102,7 @@ func TestAuditControls(t *testing.T) {
 		{"every control passes", []string{"every"}, ExitOK, "", []string{"PASS  every", "15/15 pass", "controls 4.1–4.15: 1 account(s) × 15 control(s): 15 pass, 0 fail, 0 error"}},
 		{"4.1 only", []string{"only-4.1"}, ExitFail, "", []string{"1/15 pass  fail 4.2–4.15", "only-4.1 fail, 4.3 (Ensure usage of the"}},
 		{"outdated pattern", []string{"outdated"}, ExitFail, "", []string{"14/15 pass  fail 4.10", "misses ModifySecurityGroupRules"}},
+		{"one control missing", []string{"missing-4.7"}, ExitFail, "", []string{"14/15 pass  fail 4.7\n", "its 14 filter(s) serve other controls"}},
 		{"all text", []string{"--all"}, ExitFail, "audit-controls-all.txt", nil},
 		{"all json", []string{"--all", "--format", "json"}, ExitFail, "audit-controls-all.json", nil},
 		{"two controls text", []string{"--all", "--control", "4.10,CloudWatch.2"}, ExitFail, "audit-controls-two.txt", nil},
