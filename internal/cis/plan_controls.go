@@ -152,6 +152,18 @@ type StepGroup struct {
 	Steps []PlanStep
 }
 
+// Title heads the group where a plan is shown: "Shared" for the steps on the trail and the
+// topic, else the control's id and title.
+func (g StepGroup) Title() string {
+	if g.Control == "" {
+		return "Shared"
+	}
+	if t := ControlTitle(g.Control); t != "" {
+		return g.Control + " " + t
+	}
+	return g.Control
+}
+
 // Groups splits the steps into runs of one control each, in plan order; a plan of one control
 // is one group.
 func (p Plan) Groups() []StepGroup {

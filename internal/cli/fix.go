@@ -221,7 +221,7 @@ func writePlan(w io.Writer, name string, before []cis.ControlResult, p cis.Plan)
 		for _, g := range p.Groups() {
 			indent := "  "
 			if grouped {
-				fmt.Fprintf(w, "  %s:\n", groupTitle(g.Control))
+				fmt.Fprintf(w, "  %s:\n", g.Title())
 				indent = "    "
 			}
 			for i, s := range g.Steps {
@@ -235,15 +235,4 @@ func writePlan(w io.Writer, name string, before []cis.ControlResult, p cis.Plan)
 			fmt.Fprintf(w, "  - %s\n", m)
 		}
 	}
-}
-
-// groupTitle heads a group of a plan's steps: "Shared", or the control's id and title.
-func groupTitle(control string) string {
-	if control == "" {
-		return "Shared"
-	}
-	if c, err := cis.Lookup(control); err == nil {
-		return c.ID + " " + c.Title
-	}
-	return control
 }

@@ -21,7 +21,7 @@ func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
 	for _, g := range p.Plan.Groups() {
 		indent := "  "
 		if grouped {
-			fmt.Fprintf(b, "  %s:\n", groupTitle(g.Control))
+			fmt.Fprintf(b, "  %s:\n", g.Title())
 			indent = "    "
 		}
 		for i, s := range g.Steps {
@@ -91,17 +91,6 @@ func renderResults(b *strings.Builder, what string, rs []cis.ControlResult) {
 			fmt.Fprintf(b, "  %-5s %s  %s\n", r.Status, r.Control, r.Reason)
 		}
 	}
-}
-
-// groupTitle heads a group of a plan's steps: "Shared", or the control's id and title.
-func groupTitle(control string) string {
-	if control == "" {
-		return "Shared"
-	}
-	if c, err := cis.Lookup(control); err == nil {
-		return c.ID + " " + c.Title
-	}
-	return control
 }
 
 func renderHistory(b *strings.Builder, h commands.History) {

@@ -32,23 +32,12 @@ type line struct {
 func planLines(p cis.Plan, render func(i int, s cis.PlanStep) string) []line {
 	var lines []line
 	for _, g := range p.Groups() {
-		lines = append(lines, line{text: "*" + esc(groupTitle(g.Control)) + "*"})
+		lines = append(lines, line{text: "*" + esc(g.Title()) + "*"})
 		for i, s := range g.Steps {
 			lines = append(lines, line{text: render(g.First+i-1, s), step: true, control: g.Control})
 		}
 	}
 	return lines
-}
-
-// groupTitle heads a group of a plan's steps: "Shared", or the control's id and title.
-func groupTitle(control string) string {
-	if control == "" {
-		return "Shared"
-	}
-	if c, err := cis.Lookup(control); err == nil {
-		return c.ID + " " + c.Title
-	}
-	return control
 }
 
 // packLines packs lines into sections within what the message's other blocks leave of Slack's
