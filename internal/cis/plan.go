@@ -108,17 +108,41 @@ func planControl(ctl *Control, snap *Snapshot, res Result, opts PlanOptions, tag
 		note = fmt.Sprintf(" (remediation.pattern %q is not one of control %s's patterns, so its default, %s, is used)", opts.Pattern, ctl.ID, ctl.DefaultPattern)
 		opts.Pattern = ""
 	}
+	if name, why := judgedPattern(ctl, cmp.Or(opts.Pattern, ctl.DefaultPattern), opts.Benchmark); why != "" {
+		note, opts.Pattern = why, name
+	}
 	pl, manual := newPlanner(ctl, snap, opts)
 	if pl == nil {
 		return nil, manual
 	}
-	pl.patNote, pl.control = note, tag
+	pl.patNote, pl.control, pl.benchmark = note, tag, opts.Benchmark
 	o := pl.best()
 	manual = append(manual, o.manual...)
 	if len(o.steps) == 0 && len(manual) == 0 {
 		manual = append(manual, fmt.Sprintf("The audit fails (%s), but the planner finds nothing to create; please report this with the audit's evidence (cisbot audit --format json).", res.Reason))
 	}
 	return o.steps, manual
+}
+
+// judgedPattern makes sure the pattern a new filter gets satisfies the control as benchmark
+// judges it: a published text from an older version (Security Hub's 4.10 lacks
+// ModifySecurityGroupRules) would make the fix fail its own audit. It returns the name to use
+// instead and why, or "" when name is fine (or not published: newPlanner says so).
+func judgedPattern(ctl *Control, name, benchmark string) (string, string) {
+	text, ok := ctl.Patterns[name]
+	if !ok {
+		return "", ""
+	}
+	if v, err := cachedCheckAt(ctl, text, benchmark); err != nil || v.Satisfies {
+		return "", ""
+	}
+	names := append([]string{ctl.DefaultPattern}, slices.Sorted(maps.Keys(ctl.Patterns))...)
+	for _, n := range names {
+		if v, err := cachedCheckAt(ctl, ctl.Patterns[n], benchmark); err == nil && v.Satisfies {
+			return n, fmt.Sprintf(" (the %s text does not satisfy control %s as %s judges it, so the %s text is used)", name, ctl.ID, BenchmarkLabel(benchmark), n)
+		}
+	}
+	return "", ""
 }
 
 // sortSteps puts steps in the order of their kinds, which is the order the applier needs.
@@ -158,6 +182,7 @@ type planner struct {
 	ctl       *Control
 	control   string // the id the control's own steps carry; "" in a plan of one control
 	patNote   string // why the new filter's pattern is not remediation.pattern
+	benchmark string // what judges an existing filter worth reusing (controls.benchmark)
 	snap      *Snapshot
 	pattern   string
 	patName   string
@@ -375,7 +400,7 @@ func boolInt(b bool) int {
 func (pl *planner) filter(lg *LogGroup, set *AlarmSet) option {
 	var opts []option
 	for _, f := range lg.Filters {
-		if v, err := cachedCheck(pl.ctl, f.Pattern); err != nil || !v.Satisfies {
+		if v, err := cachedCheckAt(pl.ctl, f.Pattern, pl.benchmark); err != nil || !v.Satisfies {
 			continue
 		}
 		if ok, _ := alarmFires(f, pl.newAlarm(f, "")); !ok {

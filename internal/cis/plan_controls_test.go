@@ -89,6 +89,33 @@ func TestPlanControls(t *testing.T) {
 					t.Errorf("4.2's filter step: %+v", p.Steps[2])
 				}
 			}},
+		{name: "a configured text the benchmark rejects gives way to one it accepts, as the step says", controls: []string{"4.2", "4.10"},
+			mutate: func(s *Snapshot) { s.LogGroups[lgARN].Filters = nil },
+			opts:   &PlanOptions{Pattern: "securityhub", Subscribe: planOpts.Subscribe, RequestID: "req-42"},
+			steps: []step{{"", KindMergeTopicPolicy, topicARN},
+				{"4.2", KindPutMetricFilter, "no_mfa_console_signin_metric"}, {"4.2", KindPutMetricAlarm, alarmOf("no_mfa_console_signin_alarm")},
+				{"4.10", KindPutMetricFilter, "security_group_changes_metric"}, {"4.10", KindPutMetricAlarm, alarmOf("security_group_changes_alarm")}},
+			check: func(t *testing.T, p Plan) {
+				for _, i := range []int{1, 3} {
+					d := p.Steps[i].Info().Detail
+					if !strings.Contains(d, "the securityhub text does not satisfy control "+p.Steps[i].Info().Control+" as CIS v7.0.0 judges it, so the ") {
+						t.Errorf("filter step %d: %s", i, d)
+					}
+				}
+				if got, want := p.Steps[3].(PutMetricFilter).Pattern, Controls[9].Patterns["cis-v5"]; got != want {
+					t.Errorf("4.10's filter %s, want the cis-v5 text", got)
+				}
+			}},
+		{name: "a configured text the chosen benchmark accepts is kept", controls: []string{"4.10"},
+			mutate: func(s *Snapshot) { s.LogGroups[lgARN].Filters = nil },
+			opts:   &PlanOptions{Pattern: "securityhub", Benchmark: "v3.0.0", Subscribe: planOpts.Subscribe, RequestID: "req-42"},
+			steps: []step{{"", KindMergeTopicPolicy, topicARN},
+				{"4.10", KindPutMetricFilter, "security_group_changes_metric"}, {"4.10", KindPutMetricAlarm, alarmOf("security_group_changes_alarm")}},
+			check: func(t *testing.T, p Plan) {
+				if f := p.Steps[1].(PutMetricFilter); f.Pattern != Controls[9].Patterns["securityhub"] || strings.Contains(f.Detail, "does not satisfy") {
+					t.Errorf("4.10's filter under CIS v3.0.0: %+v", f)
+				}
+			}},
 		{name: "one control alone keeps NewPlan's refusal of a pattern it does not publish", controls: []string{"4.3"},
 			opts:   &PlanOptions{Pattern: "cis-v5", RequestID: "req-42"},
 			manual: []string{`remediation.pattern "cis-v5" is not one of`}},
@@ -137,7 +164,10 @@ func TestPlanControls(t *testing.T) {
 				return
 			}
 			play(t, s, p)
-			after := evaluateAll(ctls, s)
+			after := make([]Result, len(ctls))
+			for i, c := range ctls {
+				after[i] = EvaluateAt(c, s, now, opts.Benchmark)
+			}
 			for i, r := range after {
 				if r.Status != StatusPass {
 					t.Fatalf("after the plan control %s is %s: %s", ctls[i].ID, r.Status, r.Reason)
