@@ -67,9 +67,10 @@ func newRoot(stdio IO) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "cisbot",
 		Short: "Keep AWS accounts compliant with the CIS AWS Foundations monitoring controls",
-		Long: `cisbot checks and fixes CIS AWS Foundations Benchmark control 4.1 (Security Hub
-CloudWatch.2): a CloudTrail metric filter and alarm for unauthorized API calls. It judges
-a metric filter by what its pattern matches, never by comparing text.`,
+		Long: `cisbot checks and fixes the CIS AWS Foundations Benchmark monitoring controls 4.1–4.15
+(Security Hub CloudWatch.1–14): a CloudTrail metric filter and alarm for unauthorized API
+calls, root account use, IAM policy changes and the rest. It judges a metric filter by what
+its pattern matches, never by comparing text.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -91,7 +91,7 @@ func TestReportButtons(t *testing.T) {
 		want []string
 	}{
 		{"with remediation", &fakeRemediator{}, []string{
-			"cis_evidence ID/dev", "cis_evidence ID/stage", "cis_evidence ID/qa", "cis_fix_start dev", "cis_fix_start qa"}},
+			"cis_evidence ID/dev", "cis_evidence ID/stage", "cis_evidence ID/qa", "cis_fix_start dev 4.1,4.3", "cis_fix_start qa 4.1,4.3"}},
 		{"without remediation", nil, []string{"cis_evidence ID/dev", "cis_evidence ID/stage", "cis_evidence ID/qa"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

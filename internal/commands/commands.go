@@ -328,12 +328,21 @@ func (b *Dispatcher) newReport(report cis.ControlsReport, started time.Time) Rep
 	if b.opts.Remediator != nil {
 		for _, r := range rows {
 			if len(r.Fail) > 0 {
-				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: r.Account})
+				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: fixValue(r.Account, report.Controls)})
 			}
 		}
 	}
 	b.remember(final.ID, report)
 	return final
+}
+
+// fixValue is a Fix button's value: the account, and the controls the report audited when they
+// are not all of them, so that the fix plans what the report was about ("prod 4.3,4.10").
+func fixValue(account string, controls []string) string {
+	if len(controls) == 0 || len(controls) == len(cis.Controls) {
+		return account
+	}
+	return account + " " + strings.Join(controls, ",")
 }
 
 // updater turns per-account progress into a few message updates.

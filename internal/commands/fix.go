@@ -247,12 +247,23 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 			b.post(ctx, log, rep, Problem{Text: why})
 			return
 		}
-		if p, bad := b.unknownAccount("fix", req.Value); bad {
+		// A report's Fix button plans the controls the report audited ("prod 4.3,4.10"), every
+		// control without any ("prod"): the plan has steps for the failing ones.
+		account, ids, _ := strings.Cut(req.Value, " ")
+		if p, bad := b.unknownAccount("fix", account); bad {
 			b.post(ctx, log, rep, p)
 			return
 		}
-		// A report's Fix button plans every control: the plan has steps for the failing ones.
-		err = b.startFix(ctx, req.Value, nil, req.UserID, req.ChannelID, rep)
+		var controls []*cis.Control
+		for _, id := range strings.FieldsFunc(ids, func(r rune) bool { return r == ',' }) {
+			c, lerr := cis.Lookup(id)
+			if lerr != nil {
+				b.post(ctx, log, rep, Problem{Text: "This button names " + lerr.Error() + "; run the audit again."})
+				return
+			}
+			controls = append(controls, c)
+		}
+		err = b.startFix(ctx, account, controls, req.UserID, req.ChannelID, rep)
 	case ActionApprove:
 		err = b.approve(ctx, log, req, rep)
 	case ActionReject:

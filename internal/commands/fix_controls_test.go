@@ -63,12 +63,40 @@ func TestFixControls(t *testing.T) {
 	}
 }
 
-// The Fix button of a report plans every control.
-func TestFixButtonPlansEveryControl(t *testing.T) {
-	e := newFixEnv(t, nil)
-	rec := e.click(ActionFix, "prod", "U1")
-	if _, ok := rec.last["1"].(FixPlan); !ok || len(e.rem.asked) != 1 || e.rem.asked[0] != "" {
-		t.Fatalf("%+v, asked %q", rec.last["1"], e.rem.asked)
+// The Fix button of a report plans the controls the report audited, every control when it
+// names none; a control this version does not know is refused.
+func TestFixButtonPlansTheReportsControls(t *testing.T) {
+	for _, tc := range []struct {
+		value, asked string
+		refused      bool
+	}{
+		{"prod", "", false},
+		{"prod 4.3,4.10", "4.3 4.10", false},
+		{"prod 4.99", "", true},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			e := newFixEnv(t, nil)
+			rec := e.click(ActionFix, tc.value, "U1")
+			if tc.refused {
+				if p, ok := rec.last["1"].(Problem); !ok || !strings.Contains(p.Text, `unknown control "4.99"`) || len(e.rem.asked) != 0 {
+					t.Fatalf("%+v, asked %q", rec.last["1"], e.rem.asked)
+				}
+				return
+			}
+			if _, ok := rec.last["1"].(FixPlan); !ok || len(e.rem.asked) != 1 || e.rem.asked[0] != tc.asked {
+				t.Fatalf("%+v, asked %q", rec.last["1"], e.rem.asked)
+			}
+		})
+	}
+}
+
+// A report of some controls offers Fix buttons for those controls; a report of all, for all.
+func TestFixValue(t *testing.T) {
+	if got := fixValue("prod", []string{"4.3", "4.10"}); got != "prod 4.3,4.10" {
+		t.Errorf("fixValue of two controls = %q", got)
+	}
+	if got := fixValue("prod", allIDs()); got != "prod" {
+		t.Errorf("fixValue of every control = %q", got)
 	}
 }
 

@@ -469,12 +469,12 @@ func TestReportFixButtons(t *testing.T) {
 	rec := &recorder{}
 	b.Handle(context.Background(), Request{Text: "audit prod dev", UserID: "U1"}, rec)
 	rep := rec.last["2"].(Report)
-	if len(rep.Actions) != 2 || rep.Actions[0].ID != ActionEvidence || rep.Actions[1] != (Action{ID: ActionFix, Label: "Fix: dev", Value: "dev"}) {
+	if len(rep.Actions) != 2 || rep.Actions[0].ID != ActionEvidence || rep.Actions[1] != (Action{ID: ActionFix, Label: "Fix: dev", Value: "dev 4.1"}) {
 		t.Fatalf("actions %+v", rep.Actions)
 	}
 	// Pressing it starts the same flow as /cis fix dev.
 	fix := &recorder{}
-	b.HandleAction(context.Background(), ActionRequest{ActionID: ActionFix, Value: "dev", UserID: "U1", ChannelID: "C0CHAN"}, fix)
+	b.HandleAction(context.Background(), ActionRequest{ActionID: ActionFix, Value: "dev 4.1", UserID: "U1", ChannelID: "C0CHAN"}, fix)
 	if fp, ok := fix.last["1"].(FixPlan); !ok || fp.RequestedBy != "U1" || fp.Plan.Account != "dev" {
 		t.Errorf("%+v", fix.last["1"])
 	}
