@@ -157,6 +157,15 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.ops_listen", 11, []string{`"9090" is not a listen address`}},
 		{"alerts.enrich_timeout", 12, []string{`"0s" is not a positive duration`, "20s"}},
 	},
+	"queues.yml": {
+		{"alerts.queues[0].url", 5, []string{`"https://sqs.us-east-1.amazonaws.com/cis-alarms" is not an SQS queue URL`, "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"}},
+		{"alerts.queues[0].format", 6, []string{`"json" is not a queue format`, "auto, sns, raw, eventbridge"}},
+		{"alerts.queues[1].role_arn", 8, []string{`"cisbot-reader" is not an IAM role ARN`, "sqs:ReceiveMessage"}},
+		{"alerts.queues[1].trust_unsigned", 9, []string{`"yes" is not true or false`}},
+		{"alerts.queues[2].url", 10, []string{"the same queue as alerts.queues[1]"}},
+		{"alerts.queues[2].trust_unsigned", 10, []string{"format raw is unsigned, so it needs trust_unsigned: true"}},
+		{"alerts.queues[3].url", 12, []string{"every queue needs a url"}},
+	},
 	"ops_listen_shared.yml": {{"alerts.ops_listen", 4, []string{`":8080" is also alerts.listen`, "own port"}}},
 	"summaries.yml": {
 		{"summaries[0].cron", 4, []string{`"0 9 * *" is not a cron schedule: expected exactly 5 fields, found 4`, "minute hour day-of-month month day-of-week"}},
