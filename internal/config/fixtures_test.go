@@ -132,7 +132,7 @@ var invalidFixtures = map[string][]wantErr{
 	"remediation.yml": {
 		{"remediation.pattern", 4, []string{`"cis-v9" is not a known pattern`, "cis-v3, cis-v4, cis-v5"}},
 		{"remediation.topic_name", 5, []string{"not a valid SNS topic name", ".fifo"}},
-		{"remediation.subscribe[0]", 7, []string{"neither an https URL nor an e-mail address"}},
+		{"remediation.subscribe[0]", 7, []string{"neither an https URL, an e-mail address nor sqs:QUEUE-ARN", "sqs:arn:aws:sqs:REGION:ACCOUNT:NAME"}},
 		{"remediation.approvers[0]", 9, []string{`"@alice" is not a Slack user`}},
 		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
 		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},

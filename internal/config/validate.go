@@ -324,10 +324,10 @@ func (v *validator) remediation(r *Remediation) {
 	}
 	for i, e := range r.Subscribe {
 		f := "remediation.subscribe[" + strconv.Itoa(i) + "]"
-		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") {
+		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") || queueEndpointRE.MatchString(e) {
 			continue
 		}
-		v.add(f, v.show(f, e)+" is neither an https URL nor an e-mail address", "use https://… (SNS delivers to https only over TLS) or name@example.com")
+		v.add(f, v.show(f, e)+" is neither an https URL, an e-mail address nor sqs:QUEUE-ARN", "use https://… (SNS delivers to https only over TLS), name@example.com or sqs:arn:aws:sqs:REGION:ACCOUNT:NAME")
 	}
 }
 
@@ -366,6 +366,9 @@ func dsnShape(dsn string) bool {
 	}
 	return strings.Contains(dsn, "=")
 }
+
+// queueEndpointRE is a remediation.subscribe queue: sqs: and the queue's ARN.
+var queueEndpointRE = regexp.MustCompile(`^sqs:arn:(aws|aws-us-gov|aws-cn):sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$`)
 
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)
 
