@@ -19,6 +19,7 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
 	"github.com/cisbot/cisbot/internal/cis"
@@ -45,6 +46,11 @@ type (
 		ListSubscriptionsByTopic(context.Context, *sns.ListSubscriptionsByTopicInput, ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 		Subscribe(context.Context, *sns.SubscribeInput, ...func(*sns.Options)) (*sns.SubscribeOutput, error)
 	}
+	// QueuesWriter merges the policy of a queue subscribed to the alarms' topic.
+	QueuesWriter interface {
+		GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+		SetQueueAttributes(context.Context, *sqs.SetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.SetQueueAttributesOutput, error)
+	}
 	// TrailWriter starts trails.
 	TrailWriter interface {
 		GetTrailStatus(context.Context, *cloudtrail.GetTrailStatusInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
@@ -57,6 +63,7 @@ var (
 	_ AlarmsWriter = (*cloudwatch.Client)(nil)
 	_ TopicsWriter = (*sns.Client)(nil)
 	_ TrailWriter  = (*cloudtrail.Client)(nil)
+	_ QueuesWriter = (*sqs.Client)(nil)
 )
 
 // Writers reach one account's services in any region, to change them.
@@ -65,6 +72,7 @@ type Writers struct {
 	CloudWatch func(region string) AlarmsWriter
 	SNS        func(region string) TopicsWriter
 	CloudTrail func(region string) TrailWriter
+	SQS        func(region string) QueuesWriter
 }
 
 // Apply executes the plan's steps in order. Each step checks what exists first: what is already
@@ -132,6 +140,11 @@ func runStep(ctx context.Context, w Writers, st cis.PlanStep) (out cis.StepOutco
 			return refused("no SNS writer is configured")
 		}
 		return mergePolicy(ctx, w.SNS(s.Region), s)
+	case cis.MergeQueuePolicy:
+		if w.SQS == nil {
+			return refused("no SQS writer is configured")
+		}
+		return mergeQueuePolicy(ctx, w.SQS(s.Region), s)
 	case cis.Subscribe:
 		if w.SNS == nil {
 			return refused("no SNS writer is configured")

@@ -33,6 +33,10 @@ func TestCheckTopic(t *testing.T) {
 		{"AlarmArn not an ARN", topic, sandbox, "cis", false},
 		{"topic not an ARN", "cis-alarms", sandbox, arnOf(sandbox), false},
 		{"topic not SNS", "arn:aws:sqs:us-east-1:" + sandbox + ":q", sandbox, arnOf(sandbox), false},
+		// An unsigned alarm from a queue is stored under its own ARN.
+		{"its own AlarmArn", arnOf(sandbox), sandbox, arnOf(sandbox), true},
+		{"its own AlarmArn, AWSAccountId of another account", arnOf(sandbox), prod, arnOf(sandbox), false},
+		{"another alarm's ARN", arnOf(prod), prod, arnOf(sandbox), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

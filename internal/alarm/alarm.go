@@ -650,10 +650,12 @@ func short(s string) string {
 // CheckTopic reports whether a belongs to the account of topicArn, the topic it was published
 // to: the account of the topic, the alarm's AWSAccountId and the account in its AlarmArn must
 // all be 12 digits and equal. An alarm without an AlarmArn (CloudWatch sent none before 2019)
-// is refused: one of the three is missing. The error is an *AccountError.
+// is refused: one of the three is missing. topicArn may also be the alarm's own AlarmArn: an
+// alarm that came unsigned through a queue is stored under it once the queue intake has
+// checked its account. The error is an *AccountError.
 func (a *Alarm) CheckTopic(topicArn string) error {
 	e := &AccountError{Alarm: a.AWSAccountID}
-	if t, err := arn.Parse(topicArn); err == nil && t.Service == "sns" {
+	if t, err := arn.Parse(topicArn); err == nil && (t.Service == "sns" || topicArn == a.AlarmArn) {
 		e.Topic = t.AccountID
 	}
 	switch t, err := arn.Parse(a.AlarmArn); {

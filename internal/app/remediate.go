@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/cisbot/cisbot/internal/accountchanger"
 	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/cis"
@@ -20,6 +22,9 @@ func Writers(s *awsenv.Session) accountchanger.Writers {
 		CloudWatch: func(region string) accountchanger.AlarmsWriter { return s.CloudWatch(region) },
 		SNS:        func(region string) accountchanger.TopicsWriter { return s.SNS(region) },
 		CloudTrail: func(region string) accountchanger.TrailWriter { return s.CloudTrail(region) },
+		SQS: func(region string) accountchanger.QueuesWriter {
+			return sqs.NewFromConfig(s.Config(), func(o *sqs.Options) { o.Region = region })
+		},
 	}
 }
 

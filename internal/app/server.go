@@ -22,6 +22,7 @@ import (
 	"github.com/cisbot/cisbot/internal/relay"
 	"github.com/cisbot/cisbot/internal/slackbot"
 	"github.com/cisbot/cisbot/internal/sns"
+	"github.com/cisbot/cisbot/internal/sqsintake"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
 )
@@ -46,8 +47,10 @@ type Server struct {
 	commands  *commands.Dispatcher
 	fixPoster *slackbot.FixPoster // posts what recovery finds after a crash
 	endpoint  *http.Server
-	path      string       // the SNS endpoint's URL path
-	ops       *http.Server // /healthz, /readyz, /metrics
+	path      string // the SNS endpoint's URL path
+	// alertHandler verifies and stores SNS messages, from the endpoint and the queues.
+	alertHandler *sns.Handler
+	ops          *http.Server // /healthz, /readyz, /metrics
 
 	// The relay is built by Run, whose context routes its alarms; these are its parts.
 	poster       *slackbot.AlertPoster
@@ -56,6 +59,9 @@ type Server struct {
 	owner        string
 
 	summaries *summary.Scheduler
+
+	// One poller per alerts.queues entry; with queues alone, endpoint is nil.
+	pollers []*sqsintake.Poller
 }
 
 // NewServer builds the bot from a validated config, the Slack settings of the environment
@@ -85,6 +91,12 @@ func (s *Server) build(scfg slackbot.Config) error {
 	s.poster = slackbot.NewAlertPoster(scfg, s.logger)
 	s.fixPoster = slackbot.NewFixPoster(scfg, s.logger)
 	s.endpoint, s.ops = s.newAlertEndpoint(reg)
+	if s.pollers, err = QueuePollers(s.cfg, s.accounts, s.alertHandler, s.store, sqsintake.NewMetrics(reg), s.logger); err != nil {
+		return err
+	}
+	if queuesOnly(s.cfg) {
+		s.endpoint = nil // alerts come through the queues alone: no public port
+	}
 	host, _ := os.Hostname()
 	// The host name, stable across restarts: a restarted bot takes back at once what it held
 	// when it stopped (replicas need distinct host names).
@@ -115,7 +127,8 @@ func newRegistry() *prometheus.Registry {
 func (s *Server) newAlertEndpoint(reg *prometheus.Registry) (public, ops *http.Server) {
 	s.path = cmp.Or(s.cfg.Alerts.Path, sns.DefaultPath)
 	handler := AlertHandler(s.cfg, s.accounts, s.store, s.poster.Ping, s.snsMetrics, s.logger)
-	if len(s.cfg.Alerts.Topics) == 0 {
+	s.alertHandler = handler
+	if len(s.cfg.Alerts.Topics) == 0 && !queuesOnly(s.cfg) {
 		s.logger.Warn("alerts.topics is empty: the alert endpoint accepts no SNS message")
 	}
 	public = sns.NewServer(cmp.Or(s.cfg.Alerts.Listen, defaultListen), sns.Mux(s.path, handler))
@@ -161,7 +174,12 @@ func (s *Server) newScheduler(poster summary.Poster, owner string) (*summary.Sch
 }
 
 // AlertEndpoint is the address and path SNS posts to, for the start-up log.
-func (s *Server) AlertEndpoint() string { return s.endpoint.Addr + s.path }
+func (s *Server) AlertEndpoint() string {
+	if s.endpoint == nil {
+		return "none (alerts.queues only)"
+	}
+	return s.endpoint.Addr + s.path
+}
 
 // OpsEndpoint is the address of the operations endpoints (/healthz, /readyz, /metrics).
 func (s *Server) OpsEndpoint() string { return s.ops.Addr }
@@ -172,6 +190,9 @@ func (s *Server) OpsEndpoint() string { return s.ops.Addr }
 // is answered) for up to 10 s, waits for approved fixes under way to finish (up to 6 min), and
 // for the relay, the housekeeping and the summaries under way to stop. A Server runs once.
 func (s *Server) Run(ctx context.Context) error {
+	if err := checkQueues(ctx, s.pollers); err != nil {
+		return err
+	}
 	serveErr := s.serve()
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -183,6 +204,9 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { slackErr <- s.slack.Run(runCtx) }()
 	relay := s.newRelay()
 	wg.Go(func() { _ = relay.Run(runCtx) })
+	for _, p := range s.pollers {
+		wg.Go(func() { _ = p.Run(runCtx) })
+	}
 	wg.Go(func() { expireRequests(runCtx, s.store, s.logger) })
 	wg.Go(func() { pruneStore(runCtx, s.store, s.cfg.Store.RetentionPeriod(), s.logger) })
 	// On shutdown the cron stops and the summaries under way are waited for.
@@ -198,6 +222,9 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stop()
 	var down sync.WaitGroup
 	for _, srv := range []*http.Server{s.endpoint, s.ops} {
+		if srv == nil {
+			continue
+		}
 		down.Go(func() { _ = srv.Shutdown(shutdown) })
 	}
 	down.Wait()
@@ -215,6 +242,10 @@ func (s *Server) serve() <-chan error {
 		if err := listen(); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("%s %s: %w", name, srv.Addr, err)
 		}
+	}
+	if s.endpoint == nil {
+		go run("operations endpoint", s.ops, s.ops.ListenAndServe)
+		return serveErr
 	}
 	go run("alert endpoint", s.endpoint, func() error {
 		if s.cfg.Alerts.TLSCertFile != "" {

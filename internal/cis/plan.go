@@ -218,9 +218,15 @@ func newPlanner(ctl *Control, snap *Snapshot, opts PlanOptions) (*planner, []str
 	return pl, problems
 }
 
-// parseEndpoint accepts an https URL or a bare e-mail address.
+// parseEndpoint accepts an https URL, a bare e-mail address or sqs:QUEUE-ARN.
 func parseEndpoint(s string) (endpoint, string) {
 	s = strings.TrimSpace(s)
+	if q, ok := strings.CutPrefix(s, "sqs:"); ok {
+		if a := parseARN(q); a.Service != "sqs" || a.Region == "" || len(a.AccountID) != 12 || a.Resource == "" || strings.ContainsAny(a.Resource, ":/") {
+			return endpoint{}, fmt.Sprintf("remediation.subscribe: %q is not sqs: and a queue ARN (sqs:arn:aws:sqs:REGION:ACCOUNT:NAME), so it is not subscribed.", s)
+		}
+		return endpoint{"sqs", q}, ""
+	}
 	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
 		switch {
 		case u.Scheme == "https" && u.Host != "":
@@ -551,6 +557,9 @@ func (pl *planner) subscribers(lg *LogGroup, topicARN string, subs []Subscriptio
 		i := slices.IndexFunc(subs, func(s Subscription) bool { return sameEndpoint(e, s.Protocol, s.Endpoint) })
 		if i < 0 {
 			o.steps = append(o.steps, pl.subscribe(lg, topicARN, e))
+			if e.protocol == "sqs" {
+				pl.queueSend(&o, lg, topicARN, e.address)
+			}
 		} else if !strings.HasPrefix(subs[i].ARN, "arn:") {
 			pending = append(pending, redactEndpoint(e.protocol, e.address))
 		}
@@ -594,6 +603,21 @@ func (pl *planner) mergePolicy(lg *LogGroup, arn string) PlanStep {
 func alarmPublish(lg *LogGroup) AlarmPublish {
 	return AlarmPublish{Sid: PolicySid, SourceAccount: lg.Account,
 		SourceARN: fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", partition(lg.ARN), lg.Region, lg.Account)}
+}
+
+// queueSend lets the topic send to a queue subscribed to it: a step merging the statement into
+// the queue's policy when the queue is in the topic's account, else the statement for a person
+// of the queue's account to add.
+func (pl *planner) queueSend(o *option, lg *LogGroup, topicARN, queueARN string) {
+	send := TopicSend{Sid: QueuePolicySid, TopicARN: topicARN}
+	if parseARN(queueARN).AccountID != lg.Account {
+		stmt, _, _ := send.Grant("", queueARN)
+		o.manual = append(o.manual, fmt.Sprintf("Queue %s is in another account than topic %s: in the queue's account, let the topic send to it (aws sqs set-queue-attributes --queue-url %s --attributes Policy=…, merging %s); until then SNS cannot deliver to it.", queueARN, topicARN, queueURL(queueARN), stmt))
+		return
+	}
+	o.steps = append(o.steps, MergeQueuePolicy{StepInfo: StepInfo{Region: parseARN(queueARN).Region, Resource: queueARN,
+		Detail: fmt.Sprintf("Make sure topic %s may send to queue %s: statement %s (sqs:SendMessage from sns.amazonaws.com with aws:SourceArn the topic) is added to its policy only if no statement allows that already; nothing else in the policy changes.", arnResource(topicARN), arnResource(queueARN), QueuePolicySid)},
+		QueueARN: queueARN, QueueURL: queueURL(queueARN), Send: send})
 }
 
 func (pl *planner) subscribe(lg *LogGroup, topicARN string, e endpoint) PlanStep {

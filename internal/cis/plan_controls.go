@@ -8,7 +8,7 @@ import (
 )
 
 // sharedKinds are the steps that act on the trail or the topic, which several controls share.
-var sharedKinds = []string{KindStartLogging, KindCreateTopic, KindMergeTopicPolicy, KindSubscribe}
+var sharedKinds = []string{KindStartLogging, KindCreateTopic, KindMergeTopicPolicy, KindMergeQueuePolicy, KindSubscribe}
 
 // Shared reports whether a step acts on what several controls share (the trail, the topic)
 // rather than on one control's own metric filter or alarm.

@@ -14,6 +14,8 @@ const (
 	hookURL     = "https://cisbot.example.com/sns/alerts?token=SECRET"
 )
 
+const queueARN = "arn:aws:sqs:us-east-1:111111111111:cis-alarms"
+
 var planOpts = PlanOptions{Subscribe: []string{"secops@example.com", hookURL}, RequestID: "req-42"}
 
 // noAlarms removes every alarm, and so the topics the audit found through them.
@@ -198,6 +200,37 @@ func TestPlanShapes(t *testing.T) {
 			opts:   &PlanOptions{Subscribe: []string{"http://cisbot.example.com/sns?token=SECRET", "not an address", "secops@example.com", "secops@example.com"}},
 			steps:  []step{{KindSubscribe, topicARN}},
 			manual: []string{"http://cisbot.example.com/… is not subscribed", `"not an address" is neither`}},
+		{name: "a queue endpoint: its policy lets the topic send, then it is subscribed",
+			mutate: func(s *Snapshot) { s.Topics[topicARN].Subscriptions = nil },
+			opts:   &PlanOptions{Subscribe: []string{"sqs:" + queueARN}},
+			steps:  []step{{KindMergeQueuePolicy, queueARN}, {KindSubscribe, topicARN}},
+			check: func(t *testing.T, p Plan) {
+				q := p.Steps[0].(MergeQueuePolicy)
+				want := MergeQueuePolicy{StepInfo: q.StepInfo, QueueARN: queueARN, QueueURL: "https://sqs.us-east-1.amazonaws.com/111111111111/cis-alarms",
+					Send: TopicSend{Sid: QueuePolicySid, TopicARN: topicARN}}
+				if !reflect.DeepEqual(q, want) || q.Control != "" {
+					t.Errorf("queue policy step %+v, want %+v (shared by the controls)", q, want)
+				}
+				if e := p.Steps[1].(Subscribe); e.Protocol != "sqs" || e.Endpoint != queueARN {
+					t.Errorf("subscription %+v", e)
+				}
+			}},
+		{name: "a queue already subscribed: nothing to do",
+			mutate: func(s *Snapshot) {
+				s.Topics[topicARN].Subscriptions = []Subscription{{ARN: "PendingConfirmation", Protocol: "sqs", Endpoint: queueARN}}
+			},
+			opts:   &PlanOptions{Subscribe: []string{"sqs:" + queueARN}},
+			manual: []string{"Confirm the subscription of " + queueARN}},
+		{name: "a queue of another account: subscribed, its policy left to that account",
+			mutate: func(s *Snapshot) { s.Topics[topicARN].Subscriptions = nil },
+			opts:   &PlanOptions{Subscribe: []string{"sqs:arn:aws:sqs:us-east-1:999999999999:central"}},
+			steps:  []step{{KindSubscribe, topicARN}},
+			manual: []string{"Queue arn:aws:sqs:us-east-1:999999999999:central is in another account than topic " + topicARN + ": in the queue's account, let the topic send to it (aws sqs set-queue-attributes --queue-url https://sqs.us-east-1.amazonaws.com/999999999999/central"}},
+		{name: "sqs: with something else than a queue ARN is reported",
+			mutate: func(s *Snapshot) { s.Topics[topicARN].Subscriptions = nil },
+			opts:   &PlanOptions{Subscribe: []string{"sqs:" + topicARN, "secops@example.com"}},
+			steps:  []step{{KindSubscribe, topicARN}},
+			manual: []string{`is not sqs: and a queue ARN`}},
 		{name: "unknown pattern: nothing planned",
 			mutate: func(s *Snapshot) { s.LogGroups[lgARN].Filters = nil },
 			opts:   &PlanOptions{Pattern: "cis-v9"},
@@ -330,6 +363,7 @@ func play(t *testing.T, s *Snapshot, p Plan) {
 			}
 		case CreateTopic:
 			s.Topics[st.TopicARN] = &Topic{ARN: st.TopicARN}
+		case MergeQueuePolicy: // the snapshot holds no queue policy
 		case Subscribe:
 			tp := s.Topics[st.TopicARN]
 			if tp == nil { // a topic the audit did not read

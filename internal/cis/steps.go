@@ -7,7 +7,7 @@ import (
 )
 
 // PlanStep is one change of a plan. Its types are StartLogging, PutMetricFilter, CreateTopic,
-// MergeTopicPolicy, Subscribe and PutMetricAlarm, plus RawStep for a stored step this version
+// MergeTopicPolicy, MergeQueuePolicy, Subscribe and PutMetricAlarm, plus RawStep for a stored step this version
 // cannot type; the applier (internal/accountchanger) switches on the type.
 // (Step, without Plan, is a link of the audit's chain.)
 type PlanStep interface {
@@ -39,11 +39,14 @@ const (
 	KindPutMetricFilter  = "put_metric_filter"
 	KindCreateTopic      = "create_topic"
 	KindMergeTopicPolicy = "merge_topic_policy"
+	KindMergeQueuePolicy = "merge_queue_policy"
 	KindSubscribe        = "subscribe"
 	KindPutMetricAlarm   = "put_metric_alarm"
 )
 
-var kindOrder = []string{KindStartLogging, KindPutMetricFilter, KindCreateTopic, KindMergeTopicPolicy, KindSubscribe, KindPutMetricAlarm}
+// A queue's policy lets the topic send before the queue is subscribed, so that no message is
+// refused in between.
+var kindOrder = []string{KindStartLogging, KindPutMetricFilter, KindCreateTopic, KindMergeTopicPolicy, KindMergeQueuePolicy, KindSubscribe, KindPutMetricAlarm}
 
 // Tags are the tags of a created resource, by key.
 type Tags map[string]string
@@ -110,7 +113,7 @@ type MergeTopicPolicy struct {
 	Publish  AlarmPublish
 }
 
-// Subscribe subscribes an endpoint (https URL or e-mail address) to a topic.
+// Subscribe subscribes an endpoint (https URL, e-mail address or SQS queue ARN) to a topic.
 type Subscribe struct {
 	StepInfo
 	TopicARN string

@@ -39,6 +39,8 @@ const (
 	pSid                = "Sid"
 	pSourceAccount      = "SourceAccount"
 	pSourceArn          = "SourceArn"
+	pQueueARN           = "QueueARN"
+	pQueueURL           = "QueueURL"
 	tagPrefix           = "tag:" // "tag:managed-by" is the tag managed-by
 )
 
@@ -66,6 +68,9 @@ var stepKinds = map[string]func(StepInfo, *paramReader) PlanStep{
 	},
 	KindMergeTopicPolicy: func(i StepInfo, r *paramReader) PlanStep {
 		return MergeTopicPolicy{StepInfo: i, TopicARN: r.str(pTopicARN), Publish: r.publish()}
+	},
+	KindMergeQueuePolicy: func(i StepInfo, r *paramReader) PlanStep {
+		return MergeQueuePolicy{StepInfo: i, QueueARN: r.str(pQueueARN), QueueURL: r.str(pQueueURL), Send: TopicSend{Sid: r.str(pSid), TopicARN: r.str(pTopicARN)}}
 	},
 	KindSubscribe: func(i StepInfo, r *paramReader) PlanStep {
 		return Subscribe{StepInfo: i, TopicARN: r.str(pTopicARN), Protocol: r.str(pProtocol), Endpoint: r.str(pEndpoint)}

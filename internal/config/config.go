@@ -9,9 +9,11 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +89,73 @@ type Alerts struct {
 	// 20s): past it the alarm is posted without its events, saying so, and the alerts behind
 	// it wait no longer.
 	EnrichTimeout string `yaml:"enrich_timeout"`
+	// Queues are SQS queues the bot long-polls for alarms: intake with outbound calls only, so
+	// that a bot with queues and no topics opens no public port.
+	Queues []Queue `yaml:"queues"`
+}
+
+// Queue is an SQS queue alarms arrive on, from an SNS subscription or an EventBridge rule.
+type Queue struct {
+	// URL is the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME); the queue's region
+	// and account are read from it.
+	URL string `yaml:"url"`
+	// RoleARN is assumed to read a queue in another account; empty: the base credentials.
+	RoleARN string `yaml:"role_arn"`
+	// Format is what the messages are: auto (the default: told apart by shape), sns (the signed
+	// SNS envelope), raw (SNS raw message delivery: the alarm JSON) or eventbridge (a CloudWatch
+	// Alarm State Change event).
+	Format string `yaml:"format"`
+	// TrustUnsigned ("false", the default, or "true") accepts unsigned alarms (raw, eventbridge):
+	// their trust rests on the queue's policy alone.
+	TrustUnsigned string `yaml:"trust_unsigned"`
+}
+
+// Queue formats (alerts.queues[].format).
+const (
+	QueueAuto        = "auto"
+	QueueSNS         = "sns"
+	QueueRaw         = "raw"
+	QueueEventBridge = "eventbridge"
+)
+
+// QueueFormats lists the valid alerts.queues[].format values.
+var QueueFormats = []string{QueueAuto, QueueSNS, QueueRaw, QueueEventBridge}
+
+// MessageFormat is Format, auto when empty.
+func (q Queue) MessageFormat() string { return cmp.Or(q.Format, QueueAuto) }
+
+// Unsigned reports whether unsigned alarms are accepted from the queue.
+func (q Queue) Unsigned() bool { return q.TrustUnsigned == "true" }
+
+// QueueURL is a parsed SQS queue URL.
+type QueueURL struct {
+	Region, Account, Name string
+	Partition             string // aws, aws-cn, aws-us-gov
+}
+
+// ARN is the queue's ARN.
+func (u QueueURL) ARN() string {
+	return "arn:" + u.Partition + ":sqs:" + u.Region + ":" + u.Account + ":" + u.Name
+}
+
+// queueURLRE is an SQS queue URL: the regional endpoint (sqs.REGION.amazonaws.com, .com.cn) or
+// the legacy one (REGION.queue.amazonaws.com), then /ACCOUNT/NAME.
+var queueURLRE = regexp.MustCompile(`^https://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(\.cn)?/([0-9]{12})/([A-Za-z0-9_-]{1,75}(?:\.fifo)?)$`)
+
+// ParseQueueURL reads the region, account and name of an SQS queue URL.
+func ParseQueueURL(raw string) (QueueURL, error) {
+	m := queueURLRE.FindStringSubmatch(raw)
+	if m == nil {
+		return QueueURL{}, fmt.Errorf("%q is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", raw)
+	}
+	u := QueueURL{Region: cmp.Or(m[1], m[2]), Account: m[4], Name: m[5], Partition: "aws"}
+	switch {
+	case m[3] != "":
+		u.Partition = "aws-cn"
+	case strings.HasPrefix(u.Region, "us-gov-"):
+		u.Partition = "aws-us-gov"
+	}
+	return u, nil
 }
 
 // DefaultOpsListen is where the operations endpoints listen when alerts.ops_listen is empty:

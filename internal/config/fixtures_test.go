@@ -132,7 +132,7 @@ var invalidFixtures = map[string][]wantErr{
 	"remediation.yml": {
 		{"remediation.pattern", 4, []string{`"cis-v9" is not a known pattern`, "cis-v3, cis-v4, cis-v5"}},
 		{"remediation.topic_name", 5, []string{"not a valid SNS topic name", ".fifo"}},
-		{"remediation.subscribe[0]", 7, []string{"neither an https URL nor an e-mail address"}},
+		{"remediation.subscribe[0]", 7, []string{"neither an https URL, an e-mail address nor sqs:QUEUE-ARN", "sqs:arn:aws:sqs:REGION:ACCOUNT:NAME"}},
 		{"remediation.approvers[0]", 9, []string{`"@alice" is not a Slack user`}},
 		{"remediation.require_second_person", 10, []string{`"yes" is not true or false`}},
 		{"remediation.request_ttl", 11, []string{`"1 hour" is not a duration`}},
@@ -156,6 +156,15 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.channel_interval", 10, []string{`"-1s" is not a duration`}},
 		{"alerts.ops_listen", 11, []string{`"9090" is not a listen address`}},
 		{"alerts.enrich_timeout", 12, []string{`"0s" is not a positive duration`, "20s"}},
+	},
+	"queues.yml": {
+		{"alerts.queues[0].url", 5, []string{`"https://sqs.us-east-1.amazonaws.com/cis-alarms" is not an SQS queue URL`, "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"}},
+		{"alerts.queues[0].format", 6, []string{`"json" is not a queue format`, "auto, sns, raw, eventbridge"}},
+		{"alerts.queues[1].role_arn", 8, []string{`"cisbot-reader" is not an IAM role ARN`, "sqs:ReceiveMessage"}},
+		{"alerts.queues[1].trust_unsigned", 9, []string{`"yes" is not true or false`}},
+		{"alerts.queues[2].url", 10, []string{"the same queue as alerts.queues[1]"}},
+		{"alerts.queues[2].trust_unsigned", 10, []string{"format raw is unsigned, so it needs trust_unsigned: true"}},
+		{"alerts.queues[3].url", 12, []string{"every queue needs a url"}},
 	},
 	"ops_listen_shared.yml": {{"alerts.ops_listen", 4, []string{`":8080" is also alerts.listen`, "own port"}}},
 	"summaries.yml": {

@@ -265,6 +265,7 @@ var sectionNames = map[reflect.Type]string{
 	reflect.TypeFor[Alerts]():          "alerts",
 	reflect.TypeFor[SummarySchedule](): "a summary",
 	reflect.TypeFor[Controls]():        "controls",
+	reflect.TypeFor[Queue]():           "a queue",
 }
 
 // walker checks the syntax tree against the shape of Config. The shape comes from the struct

@@ -324,10 +324,10 @@ func (v *validator) remediation(r *Remediation) {
 	}
 	for i, e := range r.Subscribe {
 		f := "remediation.subscribe[" + strconv.Itoa(i) + "]"
-		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") {
+		if v.m.skipped(f) || emailRE.MatchString(e) || strings.HasPrefix(e, "https://") && len(e) > len("https://") || queueEndpointRE.MatchString(e) {
 			continue
 		}
-		v.add(f, v.show(f, e)+" is neither an https URL nor an e-mail address", "use https://… (SNS delivers to https only over TLS) or name@example.com")
+		v.add(f, v.show(f, e)+" is neither an https URL, an e-mail address nor sqs:QUEUE-ARN", "use https://… (SNS delivers to https only over TLS), name@example.com or sqs:arn:aws:sqs:REGION:ACCOUNT:NAME")
 	}
 }
 
@@ -366,6 +366,9 @@ func dsnShape(dsn string) bool {
 	}
 	return strings.Contains(dsn, "=")
 }
+
+// queueEndpointRE is a remediation.subscribe queue: sqs: and the queue's ARN.
+var queueEndpointRE = regexp.MustCompile(`^sqs:arn:(aws|aws-us-gov|aws-cn):sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$`)
 
 var topicPatternRE = regexp.MustCompile(`^arn:(\*|aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sns:[a-z0-9*-]*:(\*|[0-9*]{1,12}):[A-Za-z0-9_*-]+$`)
 
@@ -425,5 +428,39 @@ func (v *validator) alerts(a *Alerts) {
 		if d, err := time.ParseDuration(a.EnrichTimeout); err != nil || d <= 0 {
 			v.add(f, v.show(f, a.EnrichTimeout)+" is not a positive duration", "write a duration such as 20s (the default) or 1m; past it an alarm is posted without its CloudTrail events")
 		}
+	}
+	seen := map[string]int{}
+	for i := range a.Queues {
+		v.queue(&a.Queues[i], "alerts.queues["+strconv.Itoa(i)+"]", seen, i)
+	}
+}
+
+// queue checks one alerts.queues entry; seen maps each URL to the first entry that names it.
+func (v *validator) queue(q *Queue, path string, seen map[string]int, i int) {
+	if f := path + ".url"; !v.m.skipped(f) {
+		switch _, err := ParseQueueURL(q.URL); {
+		case q.URL == "":
+			v.add(f, "every queue needs a url", "write the queue's URL as aws sqs get-queue-url prints it, e.g. https://sqs.us-east-1.amazonaws.com/111111111111/cis-alarms")
+		case err != nil:
+			v.add(f, v.show(f, q.URL)+" is not an SQS queue URL", "write https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, as aws sqs get-queue-url prints it; the region and account are read from it")
+		default:
+			if j, dup := seen[q.URL]; dup {
+				v.add(f, "the same queue as alerts.queues["+strconv.Itoa(j)+"]", "list each queue once: one poller reads it")
+			} else {
+				seen[q.URL] = i
+			}
+		}
+	}
+	if f := path + ".role_arn"; q.RoleARN != "" && !v.m.skipped(f) && !roleARNRE.MatchString(q.RoleARN) {
+		v.add(f, v.show(f, q.RoleARN)+" is not an IAM role ARN", "write arn:aws:iam::<account id>:role/<name>, a role allowed sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the queue")
+	}
+	if f := path + ".format"; q.Format != "" && !slices.Contains(QueueFormats, q.Format) && !v.m.skipped(f) {
+		v.add(f, v.show(f, q.Format)+" is not a queue format", "write one of "+strings.Join(QueueFormats, ", ")+" (auto, the default, tells them apart by shape)")
+	}
+	if f := path + ".trust_unsigned"; q.TrustUnsigned != "" && q.TrustUnsigned != "true" && q.TrustUnsigned != "false" && !v.m.skipped(f) {
+		v.add(f, v.show(f, q.TrustUnsigned)+" is not true or false", "write false (the default: only signed SNS envelopes) or true (raw and EventBridge alarms too, trusted on the queue's policy)")
+	}
+	if f := path + ".trust_unsigned"; (q.Format == QueueRaw || q.Format == QueueEventBridge) && !q.Unsigned() && !v.m.skipped(f) {
+		v.add(f, "format "+q.Format+" is unsigned, so it needs trust_unsigned: true", "set trust_unsigned: true once the queue's policy lets only your topic or EventBridge rule send to it, or subscribe the queue without raw delivery (format sns)")
 	}
 }

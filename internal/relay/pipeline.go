@@ -73,12 +73,19 @@ func (r *Relay) deliver(ctx context.Context, it store.OutboxItem) (bool, error) 
 	return r.settle(ctx, d)
 }
 
-// decode reads the stored body, verified when it was stored. A body that does not parse, or
+// decode reads the stored body, verified when it was stored: an SNS message, or the alarm
+// JSON a queue delivered unsigned. A body that does not parse, or
 // an unknown kind, is a bug, not a reason to retry forever: it is settled without a post.
 func (r *Relay) decode(_ context.Context, d *delivery) (flow, error) {
 	it := d.item
 	m, err := sns.ParseMessage(it.Body)
 	if err != nil {
+		if a, aerr := alarm.Parse(string(it.Body)); aerr == nil && it.Kind == store.OutboxNotification {
+			// An unsigned alarm from a queue (raw delivery, or an EventBridge event read as an
+			// alarm), stored under its own ARN once the intake checked its account.
+			d.post = Post{MessageID: it.ID, TopicARN: it.TopicARN, Received: it.CreatedAt, Kind: PostAlarm, Alarm: a}
+			return next, nil
+		}
 		d.log.Error("outbox item has an unparsable body; dropping it", "error", err)
 		return finish, nil
 	}

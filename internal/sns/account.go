@@ -5,6 +5,7 @@ package sns
 // subscribed to.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,39 +36,35 @@ func topicAccount(topicArn string) string {
 	return t.AccountID
 }
 
-// admitAlarm answers 403 (and returns false) for a notification whose alarm names another
-// account than its topic's, before anything is stored.
-func (h *Handler) admitAlarm(w http.ResponseWriter, r *http.Request, m *Message) bool {
+// admitAlarm refuses (403) a notification whose alarm names another account than its topic's,
+// before anything is stored.
+func (h *Handler) admitAlarm(m *Message) error {
 	err := checkAlarmAccount(m)
 	if err == nil {
-		return true
+		return nil
 	}
 	if ae, ok := errors.AsType[*alarm.AccountError](err); ok {
 		h.logger().Warn("SNS alarm names another account than its topic's", "topic_account", ae.Topic,
 			"alarm_account", truncate(ae.Alarm, 32), "alarm_arn_account", truncate(ae.ARN, 32), "message_id", truncate(m.MessageId, 100))
 	}
-	h.refuse(w, r, m, http.StatusForbidden, "account_mismatch", err)
-	return false
+	return &Refusal{Status: http.StatusForbidden, Reason: "account_mismatch", Err: err}
 }
 
-// admitSubscription answers 403 (and returns false) for a SubscriptionConfirmation of a topic in
-// an account that is not the bot's (Handler.KnownAccount), before it is stored or its
-// SubscribeURL visited; 503 when the accounts could not be resolved, so that SNS retries.
-func (h *Handler) admitSubscription(w http.ResponseWriter, r *http.Request, m *Message) bool {
+// admitSubscription refuses (403) a SubscriptionConfirmation of a topic in an account that is
+// not the bot's (Handler.KnownAccount), before it is stored or its SubscribeURL visited; a
+// failure (503, so that SNS retries) when the accounts could not be resolved.
+func (h *Handler) admitSubscription(ctx context.Context, m *Message) error {
 	account := topicAccount(m.TopicArn)
 	if h.KnownAccount == nil {
-		h.refuse(w, r, m, http.StatusForbidden, "unknown_account", errors.New("no accounts are known to confirm subscriptions for"))
-		return false
+		return &Refusal{Status: http.StatusForbidden, Reason: "unknown_account", Err: errors.New("no accounts are known to confirm subscriptions for")}
 	}
-	known, err := h.KnownAccount(r.Context(), account)
+	known, err := h.KnownAccount(ctx, account)
 	switch {
 	case known:
-		return true
+		return nil
 	case err != nil:
-		h.fail(w, r, m, http.StatusServiceUnavailable, "account", fmt.Errorf("is account %s one of ours: %w", account, err))
-	default:
-		h.refuse(w, r, m, http.StatusForbidden, "unknown_account", fmt.Errorf(
-			"topic account %s is not configured (accounts[] or organization); not subscribing", truncate(account, 32)))
+		return failure(http.StatusServiceUnavailable, "account", fmt.Errorf("is account %s one of ours: %w", account, err))
 	}
-	return false
+	return &Refusal{Status: http.StatusForbidden, Reason: "unknown_account", Err: fmt.Errorf(
+		"topic account %s is not configured (accounts[] or organization); not subscribing", truncate(account, 32))}
 }

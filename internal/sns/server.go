@@ -97,81 +97,42 @@ func (h *Handler) maxBody() int64 {
 	return MaxMessageSize
 }
 
-// ServeHTTP handles one SNS delivery: POST only, body limit, no raw delivery,
-// header type equal to the body's Type, parse and verify, an alarm's accounts
-// equal to its topic's, then enqueue (and confirm a subscription to a topic of
-// a known account). 4xx means "refused, do not retry"; 5xx makes SNS
+// ServeHTTP handles one SNS delivery: POST only, body limit, no raw delivery, header type
+// equal to the body's Type, then Accept. 4xx means "refused, do not retry"; 5xx makes SNS
 // retry.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		h.metrics().Received.WithLabelValues("invalid").Inc()
-		h.refuse(w, r, nil, http.StatusMethodNotAllowed, "method", errors.New("method "+truncate(r.Method, 16)+" is not POST"))
+		h.refuse(w, r, nil, &Refusal{Status: http.StatusMethodNotAllowed, Reason: "method", Err: errors.New("method " + truncate(r.Method, 16) + " is not POST")})
 		return
 	}
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(headerRawDelivery)), "true") {
 		h.metrics().Received.WithLabelValues("invalid").Inc()
-		h.refuse(w, r, nil, http.StatusBadRequest, "raw_delivery", errors.New("raw message delivery is on; cisbot needs the signed JSON envelope (turn RawMessageDelivery off)"))
+		h.refuse(w, r, nil, &Refusal{Status: http.StatusBadRequest, Reason: "raw_delivery", Err: errors.New("raw message delivery is on; cisbot needs the signed JSON envelope (turn RawMessageDelivery off)")})
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody()))
 	if err != nil {
 		h.metrics().Received.WithLabelValues("invalid").Inc()
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			h.refuse(w, r, nil, http.StatusRequestEntityTooLarge, "too_large", errors.New("body is larger than the limit"))
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.refuse(w, r, nil, &Refusal{Status: http.StatusRequestEntityTooLarge, Reason: "too_large", Err: errors.New("body is larger than the limit")})
 			return
 		}
-		h.refuse(w, r, nil, http.StatusBadRequest, "read_error", err)
+		h.refuse(w, r, nil, &Refusal{Status: http.StatusBadRequest, Reason: "read_error", Err: err})
 		return
 	}
-	m, err := ParseMessage(raw)
+	m, err := h.accept(r.Context(), raw, func(m *Message) *Refusal {
+		h.metrics().Received.WithLabelValues(m.Type).Inc()
+		if vs, ok := r.Header[headerMessageType]; ok && (len(vs) != 1 || vs[0] != m.Type) {
+			return &Refusal{Status: http.StatusBadRequest, Reason: "type_mismatch", Err: errors.New("header " + headerMessageType + " " + truncate(strings.Join(vs, ","), 64) + " differs from the body's Type " + m.Type)}
+		}
+		return nil
+	})
 	if err != nil {
-		h.metrics().Received.WithLabelValues("invalid").Inc()
-		h.rejectErr(w, r, nil, err)
-		return
-	}
-	h.metrics().Received.WithLabelValues(m.Type).Inc()
-	if vs, ok := r.Header[headerMessageType]; ok && (len(vs) != 1 || vs[0] != m.Type) {
-		h.refuse(w, r, m, http.StatusBadRequest, "type_mismatch", errors.New("header "+headerMessageType+" "+truncate(strings.Join(vs, ","), 64)+" differs from the body's Type "+m.Type))
-		return
-	}
-	if h.Verifier == nil {
-		h.fail(w, r, m, http.StatusInternalServerError, "verify", errors.New("no verifier configured"))
-		return
-	}
-	if err := h.Verifier.Verify(r.Context(), m); err != nil {
-		h.rejectErr(w, r, m, err)
-		return
-	}
-
-	switch m.Type {
-	case TypeNotification:
-		if !h.admitAlarm(w, r, m) || !h.enqueue(w, r, m, raw) {
-			return
+		if m == nil {
+			h.metrics().Received.WithLabelValues("invalid").Inc()
 		}
-	case TypeSubscriptionConfirmation:
-		if !h.admitSubscription(w, r, m) || !h.enqueue(w, r, m, raw) {
-			return
-		}
-		// Confirm even for a duplicate: SNS may have redelivered because an
-		// earlier Confirm failed.
-		if h.Confirm == nil {
-			h.fail(w, r, m, http.StatusBadGateway, "confirm", errors.New("no Confirm configured"))
-			return
-		}
-		if err := h.Confirm(r.Context(), m); err != nil {
-			h.fail(w, r, m, http.StatusBadGateway, "confirm", err)
-			return
-		}
-		h.metrics().Confirmations.Inc()
-		h.logger().Info("SNS subscription confirmed", "topic", m.TopicArn, "message_id", m.MessageId)
-	case TypeUnsubscribeConfirmation:
-		if !h.enqueue(w, r, m, raw) {
-			return
-		}
-		h.logger().Warn("SNS unsubscribe confirmation received (security-relevant)", "topic", m.TopicArn, "message_id", m.MessageId)
-	default: // ParseMessage accepts only the three types
-		h.fail(w, r, m, http.StatusInternalServerError, "type", errors.New("unhandled Type "+truncate(m.Type, 64)))
+		h.refuse(w, r, m, err.(*Refusal))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -179,16 +140,98 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
-// enqueue stores m; on failure it answers 500 (SNS retries) and returns false.
-func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, m *Message, raw []byte) bool {
-	if h.Enqueue == nil {
-		h.fail(w, r, m, http.StatusInternalServerError, "enqueue", errors.New("no Enqueue configured"))
-		return false
-	}
-	added, err := h.Enqueue(r.Context(), m, raw)
+// Refusal is why Accept did not take a message. Failed is false for a message refused for
+// good (it does not parse or verify, or names the wrong account: answered 4xx, a poison
+// message on a queue) and true for one that may be taken later (the certificate download, the
+// store or the confirmation failed: answered 5xx, left on a queue). Reason is the metric label:
+// a RejectError reason, one of the handler's own, or for a failure the stage (enqueue, confirm,
+// account, verify).
+type Refusal struct {
+	Status int
+	Reason string
+	Failed bool
+	Err    error
+}
+
+func (e *Refusal) Error() string {
+	return "SNS message not accepted (" + e.Reason + "): " + e.Err.Error()
+}
+func (e *Refusal) Unwrap() error { return e.Err }
+
+// Accept parses, verifies (signature, certificate host, topic allowlist, age), admits (an
+// alarm's account equal to its topic's; a subscription to a topic of a known account) and
+// stores one SNS body, and confirms a subscription, as the HTTPS endpoint does for each POST:
+// the endpoint and the queue intake share it. m is nil when the body does not parse. An error
+// is a *Refusal; counting and logging it is the caller's.
+func (h *Handler) Accept(ctx context.Context, raw []byte) (*Message, error) {
+	return h.accept(ctx, raw, nil)
+}
+
+// accept is Accept with check, run on the parsed message before it is verified.
+func (h *Handler) accept(ctx context.Context, raw []byte, check func(*Message) *Refusal) (*Message, error) {
+	m, err := ParseMessage(raw)
 	if err != nil {
-		h.fail(w, r, m, http.StatusInternalServerError, "enqueue", err)
-		return false
+		return nil, refusal(err)
+	}
+	if check != nil {
+		if rf := check(m); rf != nil {
+			return m, rf
+		}
+	}
+	if h.Verifier == nil {
+		return m, failure(http.StatusInternalServerError, "verify", errors.New("no verifier configured"))
+	}
+	if err := h.Verifier.Verify(ctx, m); err != nil {
+		return m, refusal(err)
+	}
+	switch m.Type {
+	case TypeNotification:
+		if err := h.admitAlarm(m); err != nil {
+			return m, err
+		}
+		return m, h.enqueue(ctx, m, raw)
+	case TypeSubscriptionConfirmation:
+		if err := h.admitSubscription(ctx, m); err != nil {
+			return m, err
+		}
+		if err := h.enqueue(ctx, m, raw); err != nil {
+			return m, err
+		}
+		// Confirm even for a duplicate: SNS may have redelivered because an earlier Confirm
+		// failed.
+		return m, h.confirm(ctx, m)
+	case TypeUnsubscribeConfirmation:
+		if err := h.enqueue(ctx, m, raw); err != nil {
+			return m, err
+		}
+		h.logger().Warn("SNS unsubscribe confirmation received (security-relevant)", "topic", m.TopicArn, "message_id", m.MessageId)
+		return m, nil
+	}
+	// ParseMessage accepts only the three types.
+	return m, failure(http.StatusInternalServerError, "type", errors.New("unhandled Type "+truncate(m.Type, 64)))
+}
+
+// confirm confirms a stored SubscriptionConfirmation; a failure is answered 502.
+func (h *Handler) confirm(ctx context.Context, m *Message) error {
+	if h.Confirm == nil {
+		return failure(http.StatusBadGateway, "confirm", errors.New("no Confirm configured"))
+	}
+	if err := h.Confirm(ctx, m); err != nil {
+		return failure(http.StatusBadGateway, "confirm", err)
+	}
+	h.metrics().Confirmations.Inc()
+	h.logger().Info("SNS subscription confirmed", "topic", m.TopicArn, "message_id", m.MessageId)
+	return nil
+}
+
+// enqueue stores m; a failure is answered 500 (SNS retries).
+func (h *Handler) enqueue(ctx context.Context, m *Message, raw []byte) error {
+	if h.Enqueue == nil {
+		return failure(http.StatusInternalServerError, "enqueue", errors.New("no Enqueue configured"))
+	}
+	added, err := h.Enqueue(ctx, m, raw)
+	if err != nil {
+		return failure(http.StatusInternalServerError, "enqueue", err)
 	}
 	if added {
 		h.metrics().Enqueued.Inc()
@@ -196,47 +239,51 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, m *Message, ra
 		h.metrics().Duplicates.Inc()
 		h.logger().Debug("SNS duplicate message", "type", m.Type, "topic", m.TopicArn, "message_id", m.MessageId)
 	}
-	return true
+	return nil
 }
 
-// rejectErr answers a verification or parse error: 503 when retryable (the
+func failure(status int, stage string, err error) *Refusal {
+	return &Refusal{Status: status, Reason: stage, Failed: true, Err: err}
+}
+
+// refusal is the Refusal of a parse or verification error: 503 when retryable (the
 // certificate could not be fetched), else 400.
-func (h *Handler) rejectErr(w http.ResponseWriter, r *http.Request, m *Message, err error) {
-	var re *RejectError
-	if !errors.As(err, &re) {
-		h.refuse(w, r, m, http.StatusBadRequest, "invalid", err)
-		return
+func refusal(err error) *Refusal {
+	re, ok := errors.AsType[*RejectError](err)
+	if !ok {
+		return &Refusal{Status: http.StatusBadRequest, Reason: "invalid", Err: err}
 	}
-	status := http.StatusBadRequest
+	rf := &Refusal{Status: http.StatusBadRequest, Reason: re.Reason, Err: re.Err}
 	if re.Reason == "too_large" {
-		status = http.StatusRequestEntityTooLarge
+		rf.Status = http.StatusRequestEntityTooLarge
 	}
 	if re.Retryable() {
-		status = http.StatusServiceUnavailable
+		rf.Status, rf.Failed = http.StatusServiceUnavailable, true
 	}
-	h.refuse(w, r, m, status, re.Reason, re.Err)
+	return rf
 }
 
-// refuse counts and logs a rejection and answers status with the reason. It
-// logs the reason, topic and message id, never the body, the signature or
-// the SubscribeURL.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, status int, reason string, err error) {
-	h.metrics().Rejected.WithLabelValues(reason).Inc()
+// refuse counts and logs rf and answers with its status: a rejection by its reason, a failure
+// after verification (enqueue, confirm) by its stage. It logs the reason, topic and message id,
+// never the body, the signature or the SubscribeURL.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, rf *Refusal) {
 	topic, id := requestIDs(r, m)
-	h.logger().Warn("SNS message rejected", "reason", reason, "status", status, "topic", topic, "message_id", id, "remote", r.RemoteAddr, "error", err)
-	if status == http.StatusMethodNotAllowed {
+	if rf.Failed && rf.Reason != "cert_fetch" {
+		h.metrics().Failures.WithLabelValues(rf.Reason).Inc()
+		typ := ""
+		if m != nil {
+			typ = m.Type
+		}
+		h.logger().Error("SNS message not accepted", "stage", rf.Reason, "status", rf.Status, "type", typ, "topic", topic, "message_id", id, "error", rf.Err)
+		http.Error(w, rf.Reason+" failed", rf.Status)
+		return
+	}
+	h.metrics().Rejected.WithLabelValues(rf.Reason).Inc()
+	h.logger().Warn("SNS message rejected", "reason", rf.Reason, "status", rf.Status, "topic", topic, "message_id", id, "remote", r.RemoteAddr, "error", rf.Err)
+	if rf.Status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
-	http.Error(w, "rejected: "+reason, status)
-}
-
-// fail counts and logs a failure after verification (enqueue or confirm) and
-// answers status, a 5xx so that SNS retries.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, m *Message, status int, stage string, err error) {
-	h.metrics().Failures.WithLabelValues(stage).Inc()
-	topic, id := requestIDs(r, m)
-	h.logger().Error("SNS message not accepted", "stage", stage, "status", status, "type", m.Type, "topic", topic, "message_id", id, "error", err)
-	http.Error(w, stage+" failed", status)
+	http.Error(w, "rejected: "+rf.Reason, rf.Status)
 }
 
 // requestIDs names a message for a log line: from the parsed body when there

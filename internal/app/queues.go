@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/config"
+	"github.com/cisbot/cisbot/internal/sns"
+	"github.com/cisbot/cisbot/internal/sqsintake"
+	"github.com/cisbot/cisbot/internal/store"
+)
+
+// QueuePollers builds a poller for each alerts.queues entry: its SQS client in the queue's
+// region (through role_arn when set, with an HTTP timeout longer than the long poll), signed
+// SNS envelopes verified and stored by handler exactly as on the endpoint, unsigned alarms
+// stored in outbox when the queue trusts them and they are its account's or one of the bot's.
+func QueuePollers(cfg *config.Config, accounts *Accounts, handler *sns.Handler, outbox store.Outbox, metrics *sqsintake.Metrics, logger *slog.Logger) ([]*sqsintake.Poller, error) {
+	intake := &sqsintake.Intake{SNS: handler.Accept, Outbox: outbox, KnownAccount: accounts.Knows, Logger: logger, Metrics: metrics}
+	var pollers []*sqsintake.Poller
+	for i, q := range cfg.Alerts.Queues {
+		u, err := config.ParseQueueURL(q.URL)
+		if err != nil { // validated already
+			return nil, fmt.Errorf("alerts.queues[%d].url: %w", i, err)
+		}
+		session := accounts.factory.Session(awsenv.Target{Name: "alerts.queues[" + strconv.Itoa(i) + "]", RoleARN: q.RoleARN})
+		client := sqs.NewFromConfig(session.Config(), func(o *sqs.Options) {
+			o.Region = u.Region
+			o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(sqsintake.HTTPTimeout)
+		})
+		pollers = append(pollers, &sqsintake.Poller{
+			Queue:  sqsintake.Queue{URL: q.URL, ARN: u.ARN(), Account: u.Account, Format: q.MessageFormat(), TrustUnsigned: q.Unsigned()},
+			Client: client, Intake: intake, Logger: logger, Metrics: metrics,
+		})
+	}
+	return pollers, nil
+}
+
+// checkQueues asks each queue for its attributes: the first that does not exist or may not be
+// read stops the start, naming the queue and the permission.
+func checkQueues(ctx context.Context, pollers []*sqsintake.Poller) error {
+	for _, p := range pollers {
+		if err := p.Check(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queuesOnly reports whether alerts arrive through queues alone: queues and no topics, nor a
+// listen address asked for. cisbot run then opens no public port.
+func queuesOnly(cfg *config.Config) bool {
+	a := cfg.Alerts
+	return len(a.Queues) > 0 && len(a.Topics) == 0 && a.Listen == ""
+}

@@ -1,0 +1,140 @@
+package cis
+
+// The SQS queue policy of a queue subscribed to the alarms' topic: the statement that lets the
+// topic send to it, merged like the topic policy. Pure JSON work; the applier reads and writes.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// QueuePolicySid is the Sid of the statement cisbot adds to a queue policy.
+const QueuePolicySid = "cisbot-topic-send"
+
+// TopicSend is the statement that lets a topic send to a queue: its Sid and the topic.
+type TopicSend struct {
+	Sid      string
+	TopicARN string
+}
+
+// MergeQueuePolicy makes sure a topic may send to a queue subscribed to it (sqs:SendMessage from
+// sns.amazonaws.com with aws:SourceArn the topic).
+type MergeQueuePolicy struct {
+	StepInfo
+	QueueARN string
+	QueueURL string
+	Send     TopicSend
+}
+
+// Kind is the step's name on the wire.
+func (MergeQueuePolicy) Kind() string { return KindMergeQueuePolicy }
+
+func (s MergeQueuePolicy) params() map[string]string {
+	return map[string]string{pQueueARN: s.QueueARN, pQueueURL: s.QueueURL, pSid: s.Send.Sid, pTopicARN: s.Send.TopicARN}
+}
+
+// MarshalJSON writes the step's wire form.
+func (s MergeQueuePolicy) MarshalJSON() ([]byte, error) { return marshalStep(s) }
+
+// Grant returns the queue's policy with the statement that lets the topic send merged in;
+// changed is false, and the policy returned as it is, when a statement allows that already
+// (cisbot's Sid, or an Allow of sqs:SendMessage on the queue to sns.amazonaws.com or everyone
+// whose only condition is the topic as aws:SourceArn). A policy that cannot be merged is an
+// error, never replaced.
+func (p TopicSend) Grant(policy, queueARN string) (merged string, changed bool, err error) {
+	if allowsTopic(policy, queueARN, p) {
+		return policy, false, nil
+	}
+	stmt := map[string]any{
+		"Sid":       p.Sid,
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Service": "sns.amazonaws.com"},
+		"Action":    "sqs:SendMessage",
+		"Resource":  queueARN,
+		"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": p.TopicARN}},
+	}
+	merged, err = mergeStatement(policy, stmt)
+	if err != nil {
+		return "", false, err
+	}
+	return merged, true, nil
+}
+
+func allowsTopic(policy, queueARN string, p TopicSend) bool {
+	var doc struct{ Statement json.RawMessage }
+	if json.Unmarshal([]byte(policy), &doc) != nil || len(doc.Statement) == 0 {
+		return false
+	}
+	var stmts []map[string]any
+	if json.Unmarshal(doc.Statement, &stmts) != nil {
+		var one map[string]any
+		if json.Unmarshal(doc.Statement, &one) != nil {
+			return false
+		}
+		stmts = []map[string]any{one}
+	}
+	for _, s := range stmts {
+		if s["Sid"] == p.Sid {
+			return true
+		}
+		if s["Effect"] != "Allow" || s["NotAction"] != nil || s["NotPrincipal"] != nil || s["NotResource"] != nil {
+			continue
+		}
+		if anyString(s["Action"], func(v string) bool { return wildcard(strings.ToLower(v), "sqs:sendmessage") }) &&
+			anyString(s["Resource"], func(v string) bool { return wildcard(v, queueARN) }) &&
+			snsPrincipal(s["Principal"]) && sourceIsTopic(s["Condition"], p.TopicARN) {
+			return true
+		}
+	}
+	return false
+}
+
+// snsPrincipal: everyone, or the SNS service.
+func snsPrincipal(v any) bool {
+	if v == "*" {
+		return true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	return anyString(m["AWS"], func(s string) bool { return s == "*" }) ||
+		anyString(m["Service"], func(s string) bool { return s == "sns.amazonaws.com" })
+}
+
+// sourceIsTopic: exactly one condition, aws:SourceArn equal to (or a pattern matching) topic.
+func sourceIsTopic(v any, topic string) bool {
+	conds, ok := v.(map[string]any)
+	if !ok || len(conds) != 1 {
+		return false
+	}
+	for op, kv := range conds {
+		m, ok := kv.(map[string]any)
+		if !ok || len(m) != 1 {
+			return false
+		}
+		for k, val := range m {
+			if !strings.EqualFold(k, "aws:SourceArn") {
+				return false
+			}
+			switch op {
+			case "ArnEquals", "StringEquals":
+				return anyString(val, func(s string) bool { return s == topic })
+			case "ArnLike", "StringLike":
+				return anyString(val, func(s string) bool { return wildcard(s, topic) })
+			}
+		}
+	}
+	return false
+}
+
+// queueURL is the URL of the queue with ARN arn (arn:PARTITION:sqs:REGION:ACCOUNT:NAME).
+func queueURL(arn string) string {
+	a := parseARN(arn)
+	host := "sqs." + a.Region + ".amazonaws.com"
+	if strings.HasPrefix(a.Region, "cn-") {
+		host += ".cn"
+	}
+	return fmt.Sprintf("https://%s/%s/%s", host, a.AccountID, a.Resource)
+}
