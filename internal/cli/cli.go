@@ -79,7 +79,7 @@ a metric filter by what its pattern matches, never by comparing text.`,
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	root.AddCommand(newRunCmd(stdio), newAuditCmd(stdio), newConfigCmd(stdio), newPatternCmd(stdio), newVersionCmd(stdio), newDemoCmd(stdio), newConsoleCmd(stdio), newFixCmd(stdio), newSummaryCmd(stdio), newIAMPolicyCmd(stdio))
+	root.AddCommand(newRunCmd(stdio), newAuditCmd(stdio), newConfigCmd(stdio), newPatternCmd(stdio), newVersionCmd(stdio), newDemoCmd(stdio), newConsoleCmd(stdio), newFixCmd(stdio), newSummaryCmd(stdio), newIAMPolicyCmd(stdio), newDoctorCmd(stdio))
 	return root
 }
 

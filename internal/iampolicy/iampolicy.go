@@ -13,6 +13,7 @@ import (
 	"github.com/cisbot/cisbot/internal/accountchanger"
 	"github.com/cisbot/cisbot/internal/accountreader"
 	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/doctor"
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/iamspec"
 	"github.com/cisbot/cisbot/internal/sns"
@@ -24,7 +25,7 @@ const DefaultRoleName = "cisbot"
 // All is every operation the bot calls, in declaration order.
 func All() []iamspec.Operation {
 	return slices.Concat(accountreader.Operations, accountchanger.Operations, enrich.Operations,
-		sns.Operations, awsenv.Operations, iamspec.Queue)
+		sns.Operations, doctor.Operations, awsenv.Operations, iamspec.Queue)
 }
 
 // Document is an IAM policy document.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/accountchanger"
 	"github.com/cisbot/cisbot/internal/accountreader"
+	"github.com/cisbot/cisbot/internal/doctor"
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/iamspec"
 	"github.com/cisbot/cisbot/internal/sns"
@@ -35,6 +36,7 @@ var consumers = []consumer{
 	{typeOf[accountchanger.TrailWriter](), "cloudtrail", accountchanger.Operations},
 	{typeOf[enrich.LogsReader](), "logs", enrich.Operations},
 	{typeOf[sns.ConfirmAPI](), "sns", sns.Operations},
+	{typeOf[doctor.PolicySimulator](), "iam", doctor.Operations},
 }
 
 func TestEveryInterfaceMethodIsDeclared(t *testing.T) {
