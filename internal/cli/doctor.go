@@ -4,29 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"slices"
-	"time"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 
-	"github.com/cisbot/cisbot/internal/accountreader"
-	"github.com/cisbot/cisbot/internal/app"
-	"github.com/cisbot/cisbot/internal/awsenv"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/doctor"
-	"github.com/cisbot/cisbot/internal/sns"
-	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/doctor/setup"
 )
-
-// defaultAlertListen is where the alert endpoint listens when alerts.listen is empty.
-const defaultAlertListen = ":8080"
 
 func newDoctorCmd(stdio IO) *cobra.Command {
 	var cfgPath, format string
@@ -64,7 +49,8 @@ SLACK_BOT_TOKEN they are skipped, saying so. Exit 0 when nothing fails (warnings
 	return cmd
 }
 
-// runDoctor runs every check; an error means they could not run at all.
+// runDoctor loads the config (a config that does not load is the checklist's one FAIL) and
+// runs the checks; an error means they could not run at all.
 func runDoctor(ctx context.Context, cfgPath string) (doctor.Report, error) {
 	var rep doctor.Report
 	cfg, path, err := loadConfig(cfgPath)
@@ -73,123 +59,10 @@ func runDoctor(ctx context.Context, cfgPath string) (doctor.Report, error) {
 		return rep, nil
 	}
 	rep.Add(doctor.Check{Name: "config", Status: doctor.Pass, Detail: cmp.Or(path, "no config file: the defaults")})
-	rep.Add(checkStore(ctx, cfg))
-	rep.Add(slackChecker(cfg).Check(ctx)...)
-
 	f, err := newFactory(ctx, cfg)
 	if err != nil {
 		return rep, err
 	}
-	accounts := app.NewAccounts(cfg, f)
-	rep.Add(doctor.CheckAccounts(ctx, doctorAccounts(cfg, f))...)
-	alerts := &doctor.Alerts{
-		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath),
-		CertFile: cfg.Alerts.TLSCertFile, KeyFile: cfg.Alerts.TLSKeyFile, Topics: cfg.Alerts.Topics, Now: time.Now,
-		Topic: func(ctx context.Context, account, region string) (accountreader.TopicsReader, bool) {
-			s, ok := accounts.SessionFor(ctx, account)
-			if !ok {
-				return nil, false
-			}
-			return s.SNS(region), true
-		},
-	}
-	rep.Add(alerts.Check(ctx)...)
-	clock := &doctor.Clock{AWSTime: awsTime(f), Now: time.Now, MaxAge: cfg.Alerts.MessageAge()}
-	rep.Add(clock.Check(ctx))
+	rep.Add(setup.Run(ctx, setup.Options{Config: cfg, Factory: f, Getenv: os.Getenv}).Checks...)
 	return rep, nil
-}
-
-// checkStore opens the store, which applies any migration it lacks, and checks it answers
-// and, for SQLite, that its file is writable.
-func checkStore(ctx context.Context, cfg *config.Config) doctor.Check {
-	const name = "store"
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "check store.path (its directory must be writable) or store.dsn"}
-	}
-	defer st.Close()
-	if err := st.Ping(ctx); err != nil {
-		return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "check that the database is up"}
-	}
-	if cmp.Or(cfg.Store.Driver, store.DriverSQLite) == store.DriverSQLite {
-		path := cmp.Or(cfg.Store.Path, app.DefaultStorePath)
-		fh, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "make " + path + " writable by the bot's user"}
-		}
-		fh.Close()
-		return doctor.Check{Name: name, Status: doctor.Pass, Detail: path + " opens, migrated to the current schema, writable"}
-	}
-	return doctor.Check{Name: name, Status: doctor.Pass, Detail: "PostgreSQL answers, migrated to the current schema"}
-}
-
-// slackChecker builds the Slack checks from the environment, as cisbot run reads it.
-func slackChecker(cfg *config.Config) *doctor.Slack {
-	bot, app, apiURL := os.Getenv("SLACK_BOT_TOKEN"), os.Getenv("SLACK_APP_TOKEN"), os.Getenv("SLACK_API_URL")
-	s := &doctor.Slack{Channels: configChannels(cfg)}
-	if bot == "" {
-		return s
-	}
-	rec := &doctor.ScopeRecorder{}
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second})}
-	if apiURL != "" {
-		opts = append(opts, slack.OptionAPIURL(apiURL))
-	}
-	s.API, s.Scopes = slack.New(bot, opts...), rec.Scopes
-	if app != "" {
-		s.Socket = slack.New(bot, append(opts, slack.OptionAppLevelToken(app))...)
-	}
-	return s
-}
-
-// configChannels lists every channel the config names, once each, in the order found.
-func configChannels(cfg *config.Config) []string {
-	var out []string
-	add := func(ch string) {
-		if ch != "" && !slices.Contains(out, ch) {
-			out = append(out, ch)
-		}
-	}
-	for _, a := range cfg.Accounts {
-		add(a.Channel)
-	}
-	add(cfg.Alerts.DefaultChannel)
-	for _, s := range cfg.Summaries {
-		add(s.Channel)
-	}
-	for _, ch := range cfg.Slack.AllowedChannels {
-		add(ch)
-	}
-	return out
-}
-
-// doctorAccounts reaches each configured account through its role; the simulator is set when
-// remediation is configured (someone may approve a fix).
-func doctorAccounts(cfg *config.Config, f *awsenv.Factory) []doctor.Account {
-	var out []doctor.Account
-	for _, a := range cfg.Accounts {
-		s := f.Session(awsenv.Target{Name: a.Name, RoleARN: a.RoleARN, ExternalID: a.ExternalID})
-		da := doctor.Account{Name: a.Name, RoleARN: a.RoleARN, Region: f.Region(), API: app.API(s)}
-		if len(cfg.Remediation.Approvers) > 0 {
-			da.Simulator = iam.NewFromConfig(s.Config())
-		}
-		out = append(out, da)
-	}
-	return out
-}
-
-// awsTime reads AWS's clock from the Date header of an STS answer made with the bot's own
-// credentials.
-func awsTime(f *awsenv.Factory) func(context.Context) (time.Time, error) {
-	return func(ctx context.Context) (time.Time, error) {
-		out, err := f.Session(awsenv.Target{}).STS().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
-			return time.Time{}, err
-		}
-		raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response)
-		if !ok {
-			return time.Time{}, fmt.Errorf("STS answered without an HTTP response")
-		}
-		return http.ParseTime(raw.Header.Get("Date"))
-	}
 }
