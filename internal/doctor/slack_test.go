@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
-	"github.com/slack-go/slack"
 
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 )
@@ -61,11 +60,10 @@ func TestSlack(t *testing.T) {
 			ws.SetScopes(tt.scopes...)
 			ws.AddChannel("C0SEC", "security", true)
 			ws.AddChannel("C0OUT", "elsewhere", false)
-			rec := &ScopeRecorder{}
-			opts := []slack.Option{slack.OptionAPIURL(ws.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: rec})}
-			s := &Slack{API: slack.New(tt.token, opts...), Scopes: rec.Scopes, Channels: tt.channels}
-			if !tt.noApp {
-				s.Socket = slack.New(tt.token, append(opts, slack.OptionAppLevelToken("xapp-doctor-test"))...)
+			web := &WebAPI{BaseURL: ws.APIURL(), BotToken: tt.token, AppToken: "xapp-doctor-test", Client: http.DefaultClient}
+			s := &Slack{API: web, Socket: web, Channels: tt.channels}
+			if tt.noApp {
+				s.Socket = nil
 			}
 			got := s.Check(context.Background())
 			assertStatuses(t, got, tt.want)

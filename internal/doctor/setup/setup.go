@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/slack-go/slack"
 
 	"github.com/cisbot/cisbot/internal/accountreader"
 	"github.com/cisbot/cisbot/internal/app"
@@ -100,14 +100,15 @@ func slackChecker(cfg *config.Config, getenv func(string) string) *doctor.Slack 
 	if bot == "" {
 		return s
 	}
-	rec := &doctor.ScopeRecorder{}
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second})}
-	if apiURL != "" {
-		opts = append(opts, slack.OptionAPIURL(apiURL))
+	if apiURL == "" {
+		apiURL = "https://slack.com/api/"
+	} else if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/"
 	}
-	s.API, s.Scopes = slack.New(bot, opts...), rec.Scopes
+	web := &doctor.WebAPI{BaseURL: apiURL, BotToken: bot, AppToken: app, Client: &http.Client{Timeout: 30 * time.Second}}
+	s.API = web
 	if app != "" {
-		s.Socket = slack.New(bot, append(opts, slack.OptionAppLevelToken(app))...)
+		s.Socket = web
 	}
 	return s
 }
