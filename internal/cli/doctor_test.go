@@ -52,6 +52,8 @@ alerts:
 			"PASS  account prod: audit reads: all 6 answer", "SKIP  account prod: remediation", "WARN  alerts: topics", "PASS  clock"}},
 		{"a channel the bot is not in", []string{"--config", cfg("C0456WXYZ")}, doctor.ExitFail, []string{
 			"FAIL  slack: channel C0456WXYZ: the bot is not a member of #elsewhere", "fix: in #elsewhere: /invite @cisbot"}},
+		{"an organization", []string{"--config", writeConfig(t, "aws:\n  cloudwatch_protocol: query\norganization:\n  role_name: cisbot\nstore:\n  path: "+filepath.Join(t.TempDir(), "org.db")+"\nalerts:\n  listen: 127.0.0.1:0\n")},
+			doctor.ExitOK, []string{"PASS  organization: lists "}},
 		{"an invalid config", []string{"--config", writeConfig(t, "accounts:\n  - name: all\n")}, doctor.ExitFail, []string{"FAIL  config:"}},
 		{"a bad format", []string{"--format", "yaml"}, ExitError, nil},
 	}

@@ -51,6 +51,9 @@ func Run(ctx context.Context, o Options) doctor.Report {
 		rep.Add(slackChecker(cfg, o.Getenv).Check(ctx)...)
 	}
 	accounts := app.NewAccounts(cfg, f)
+	if cfg.Organization != nil {
+		rep.Add(checkOrganization(ctx, f))
+	}
 	rep.Add(doctor.CheckAccounts(ctx, doctorAccounts(cfg, f))...)
 	alerts := &doctor.Alerts{
 		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath),
@@ -67,6 +70,17 @@ func Run(ctx context.Context, o Options) doctor.Report {
 	clock := &doctor.Clock{AWSTime: awsTime(f), Now: time.Now, MaxAge: cfg.Alerts.MessageAge()}
 	rep.Add(clock.Check(ctx))
 	return rep
+}
+
+// checkOrganization lists the organization's accounts, as --all and /cis audit all do.
+func checkOrganization(ctx context.Context, f *awsenv.Factory) doctor.Check {
+	const name = "organization"
+	accounts, err := f.OrganizationAccounts(ctx)
+	if err != nil {
+		return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(),
+			Fix: "run the bot with credentials of the management account or a delegated administrator, allowed organizations:ListAccounts (deploy/aws/bot-policy.json)"}
+	}
+	return doctor.Check{Name: name, Status: doctor.Pass, Detail: fmt.Sprintf("lists %d ACTIVE account(s)", len(accounts))}
 }
 
 // checkStore opens the store, which applies any migration it lacks, and checks it answers
