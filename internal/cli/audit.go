@@ -339,6 +339,6 @@ func newConfigCmd(stdio IO) *cobra.Command {
 		},
 	}
 	check.Flags().StringVar(&cfgPath, "config", "", "config file (default $"+config.EnvVar+")")
-	cmd.AddCommand(check)
+	cmd.AddCommand(check, newConfigInitCmd(stdio))
 	return cmd
 }

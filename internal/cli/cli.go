@@ -80,7 +80,7 @@ its pattern matches, never by comparing text.`,
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	root.AddCommand(newRunCmd(stdio), newAuditCmd(stdio), newConfigCmd(stdio), newPatternCmd(stdio), newVersionCmd(stdio), newDemoCmd(stdio), newConsoleCmd(stdio), newFixCmd(stdio), newSummaryCmd(stdio))
+	root.AddCommand(newRunCmd(stdio), newAuditCmd(stdio), newConfigCmd(stdio), newPatternCmd(stdio), newVersionCmd(stdio), newDemoCmd(stdio), newConsoleCmd(stdio), newFixCmd(stdio), newSummaryCmd(stdio), newIAMPolicyCmd(stdio), newDoctorCmd(stdio))
 	return root
 }
 

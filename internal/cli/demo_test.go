@@ -26,6 +26,11 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		`(?m)^  FAIL  the all-\|\| reprint`,
 		`(?m)^  FAIL  exact codes, no wildcards .*\n +the pattern misses an unauthorized API call: an event with errorCode="AccessDeniedException"`,
+		`(?m)^# cisbot doctor checks the set-up first`,
+		`(?m)^SKIP  slack: the demo has no Slack workspace`,
+		`(?m)^PASS  account prod: role: assumes arn:aws:iam::111111111111:role/cisbot\nPASS  account prod: audit reads: all 6 answer`,
+		`(?m)^PASS  account dev: role: .*\nPASS  account dev: audit reads: all 6 answer`,
+		`(?m)^\d+ checks: \d+ pass, \d+ warn, 0 fail, \d+ skipped\n`,
 		`(?m)^cis> /cis help\nCommands`,
 		`(?m)^cis> /cis accounts\n2 accounts:\n  prod  role arn:aws:iam::111111111111:role/cisbot\n  dev   role arn:aws:iam::222222222222:role/cisbot`,
 		`(?m)^cis> /cis audit prod dev\nAuditing prod, dev… 0 of 2 done`,

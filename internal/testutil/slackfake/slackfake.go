@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,13 +63,21 @@ type Workspace struct {
 	lastTS int64                 // microseconds of the last ts handed out
 	calls  map[string]int        // Web API method -> calls
 	fault  func(method string) *Fault
+	scopes string                 // the x-oauth-scopes header of every answer; "" sends none
+	known  map[string]fakeChannel // channel id -> what conversations.info says
+}
+
+// fakeChannel is a channel conversations.info knows.
+type fakeChannel struct {
+	name   string
+	member bool
 }
 
 // New starts a workspace accepting token (the bot token, also accepted as the app token of
 // Socket Mode) and stops it when the test ends.
 func New(t testing.TB, token string) *Workspace {
 	t.Helper()
-	w := &Workspace{token: token, chans: map[string][]*Message{}, calls: map[string]int{}}
+	w := &Workspace{token: token, chans: map[string][]*Message{}, calls: map[string]int{}, known: map[string]fakeChannel{}}
 	w.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/apps.connections.open", w.open)
 		c.Handle("/ws", slacktest.Websocket(w.socket))
@@ -77,10 +86,35 @@ func New(t testing.TB, token string) *Workspace {
 		c.Handle("/chat.update", w.api("chat.update", w.update))
 		c.Handle("/conversations.history", w.api("conversations.history", w.history))
 		c.Handle("/conversations.replies", w.api("conversations.replies", w.replies))
+		c.Handle("/conversations.info", w.api("conversations.info", w.info))
 	})
 	w.srv.Start()
 	t.Cleanup(w.srv.Stop)
 	return w
+}
+
+// SetScopes makes every Web API answer carry scopes in its x-oauth-scopes header, as Slack's
+// do; none (the default) sends no header.
+func (w *Workspace) SetScopes(scopes ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.scopes = strings.Join(scopes, ",")
+}
+
+// AddChannel makes conversations.info know channel id, named name, with the bot a member or
+// not; it answers channel_not_found for any other.
+func (w *Workspace) AddChannel(id, name string, member bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.known[id] = fakeChannel{name: name, member: member}
+}
+
+func (w *Workspace) info(r *http.Request) map[string]any {
+	c, ok := w.known[r.Form.Get("channel")]
+	if !ok {
+		return map[string]any{"ok": false, "error": "channel_not_found"}
+	}
+	return map[string]any{"ok": true, "channel": map[string]any{"id": r.Form.Get("channel"), "name": c.name, "is_channel": true, "is_member": c.member}}
 }
 
 // APIURL is the base URL to give slack-go (SLACK_API_URL), ending in a slash.
@@ -162,6 +196,9 @@ func (w *Workspace) api(method string, handle func(r *http.Request) map[string]a
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.calls[method]++
+		if w.scopes != "" {
+			rw.Header().Set("X-OAuth-Scopes", w.scopes)
+		}
 		if r.Header.Get("Authorization") != "Bearer "+w.token && r.Form.Get("token") != w.token {
 			writeJSON(rw, map[string]any{"ok": false, "error": "invalid_auth"})
 			return
