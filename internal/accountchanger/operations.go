@@ -19,4 +19,6 @@ var Operations = []iamspec.Operation{
 	{Action: "sns:Subscribe", Feature: iamspec.Fix, On: iamspec.Member, Why: "subscribes the alert endpoint or a mailbox to the topic"},
 	{Action: "cloudtrail:GetTrailStatus", Feature: iamspec.Fix, On: iamspec.Member, Why: "checks whether the trail is logging"},
 	{Action: "cloudtrail:StartLogging", Feature: iamspec.Fix, On: iamspec.Member, Why: "starts a stopped trail"},
+	{Action: "sqs:GetQueueAttributes", Feature: iamspec.Fix, On: iamspec.Member, Why: "reads a subscribed queue's policy before merging the statement that lets the topic send"},
+	{Action: "sqs:SetQueueAttributes", Feature: iamspec.Fix, On: iamspec.Member, Why: "merges into a subscribed queue's policy the statement that lets the topic send (remediation.subscribe sqs:)"},
 }

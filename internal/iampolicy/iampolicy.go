@@ -17,6 +17,7 @@ import (
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/iamspec"
 	"github.com/cisbot/cisbot/internal/sns"
+	"github.com/cisbot/cisbot/internal/sqsintake"
 )
 
 // DefaultRoleName is the member role's name in deploy/aws/member-role.yaml.
@@ -25,7 +26,7 @@ const DefaultRoleName = "cisbot"
 // All is every operation the bot calls, in declaration order.
 func All() []iamspec.Operation {
 	return slices.Concat(accountreader.Operations, accountchanger.Operations, enrich.Operations,
-		sns.Operations, doctor.Operations, awsenv.Operations, iamspec.Queue)
+		sns.Operations, doctor.Operations, awsenv.Operations, sqsintake.Operations)
 }
 
 // Document is an IAM policy document.

@@ -11,6 +11,7 @@ import (
 	"github.com/cisbot/cisbot/internal/enrich"
 	"github.com/cisbot/cisbot/internal/iamspec"
 	"github.com/cisbot/cisbot/internal/sns"
+	"github.com/cisbot/cisbot/internal/sqsintake"
 )
 
 // consumer is an interface through which the bot calls one AWS service, the IAM prefix of that
@@ -34,6 +35,8 @@ var consumers = []consumer{
 	{typeOf[accountchanger.AlarmsWriter](), "cloudwatch", accountchanger.Operations},
 	{typeOf[accountchanger.TopicsWriter](), "sns", accountchanger.Operations},
 	{typeOf[accountchanger.TrailWriter](), "cloudtrail", accountchanger.Operations},
+	{typeOf[accountchanger.QueuesWriter](), "sqs", accountchanger.Operations},
+	{typeOf[sqsintake.Receiver](), "sqs", sqsintake.Operations},
 	{typeOf[enrich.LogsReader](), "logs", enrich.Operations},
 	{typeOf[sns.ConfirmAPI](), "sns", sns.Operations},
 	{typeOf[doctor.PolicySimulator](), "iam", doctor.Operations},

@@ -42,11 +42,3 @@ type Operation struct {
 
 // RoleName is replaced by the member role's name in an Operation's Resource.
 const RoleName = "{role}"
-
-// Queue operations: the SQS intake of alerts is declared here until its package declares them
-// next to its own interfaces.
-var Queue = []Operation{
-	{Action: "sqs:ReceiveMessage", Feature: Queues, On: Bot, Why: "receives the alarm notifications SNS delivered to the queue"},
-	{Action: "sqs:DeleteMessage", Feature: Queues, On: Bot, Why: "deletes a notification once it is stored"},
-	{Action: "sqs:GetQueueAttributes", Feature: Queues, On: Bot, Why: "checks that the queue exists and is readable at start and in doctor"},
-}
