@@ -59,9 +59,9 @@ func pruneStore(ctx context.Context, st pruner, retention time.Duration, logger 
 			e, err := ex.Expire(ctx, time.Now())
 			switch {
 			case err != nil && ctx.Err() == nil:
-				logger.Warn("removing expired reports failed; it is tried again in an hour", "err", err)
+				logger.Warn("removing expired reports and delivery keys failed; it is tried again in an hour", "err", err)
 			case e.Total() > 0:
-				logger.Info("expired rows removed", "reports", e.Reports)
+				logger.Info("expired rows removed", "reports", e.Reports, "delivery_keys", e.Deliveries)
 			}
 		}
 		p, err := st.Prune(ctx, time.Now().Add(-retention))

@@ -98,7 +98,8 @@ func (s *Server) newSlackBot(scfg slackbot.Config) (*slackbot.Bot, error) {
 	opts := CommandOptions(s.cfg, s.accounts, s.store, slackbot.NewGroups(scfg), s.logger)
 	opts.Command = scfg.Command
 	s.commands = commands.New(opts)
-	return slackbot.New(scfg, s.commands, s.logger)
+	// Replicas sharing the store run a delivery Slack repeats once, whichever receives it.
+	return slackbot.New(scfg, s.commands, s.logger, slackbot.WithDeliveries(s.store))
 }
 
 // newRegistry is the registry /metrics serves: the Go runtime's and the process's metrics,

@@ -10,8 +10,9 @@ import (
 )
 
 var (
-	_ Reports = (*Postgres)(nil)
-	_ Expiry  = (*Postgres)(nil)
+	_ Reports    = (*Postgres)(nil)
+	_ Deliveries = (*Postgres)(nil)
+	_ Expiry     = (*Postgres)(nil)
 )
 
 // PutReport stores body under id until expires.
@@ -41,19 +42,46 @@ func (s *Postgres) GetReport(ctx context.Context, id string, now time.Time) ([]b
 	return body, nil
 }
 
-// Expire removes the reports expired at now, a batch per statement.
+// ClaimDelivery records key as seen; first is true for the one caller that inserted it.
+func (s *Postgres) ClaimDelivery(ctx context.Context, key string, at time.Time) (bool, error) {
+	if key == "" {
+		return false, errors.New("claim delivery: empty key")
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO deliveries (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("claim delivery %q: %w", key, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// expireQueries each remove a batch of rows dated at or before a time (their first argument;
+// the second is the batch size), written with $n placeholders for both drivers.
+var expireQueries = []struct {
+	what   func(*Expired) *int
+	before func(now time.Time) time.Time
+	query  string
+}{
+	{func(e *Expired) *int { return &e.Reports }, func(now time.Time) time.Time { return now },
+		`DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE expires_at <= $1 LIMIT $2)`},
+	{func(e *Expired) *int { return &e.Deliveries }, func(now time.Time) time.Time { return now.Add(-DeliveryTTL) },
+		`DELETE FROM deliveries WHERE key IN (SELECT key FROM deliveries WHERE at <= $1 LIMIT $2)`},
+}
+
+// Expire removes the reports expired at now and the old delivery keys, a batch per statement.
 func (s *Postgres) Expire(ctx context.Context, now time.Time) (Expired, error) {
 	var e Expired
-	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM reports WHERE id IN (
-			SELECT id FROM reports WHERE expires_at <= $1 LIMIT $2)`, millis(now), pruneBatch)
-		if err != nil {
-			return e, fmt.Errorf("expire reports: %w", err)
-		}
-		n := int(tag.RowsAffected())
-		e.Reports += n
-		if n < pruneBatch {
-			return e, nil
+	for _, q := range expireQueries {
+		for {
+			tag, err := s.pool.Exec(ctx, q.query, millis(q.before(now)), pruneBatch)
+			if err != nil {
+				return e, fmt.Errorf("expire: %w", err)
+			}
+			n := int(tag.RowsAffected())
+			*q.what(&e) += n
+			if n < pruneBatch {
+				break
+			}
 		}
 	}
+	return e, nil
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,6 +65,57 @@ func TestReports(t *testing.T) {
 		}
 		if e, err := a.Expire(ctx, expires); err != nil || e.Reports != 1 {
 			t.Errorf("Expire at r1's expiry = %+v, %v; want it removed", e, err)
+		}
+	})
+}
+
+// TestClaimDelivery: of many claims of one key from two handles (two replicas) at once exactly
+// one is first; other keys are claimed on their own; Expire removes the keys DeliveryTTL old,
+// after which a key is new again.
+func TestClaimDelivery(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, d testDriver) {
+		db := d.newDB(t)
+		handles := []Store{d.open(t, db), d.open(t, db)}
+		ctx := context.Background()
+		const racers = 20
+		var wg sync.WaitGroup
+		var firsts atomic.Int32
+		for i := range racers {
+			wg.Go(func() {
+				first, err := handles[i%2].ClaimDelivery(ctx, "envelope:e1", base)
+				if err != nil {
+					t.Error(err)
+				}
+				if first {
+					firsts.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := firsts.Load(); n != 1 {
+			t.Errorf("%d of %d claims of one key were first, want 1", n, racers)
+		}
+		if first, err := handles[1].ClaimDelivery(ctx, "trigger:t1", base.Add(time.Hour)); err != nil || !first {
+			t.Errorf("ClaimDelivery(another key) = %v, %v; want first", first, err)
+		}
+		if _, err := handles[0].ClaimDelivery(ctx, "", base); err == nil {
+			t.Error("ClaimDelivery with an empty key: no error")
+		}
+
+		for _, tc := range []struct {
+			now  time.Time
+			want Expired
+		}{
+			{base.Add(DeliveryTTL - time.Millisecond), Expired{}},
+			{base.Add(DeliveryTTL), Expired{Deliveries: 1}},
+			{base.Add(DeliveryTTL + time.Hour), Expired{Deliveries: 1}},
+		} {
+			if e, err := handles[0].Expire(ctx, tc.now); err != nil || e != tc.want {
+				t.Errorf("Expire(%v) = %+v, %v; want %+v", tc.now, e, err, tc.want)
+			}
+		}
+		if first, err := handles[0].ClaimDelivery(ctx, "envelope:e1", base.Add(2*DeliveryTTL)); err != nil || !first {
+			t.Errorf("ClaimDelivery after expiry = %v, %v; want first", first, err)
 		}
 	})
 }

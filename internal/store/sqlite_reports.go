@@ -9,8 +9,9 @@ import (
 )
 
 var (
-	_ Reports = (*SQLite)(nil)
-	_ Expiry  = (*SQLite)(nil)
+	_ Reports    = (*SQLite)(nil)
+	_ Deliveries = (*SQLite)(nil)
+	_ Expiry     = (*SQLite)(nil)
 )
 
 // PutReport stores body under id until expires.
@@ -40,24 +41,43 @@ func (s *SQLite) GetReport(ctx context.Context, id string, now time.Time) ([]byt
 	return body, nil
 }
 
-// Expire removes the reports expired at now, a batch per transaction.
+// ClaimDelivery records key as seen; first is true for the one caller that inserted it.
+func (s *SQLite) ClaimDelivery(ctx context.Context, key string, at time.Time) (bool, error) {
+	if key == "" {
+		return false, errors.New("claim delivery: empty key")
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("claim delivery %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim delivery %q: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// Expire removes the reports expired at now and the old delivery keys, a batch per
+// transaction.
 func (s *SQLite) Expire(ctx context.Context, now time.Time) (Expired, error) {
 	var e Expired
-	for {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM reports WHERE id IN (
-			SELECT id FROM reports WHERE expires_at <= ? LIMIT ?)`, millis(now), pruneBatch)
-		if err != nil {
-			return e, fmt.Errorf("expire reports: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return e, fmt.Errorf("expire reports: %w", err)
-		}
-		e.Reports += int(n)
-		if n < int64(pruneBatch) {
-			return e, nil
+	for _, q := range expireQueries {
+		for {
+			res, err := s.w.ExecContext(ctx, dollarToQuestion(q.query), millis(q.before(now)), pruneBatch)
+			if err != nil {
+				return e, fmt.Errorf("expire: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return e, fmt.Errorf("expire: %w", err)
+			}
+			*q.what(&e) += int(n)
+			if n < int64(pruneBatch) {
+				break
+			}
 		}
 	}
+	return e, nil
 }
 
 func validateReport(id string, body []byte, expires time.Time) error {
