@@ -63,6 +63,11 @@ type Handler struct {
 	// it is stored or confirmed. An error is answered 503. nil: every SubscriptionConfirmation is
 	// refused.
 	KnownAccount func(ctx context.Context, account string) (bool, error)
+	// StorePing, when set, tells an unreachable store from a failed write: when Enqueue fails
+	// and the ping fails too, every message is answered 503 at once (SNS retries) until a ping,
+	// at most one a second, finds the store answering again; the outage is logged once when it
+	// begins and once when it ends. nil: a failed Enqueue is answered 500, each one logged.
+	StorePing func(ctx context.Context) error
 	// Ready reports whether the relay can work (store and Slack reachable).
 	// The SNS route does not use it: it is for the operations listener's
 	// /readyz (OpsMux).
@@ -74,6 +79,8 @@ type Handler struct {
 	// MaxBody is the largest body read; 0 means MaxMessageSize (256 KiB plus
 	// headroom for the envelope).
 	MaxBody int64
+
+	outage outage
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -106,6 +113,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		h.metrics().Received.WithLabelValues("invalid").Inc()
 		h.refuse(w, r, nil, http.StatusMethodNotAllowed, "method", errors.New("method "+truncate(r.Method, 16)+" is not POST"))
+		return
+	}
+	if h.storeDown(r.Context()) {
+		h.unavailable(w)
 		return
 	}
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(headerRawDelivery)), "true") {
@@ -187,6 +198,10 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request, m *Message, ra
 	}
 	added, err := h.Enqueue(r.Context(), m, raw)
 	if err != nil {
+		if h.unreachable(r.Context(), err) {
+			h.unavailable(w)
+			return false
+		}
 		h.fail(w, r, m, http.StatusInternalServerError, "enqueue", err)
 		return false
 	}
