@@ -91,8 +91,8 @@ func buttonPress(t *testing.T, id, user, channel, responseURL, actionID, value s
 // TestReplicas runs two app.Servers in this test process, as two replicas: each with an owner
 // of its own ("replica-a", "replica-b"; in production the host name), its own Socket Mode
 // connection to one local Slack workspace, and one PostgreSQL database shared. A report
-// rendered by one answers its Evidence button on the other, and 20 concurrent Approve clicks
-// spread over both apply the fix once.
+// rendered by one answers its Evidence button on the other, a command Slack delivers again to
+// the other runs once, and 20 concurrent Approve clicks spread over both apply the fix once.
 func TestReplicas(t *testing.T) {
 	ctx := context.Background()
 	cluster, err := pgtest.Start(ctx)
@@ -172,6 +172,25 @@ alerts:
 		evidence := rec.wait(t, "evidence", "4.1")
 		if strings.Contains(evidence, "no longer held") {
 			t.Errorf("the other replica did not find the report: %s", evidence)
+		}
+	})
+
+	t.Run("a redelivered command runs once", func(t *testing.T) {
+		count := func() int {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			return len(rec.posts["/redelivered"])
+		}
+		env := slashCommand(t, "e-redelivered", "help", "U0REQUESTER", channel, rec.url("redelivered"))
+		ws.Deliver(0, env)
+		rec.wait(t, "redelivered", "/cis")
+		var m map[string]any
+		_ = json.Unmarshal(env, &m)
+		m["retry_attempt"] = 1
+		ws.Deliver(1, envelopeJSON(t, m)) // Slack's retry, to the other replica
+		time.Sleep(500 * time.Millisecond)
+		if n := count(); n != 1 {
+			t.Errorf("%d replies to a command delivered twice, want 1", n)
 		}
 	})
 
