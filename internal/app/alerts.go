@@ -24,6 +24,7 @@ func AlertHandler(cfg *config.Config, accounts *Accounts, st store.Store, slack 
 		Confirm:  (&sns.Confirmer{Clients: accounts, Logger: logger}).Confirm,
 		// Only a topic of one of the bot's accounts is subscribed to.
 		KnownAccount: accounts.Knows,
+		StorePing:    st.Ping,
 		Ready:        Readiness(time.Now, slackReadyTTL, st.Ping, slack),
 		Logger:       logger,
 		Metrics:      metrics,
@@ -43,7 +44,7 @@ func Readiness(now func() time.Time, ttl time.Duration, store, slack func(contex
 	var until time.Time
 	var last error
 	return func(ctx context.Context) error {
-		if err := store(ctx); err != nil {
+		if err := pingStore(ctx, store); err != nil {
 			return &sns.NotReadyError{Part: "store", Err: err}
 		}
 		if slack == nil {
@@ -63,6 +64,16 @@ func Readiness(now func() time.Time, ttl time.Duration, store, slack func(contex
 		}
 		return err
 	}
+}
+
+// storePingTimeout bounds the store's part of a /readyz check: a database that does not answer
+// within it is as good as down.
+const storePingTimeout = 2 * time.Second
+
+func pingStore(ctx context.Context, ping func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, storePingTimeout)
+	defer cancel()
+	return ping(ctx)
 }
 
 // SNSClient is SNS in account's region through the session the audit uses, when the account is

@@ -18,6 +18,7 @@ func CommandOptions(cfg *config.Config, accounts *Accounts, st store.Store, grou
 		Remediator: &Remediator{Accounts: accounts, Options: PlanOptions(cfg)},
 		Requests:   st,
 		History:    st,
+		Reports:    st,
 		RequestTTL: cfg.Remediation.TTL(),
 		Owner:      processOwner(),
 		Logger:     logger,

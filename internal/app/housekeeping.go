@@ -46,9 +46,24 @@ type pruner interface {
 	Prune(ctx context.Context, cutoff time.Time) (store.Pruned, error)
 }
 
-// pruneStore keeps the store within store.retention: at start, then every pruneInterval.
+// expirer is the part of the store whose rows have their own lifetime (store.Expiry).
+type expirer interface {
+	Expire(ctx context.Context, now time.Time) (store.Expired, error)
+}
+
+// pruneStore keeps the store within store.retention, and removes what expired when st is also
+// an expirer: at start, then every pruneInterval.
 func pruneStore(ctx context.Context, st pruner, retention time.Duration, logger *slog.Logger) {
 	every(ctx, pruneInterval, true, func() {
+		if ex, ok := st.(expirer); ok {
+			e, err := ex.Expire(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.Warn("removing expired reports and delivery keys failed; it is tried again in an hour", "err", err)
+			case e.Total() > 0:
+				logger.Info("expired rows removed", "reports", e.Reports, "delivery_keys", e.Deliveries)
+			}
+		}
 		p, err := st.Prune(ctx, time.Now().Add(-retention))
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -17,9 +17,10 @@ import (
 // recordingPruner records the cutoffs it is asked to prune before; a fake, since the point is
 // when pruning happens (the SQLite driver's Prune has its own tests in internal/store).
 type recordingPruner struct {
-	mu      sync.Mutex
-	cutoffs []time.Time
-	err     error
+	mu       sync.Mutex
+	cutoffs  []time.Time
+	expiries []time.Time
+	err      error
 }
 
 func (p *recordingPruner) Prune(_ context.Context, cutoff time.Time) (store.Pruned, error) {
@@ -29,8 +30,16 @@ func (p *recordingPruner) Prune(_ context.Context, cutoff time.Time) (store.Prun
 	return store.Pruned{Outbox: 3}, p.err
 }
 
+func (p *recordingPruner) Expire(_ context.Context, now time.Time) (store.Expired, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expiries = append(p.expiries, now)
+	return store.Expired{Reports: 1}, p.err
+}
+
 // TestPruneStore: the store is pruned at start and then hourly, each time of what is older than
-// the retention; a failure is logged and tried again; cancelling stops it.
+// the retention, and what expired is removed as of each time; a failure is logged and tried
+// again; cancelling stops it.
 func TestPruneStore(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -61,6 +70,14 @@ func TestPruneStore(t *testing.T) {
 				for i, c := range p.cutoffs {
 					if w := want[i].Add(-90 * 24 * time.Hour); !c.Equal(w) {
 						t.Errorf("prune %d: cutoff %v, want %v", i, c, w)
+					}
+				}
+				if len(p.expiries) != len(want) {
+					t.Fatalf("expired %d times in two hours, want 3", len(p.expiries))
+				}
+				for i, e := range p.expiries {
+					if !e.Equal(want[i]) {
+						t.Errorf("expiry %d: now %v, want %v", i, e, want[i])
 					}
 				}
 				if !strings.Contains(logs.String(), tc.wantLog) {

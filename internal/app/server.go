@@ -81,6 +81,11 @@ func NewServer(ctx context.Context, cfg *config.Config, scfg slackbot.Config, fa
 }
 
 func (s *Server) build(scfg slackbot.Config) error {
+	host, _ := os.Hostname()
+	// The host name, stable across restarts: a restarted bot takes back at once what it held
+	// when it stopped (replicas need distinct host names). A test running two replicas in one
+	// process sets s.owner itself.
+	s.owner = cmp.Or(s.owner, host, "cisbot")
 	var err error
 	if s.slack, err = s.newSlackBot(scfg); err != nil {
 		return err
@@ -97,11 +102,7 @@ func (s *Server) build(scfg slackbot.Config) error {
 	if queuesOnly(s.cfg) {
 		s.endpoint = nil // alerts come through the queues alone: no public port
 	}
-	host, _ := os.Hostname()
-	// The host name, stable across restarts: a restarted bot takes back at once what it held
-	// when it stopped (replicas need distinct host names).
-	s.owner = cmp.Or(host, "cisbot")
-	s.summaries, err = s.newScheduler(slackbot.NewSummaryPoster(scfg, s.logger), fmt.Sprintf("%s-%d", host, os.Getpid()))
+	s.summaries, err = s.newScheduler(slackbot.NewSummaryPoster(scfg, s.logger), fmt.Sprintf("%s-%d", s.owner, os.Getpid()))
 	return err
 }
 
@@ -109,8 +110,10 @@ func (s *Server) build(scfg slackbot.Config) error {
 func (s *Server) newSlackBot(scfg slackbot.Config) (*slackbot.Bot, error) {
 	opts := CommandOptions(s.cfg, s.accounts, s.store, slackbot.NewGroups(scfg), s.logger)
 	opts.Command = scfg.Command
+	opts.Owner = s.owner
 	s.commands = commands.New(opts)
-	return slackbot.New(scfg, s.commands, s.logger)
+	// Replicas sharing the store run a delivery Slack repeats once, whichever receives it.
+	return slackbot.New(scfg, s.commands, s.logger, slackbot.WithDeliveries(s.store))
 }
 
 // newRegistry is the registry /metrics serves: the Go runtime's and the process's metrics,

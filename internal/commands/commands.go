@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
@@ -105,6 +108,18 @@ type Options struct {
 	Owner string
 	// LockPoll is how often an approval waiting for its account's lock tries again (default 1s).
 	LockPoll time.Duration
+	// Reports keeps each report's evidence for its buttons where every replica sharing the
+	// store finds it; without it only this process's recent reports answer.
+	Reports ReportStore
+	// ReportTTL is how long a report's Evidence buttons answer (default 24h).
+	ReportTTL time.Duration
+}
+
+// ReportStore keeps reports by id until they expire (store.Reports).
+type ReportStore interface {
+	PutReport(ctx context.Context, id string, body []byte, expires time.Time) error
+	// GetReport fails for a report missing or expired at now.
+	GetReport(ctx context.Context, id string, now time.Time) ([]byte, error)
 }
 
 // Dispatcher runs the /cis commands: it parses a request, checks who may run it, and runs its
@@ -113,7 +128,8 @@ type Dispatcher struct {
 	opts Options
 	defs []Def
 
-	reports *lru.Cache[string, cis.ControlsReport] // recent reports by id, for the evidence buttons
+	// reports caches recent reports by id, for the evidence buttons, in front of opts.Reports.
+	reports *lru.Cache[string, cis.ControlsReport]
 
 	// Approved fixes under way, for WaitFixes; once stopping is set no fix starts, so the
 	// WaitGroup is never added to while WaitFixes waits on it.
@@ -122,8 +138,11 @@ type Dispatcher struct {
 	fixes    sync.WaitGroup
 }
 
-// maxReports is how many recent reports keep their evidence available.
+// maxReports is how many recent reports the cache holds.
 const maxReports = 100
+
+// defaultReportTTL is how long a report's evidence is kept in the store.
+const defaultReportTTL = 24 * time.Hour
 
 // New builds a dispatcher with the command table.
 func New(opts Options) *Dispatcher {
@@ -156,6 +175,9 @@ func New(opts Options) *Dispatcher {
 	}
 	if opts.LockPoll == 0 {
 		opts.LockPoll = time.Second
+	}
+	if opts.ReportTTL == 0 {
+		opts.ReportTTL = defaultReportTTL
 	}
 	reports, _ := lru.New[string, cis.ControlsReport](maxReports) // fails only for a size below 1
 	return &Dispatcher{opts: opts, defs: Table(), reports: reports}
@@ -275,7 +297,7 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 	if err != nil {
 		return rep.Update(ctx, h, Problem{Text: "The audit could not start: " + err.Error()})
 	}
-	final := b.newReport(report, started)
+	final := b.newReport(ctx, report, started)
 	u.mu.Lock()
 	u.done = true
 	done := u.progress
@@ -317,7 +339,7 @@ func splitControls(args, accountNames []string) (accounts []string, controls []*
 // newReport is a finished audit as a reply, with its evidence and fix buttons; its evidence is
 // remembered for them. An account gets an Evidence button unless it passes every control, and a
 // Fix button if a control fails.
-func (b *Dispatcher) newReport(report cis.ControlsReport, started time.Time) Report {
+func (b *Dispatcher) newReport(ctx context.Context, report cis.ControlsReport, started time.Time) Report {
 	final := Report{ID: newID(), Report: report, Started: started, Finished: b.opts.Now()}
 	rows := report.Rows()
 	for _, r := range rows {
@@ -332,7 +354,7 @@ func (b *Dispatcher) newReport(report cis.ControlsReport, started time.Time) Rep
 			}
 		}
 	}
-	b.remember(final.ID, report)
+	b.remember(ctx, final.ID, report)
 	return final
 }
 
@@ -375,7 +397,46 @@ func (u *updater) update(done, total int) {
 	}
 }
 
-func (b *Dispatcher) remember(id string, r cis.ControlsReport) { b.reports.Add(id, r) }
+// remember keeps a report for its buttons: in the cache, and in the store for the clicks that
+// reach another replica or come after a restart. A report the store could not keep still
+// answers here.
+func (b *Dispatcher) remember(ctx context.Context, id string, r cis.ControlsReport) {
+	b.reports.Add(id, r)
+	if b.opts.Reports == nil {
+		return
+	}
+	body, err := json.Marshal(r)
+	if err == nil {
+		err = b.opts.Reports.PutReport(ctx, id, body, b.opts.Now().Add(b.opts.ReportTTL))
+	}
+	if err != nil {
+		b.opts.Logger.Warn("could not store a report for its evidence buttons; other replicas will not find it", "report", id, "err", err)
+	}
+}
+
+// recall finds a remembered report, in the cache or else in the store.
+func (b *Dispatcher) recall(ctx context.Context, log *slog.Logger, id string) (cis.ControlsReport, bool) {
+	if r, ok := b.reports.Get(id); ok {
+		return r, true
+	}
+	if b.opts.Reports == nil {
+		return cis.ControlsReport{}, false
+	}
+	body, err := b.opts.Reports.GetReport(ctx, id, b.opts.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return cis.ControlsReport{}, false
+	}
+	var r cis.ControlsReport
+	if err == nil {
+		err = json.Unmarshal(body, &r)
+	}
+	if err != nil {
+		log.Warn("could not read a stored report", "report", id, "err", err)
+		return cis.ControlsReport{}, false
+	}
+	b.reports.Add(id, r)
+	return r, true
+}
 
 // HandleAction answers a pressed button.
 func (b *Dispatcher) HandleAction(ctx context.Context, req ActionRequest, rep Replier) {
@@ -387,7 +448,7 @@ func (b *Dispatcher) HandleAction(ctx context.Context, req ActionRequest, rep Re
 			return
 		}
 		id, account, _ := strings.Cut(req.Value, "/")
-		report, ok := b.reports.Get(id)
+		report, ok := b.recall(ctx, log, id)
 		if ok {
 			for _, r := range report.Rows() {
 				if r.Account == account {

@@ -111,7 +111,7 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 		if err != nil {
 			log.Warn("could not audit the account after an interrupted fix", "err", err)
 		} else {
-			final := b.newReport(rep, started)
+			final := b.newReport(ctx, rep, started)
 			report = &final
 		}
 	}

@@ -39,7 +39,19 @@ type options struct {
 	httpClient *http.Client
 	shutdown   time.Duration
 	now        func() time.Time
+	deliveries Deliveries
 }
+
+// Deliveries claims the keys of a delivery once across the replicas sharing a store
+// (store.Deliveries): first is true for exactly one caller per key.
+type Deliveries interface {
+	ClaimDelivery(ctx context.Context, key string, at time.Time) (first bool, err error)
+}
+
+// WithDeliveries makes a slash command or button press that Slack delivers again, to this
+// replica or another sharing d, run once: its envelope id and its trigger id are claimed in d
+// before it runs. Without it only this process's recent envelope ids are remembered.
+func WithDeliveries(d Deliveries) Option { return func(o *options) { o.deliveries = d } }
 
 // WithHTTPClient sets the client that posts replies to response_urls (default: a 15 s timeout,
 // at most 16 connections per host).
@@ -163,15 +175,13 @@ func (b *Bot) dispatch(ctx context.Context, client *socketmode.Client, evt socke
 		b.log.Warn("Socket Mode error", "type", string(evt.Type), "err", fmt.Sprint(evt.Data))
 	case socketmode.EventTypeSlashCommand:
 		b.ack(ctx, client, evt.Request)
-		cmd, ok := evt.Data.(slack.SlashCommand)
-		if ok && b.first(evt.Request) {
-			b.command(ctx, cmd, wg)
+		if cmd, ok := evt.Data.(slack.SlashCommand); ok {
+			b.command(ctx, evt.Request, cmd, wg)
 		}
 	case socketmode.EventTypeInteractive:
 		b.ack(ctx, client, evt.Request)
-		cb, ok := evt.Data.(slack.InteractionCallback)
-		if ok && b.first(evt.Request) {
-			b.interaction(ctx, cb, wg)
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+			b.interaction(ctx, evt.Request, cb, wg)
 		}
 	default:
 		// events_api and anything newer: the app subscribes to no events; acknowledge so that
@@ -192,19 +202,50 @@ func (b *Bot) ack(ctx context.Context, client *socketmode.Client, req *socketmod
 	}
 }
 
-// first is false for an envelope delivered again (a retry after a lost acknowledgement).
-func (b *Bot) first(req *socketmode.Request) bool {
-	if req == nil || req.EnvelopeID == "" {
+// first is false for a delivery already run: an envelope this process has seen, or, with
+// WithDeliveries, an envelope or trigger id another replica (or this one) has claimed. It runs in
+// the request's goroutine, after the acknowledgement, so a slow store never delays the acks of
+// other envelopes.
+func (b *Bot) first(ctx context.Context, log *slog.Logger, req *socketmode.Request, triggerID string) bool {
+	envelope, retry := "", 0
+	if req != nil {
+		envelope, retry = req.EnvelopeID, req.RetryAttempt
+	}
+	if envelope != "" {
+		if found, _ := b.seen.ContainsOrAdd(envelope, struct{}{}); found {
+			log.Info("ignored an envelope delivered twice", "retry_attempt", retry)
+			return false
+		}
+	}
+	if b.opts.deliveries == nil {
 		return true
 	}
-	if found, _ := b.seen.ContainsOrAdd(req.EnvelopeID, struct{}{}); found {
-		b.log.Info("ignored an envelope delivered twice", "retry_attempt", req.RetryAttempt)
-		return false
+	var keys []string
+	if envelope != "" {
+		keys = append(keys, "envelope:"+envelope)
+	}
+	if triggerID != "" {
+		keys = append(keys, "trigger:"+triggerID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	for _, key := range keys {
+		first, err := b.opts.deliveries.ClaimDelivery(ctx, key, b.opts.now())
+		if err != nil {
+			// Without the store a first delivery runs (losing a command is worse than a rare
+			// repeat), and a retry does not: its first delivery most likely ran.
+			log.Warn("cannot check whether another replica ran this delivery", "err", err, "retry_attempt", retry, "run", retry == 0)
+			return retry == 0
+		}
+		if !first {
+			log.Info("ignored a delivery already run", "key", key, "retry_attempt", retry)
+			return false
+		}
 	}
 	return true
 }
 
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand, wg *sync.WaitGroup) {
+func (b *Bot) command(ctx context.Context, env *socketmode.Request, cmd slack.SlashCommand, wg *sync.WaitGroup) {
 	log := b.log.With("user", cmd.UserID, "channel", cmd.ChannelID, "command", cmd.Command)
 	if cmd.Command != b.cfg.Command {
 		log.Info("ignored a slash command that is not the bot's", "want", b.cfg.Command)
@@ -216,10 +257,14 @@ func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand, wg *sync.Wait
 		return
 	}
 	req := commands.Request{Command: cmd.Command, Text: cmd.Text, UserID: cmd.UserID, ChannelID: cmd.ChannelID}
-	b.spawn(wg, log, func() { b.h.Handle(ctx, req, rep) })
+	b.spawn(wg, log, func() {
+		if b.first(ctx, log, env, cmd.TriggerID) {
+			b.h.Handle(ctx, req, rep)
+		}
+	})
 }
 
-func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback, wg *sync.WaitGroup) {
+func (b *Bot) interaction(ctx context.Context, env *socketmode.Request, cb slack.InteractionCallback, wg *sync.WaitGroup) {
 	channelID := cb.Channel.ID
 	if channelID == "" {
 		channelID = cb.Container.ChannelID
@@ -235,11 +280,16 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback, wg 
 		log.Error("cannot answer the button", "err", err)
 		return
 	}
-	for _, a := range cb.ActionCallback.BlockActions {
-		req := commands.ActionRequest{ActionID: actionID(a.ActionID), Value: a.Value, UserID: cb.User.ID, ChannelID: channelID,
-			MessageRef: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)}
-		b.spawn(wg, log.With("action", req.ActionID), func() { b.h.HandleAction(ctx, req, rep) })
-	}
+	b.spawn(wg, log, func() {
+		if !b.first(ctx, log, env, cmp.Or(cb.TriggerID, cb.ActionTs, firstActionTs(cb))) {
+			return
+		}
+		for _, a := range cb.ActionCallback.BlockActions {
+			req := commands.ActionRequest{ActionID: actionID(a.ActionID), Value: a.Value, UserID: cb.User.ID, ChannelID: channelID,
+				MessageRef: cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)}
+			b.spawn(wg, log.With("action", req.ActionID), func() { b.h.HandleAction(ctx, req, rep) })
+		}
+	})
 }
 
 func (b *Bot) replier(responseURL string, log *slog.Logger) (*replier, error) {
@@ -266,6 +316,18 @@ func (b *Bot) spawn(wg *sync.WaitGroup, log *slog.Logger, work func()) {
 		work()
 	}()
 }
+
+// firstActionTs is the action_ts of a payload's first action, the key of a press when the
+// payload has no trigger_id.
+func firstActionTs(cb slack.InteractionCallback) string {
+	if len(cb.ActionCallback.BlockActions) == 0 {
+		return ""
+	}
+	return cb.ActionCallback.BlockActions[0].ActionTs
+}
+
+// claimTimeout bounds the claim of a delivery's keys in the store.
+const claimTimeout = 5 * time.Second
 
 // recentSize is how many envelope ids are remembered to drop a delivery made again: Slack
 // redelivers within minutes.

@@ -63,6 +63,11 @@ type Handler struct {
 	// it is stored or confirmed. An error is answered 503. nil: every SubscriptionConfirmation is
 	// refused.
 	KnownAccount func(ctx context.Context, account string) (bool, error)
+	// StorePing, when set, tells an unreachable store from a failed write: when Enqueue fails
+	// and the ping fails too, every message is answered 503 at once (SNS retries) until a ping,
+	// at most one a second, finds the store answering again; the outage is logged once when it
+	// begins and once when it ends. nil: a failed Enqueue is answered 500, each one logged.
+	StorePing func(ctx context.Context) error
 	// Ready reports whether the relay can work (store and Slack reachable).
 	// The SNS route does not use it: it is for the operations listener's
 	// /readyz (OpsMux).
@@ -74,6 +79,8 @@ type Handler struct {
 	// MaxBody is the largest body read; 0 means MaxMessageSize (256 KiB plus
 	// headroom for the envelope).
 	MaxBody int64
+
+	outage outage
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -104,6 +111,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		h.metrics().Received.WithLabelValues("invalid").Inc()
 		h.refuse(w, r, nil, &Refusal{Status: http.StatusMethodNotAllowed, Reason: "method", Err: errors.New("method " + truncate(r.Method, 16) + " is not POST")})
+		return
+	}
+	if h.storeDown(r.Context()) {
+		h.unavailable(w)
 		return
 	}
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(headerRawDelivery)), "true") {
@@ -231,6 +242,9 @@ func (h *Handler) enqueue(ctx context.Context, m *Message, raw []byte) error {
 	}
 	added, err := h.Enqueue(ctx, m, raw)
 	if err != nil {
+		if h.unreachable(ctx, err) {
+			return &Refusal{Status: http.StatusServiceUnavailable, Reason: reasonStoreUnreachable, Failed: true, Err: err}
+		}
 		return failure(http.StatusInternalServerError, "enqueue", err)
 	}
 	if added {
@@ -267,6 +281,10 @@ func refusal(err error) *Refusal {
 // after verification (enqueue, confirm) by its stage. It logs the reason, topic and message id,
 // never the body, the signature or the SubscribeURL.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *Message, rf *Refusal) {
+	if rf.Reason == reasonStoreUnreachable {
+		h.unavailable(w) // the outage was logged when it began
+		return
+	}
 	topic, id := requestIDs(r, m)
 	if rf.Failed && rf.Reason != "cert_fetch" {
 		h.metrics().Failures.WithLabelValues(rf.Reason).Inc()

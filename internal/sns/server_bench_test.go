@@ -3,8 +3,6 @@ package sns
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,41 +15,40 @@ import (
 	"time"
 
 	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
 )
 
 // BenchmarkEndpoint posts signed notifications, each with its own MessageId, over loopback HTTP
-// to the real handler, which verifies them (certificate cached) and stores each in a real SQLite
-// outbox before answering. It reports verified notifications/s and the p99 latency.
+// to the real handler, which verifies them (certificate cached) and stores each in a real outbox,
+// SQLite or PostgreSQL (a throwaway cluster on loopback), before answering. It reports verified
+// and stored notifications/s and the p99 latency.
 func BenchmarkEndpoint(b *testing.B) {
-	signer := newTestSigner(b)
-	certPEM := signer.certPEM
+	b.Run(store.DriverSQLite, func(b *testing.B) {
+		benchmarkEndpoint(b, func(b *testing.B) string { return filepath.Join(b.TempDir(), "cisbot.db") }, store.DriverSQLite)
+	})
+	b.Run(store.DriverPostgres, func(b *testing.B) {
+		benchmarkEndpoint(b, func(b *testing.B) string { return pgtest.NewDatabase(b) }, store.DriverPostgres)
+	})
+}
+
+func benchmarkEndpoint(b *testing.B, newDB func(*testing.B) string, driver string) {
 	const topic = "arn:aws:sns:eu-west-1:123456789012:cis-alarms"
 	sent := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	sign := func(i int) []byte {
-		m := &Message{Type: "Notification", MessageId: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), TopicArn: topic,
-			Message: `{"AlarmName":"unauthorized_api_calls_alarm","NewStateValue":"ALARM"}`, Timestamp: sent.Format("2006-01-02T15:04:05.000Z"),
-			SignatureVersion: "2", SigningCertURL: "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"}
-		signer.sign(b, m)
-		body, _ := json.Marshal(map[string]string{"Type": m.Type, "MessageId": m.MessageId, "TopicArn": m.TopicArn, "Message": m.Message,
-			"Timestamp": m.Timestamp, "SignatureVersion": m.SignatureVersion, "Signature": m.Signature, "SigningCertURL": m.SigningCertURL})
-		return body
-	}
+	sign, verifier := signedNotifications(b, topic, sent)
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
 		bodies[i] = sign(i)
 	}
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "cisbot.db"))
+	st, err := store.Open(context.Background(), driver, newDB(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	h := &Handler{
-		Verifier: &Verifier{Topics: []string{topic}, MaxAge: time.Hour, Now: func() time.Time { return sent.Add(time.Second) },
-			Fetch: func(context.Context, string) ([]byte, error) { return certPEM, nil }},
-		Enqueue: func(ctx context.Context, m *Message, raw []byte) (bool, error) {
-			return st.Enqueue(ctx, store.OutboxItem{ID: m.MessageId, TopicARN: m.TopicArn, Kind: store.OutboxNotification, Body: raw, CreatedAt: sent, NextAt: sent})
-		},
-		Logger: slog.New(slog.DiscardHandler),
+		Verifier:  verifier,
+		Enqueue:   Enqueuer(st, func() time.Time { return sent }),
+		StorePing: st.Ping,
+		Logger:    slog.New(slog.DiscardHandler),
 	}
 	srv := httptest.NewServer(Mux(DefaultPath, h))
 	defer srv.Close()

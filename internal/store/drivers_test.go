@@ -71,19 +71,3 @@ func queryRow(t testing.TB, s Store, query string, args []any, dest ...any) {
 		t.Fatalf("%s: %v", query, err)
 	}
 }
-
-// dollarToQuestion turns $1… placeholders into SQLite's ?, in order.
-func dollarToQuestion(q string) string {
-	out := []byte{}
-	for i := 0; i < len(q); i++ {
-		if q[i] == '$' {
-			out = append(out, '?')
-			for i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
-				i++
-			}
-			continue
-		}
-		out = append(out, q[i])
-	}
-	return string(out)
-}

@@ -193,10 +193,10 @@ var pgPruneQueries = []struct {
 			WHERE state IN (` + finishedStatesSQL + `) AND updated_at < $1 AND cisbot_pruned_plan(plan) IS NOT NULL
 			LIMIT $2)
 		UPDATE requests r SET plan = batch.plan FROM batch WHERE r.id = batch.id`},
-	// An account's latest record stays: the next summary compares with it.
+	// Each (account, control)'s latest record stays: the next summary compares with it.
 	{func(p *Pruned) *int { return &p.AuditHistory }, `DELETE FROM audit_history WHERE seq IN (
 		SELECT h.seq FROM audit_history h WHERE h.at < $1 AND EXISTS (
-			SELECT 1 FROM audit_history l WHERE l.account = h.account AND (l.at, l.seq) > (h.at, h.seq))
+			SELECT 1 FROM audit_history l WHERE l.account = h.account AND l.control = h.control AND (l.at, l.seq) > (h.at, h.seq))
 		LIMIT $2)`},
 	// A schedule's latest posted tick stays: its next summary is compared with it.
 	{func(p *Pruned) *int { return &p.SummaryTicks }, `DELETE FROM summary_ticks WHERE (schedule, tick) IN (

@@ -9,7 +9,7 @@ import (
 type Pruned struct {
 	Outbox        int // delivered alert messages
 	RequestBodies int // plans of finished fix requests, reduced to their steps' kinds and resources
-	AuditHistory  int // audit results that are neither recent nor an account's latest
+	AuditHistory  int // audit results that are neither recent nor an (account, control)'s latest
 	SummaryTicks  int // claims of past summary ticks
 }
 
@@ -24,7 +24,7 @@ type Retention interface {
 	// the plan bodies of finished fix requests
 	// (FinishedStates), of which the request, its events and
 	// each step's kind and resource stay, so history still shows who did what; audit history
-	// except each account's latest record, which the next summary compares with; and the
+	// except each (account, control)'s latest record, which the next summary compares with; and the
 	// claims of summary ticks before each schedule's latest posted one.
 	Prune(ctx context.Context, cutoff time.Time) (Pruned, error)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // TestPrune: what was finished before the cutoff goes; what is undelivered, pending, recent, or
-// an account's or a schedule's latest stays; a second Prune finds nothing.
+// an (account, control)'s or a schedule's latest stays; a second Prune finds nothing.
 func TestPrune(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, d testDriver) {
 		t.Run("one batch", func(t *testing.T) { testPrune(t, d) })
@@ -71,13 +71,14 @@ func testPrune(t *testing.T, d testDriver) {
 		}
 	}
 
-	// Audit history: prod audited three times, dev once long ago (its latest, so it stays).
+	// Audit history: prod's 4.1 audited three times, its 4.3 once long ago and dev's 4.1 once
+	// long ago (each the latest of its pair, so they stay though prod has newer records).
 	var recs []AuditRecord
 	for _, r := range []struct {
-		account string
-		at      time.Time
-	}{{"prod", day(200)}, {"prod", day(100)}, {"prod", day(1)}, {"dev", day(200)}} {
-		recs = append(recs, AuditRecord{Account: r.account, At: r.at, Status: AuditPass, Verdict: AuditPass, Since: day(200)})
+		account, control string
+		at               time.Time
+	}{{"prod", "4.1", day(200)}, {"prod", "4.1", day(100)}, {"prod", "4.1", day(1)}, {"prod", "4.3", day(150)}, {"dev", "4.1", day(200)}} {
+		recs = append(recs, AuditRecord{Account: r.account, Control: r.control, At: r.at, Status: AuditPass, Verdict: AuditPass, Since: day(200)})
 	}
 	if err := s.RecordAudits(ctx, recs); err != nil {
 		t.Fatal(err)
@@ -128,8 +129,11 @@ func testPrune(t *testing.T, d testDriver) {
 	if err != nil || !reflect.DeepEqual(latestAfter, latestBefore) {
 		t.Errorf("LatestAudits changed by Prune:\n got %+v, %v\nwant %+v", latestAfter, err, latestBefore)
 	}
-	if prod, err := s.AccountAudits(ctx, "prod", 10); err != nil || len(prod) != 1 {
-		t.Errorf("prod's audits after Prune = %d, %v; want the recent one", len(prod), err)
+	if prod, err := s.AccountAudits(ctx, "prod", 10); err != nil || len(prod) != 2 || prod[0].Control != "4.1" || prod[1].Control != "4.3" {
+		t.Errorf("prod's audits after Prune = %+v, %v; want 4.1's recent one and 4.3's only one", prod, err)
+	}
+	if len(latestAfter) != 3 {
+		t.Errorf("LatestAudits after Prune = %d records, want 3 (prod 4.1, prod 4.3, dev 4.1)", len(latestAfter))
 	}
 	if tk, ok, err := s.LastPosted(ctx, "quarterly", now); err != nil || !ok || !tk.Tick.Equal(ms(day(120))) {
 		t.Errorf("quarterly's last posted tick = %+v, %v, %v; want it kept", tk, ok, err)

@@ -193,3 +193,20 @@ func ownerOnly(path string) error {
 	}
 	return nil
 }
+
+// dollarToQuestion turns $1… placeholders into SQLite's ?, in order, for queries shared by both
+// drivers (each placeholder used once, in order).
+func dollarToQuestion(q string) string {
+	out := []byte{}
+	for i := 0; i < len(q); i++ {
+		if q[i] == '$' {
+			out = append(out, '?')
+			for i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
+				i++
+			}
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}

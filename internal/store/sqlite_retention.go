@@ -40,10 +40,10 @@ var pruneQueries = []struct {
 	{func(p *Pruned) *int { return &p.RequestBodies }, `UPDATE requests SET plan = CAST(` + prunedPlan + ` AS BLOB) WHERE id IN (
 		SELECT id FROM requests WHERE state IN (` + finishedStatesSQL + `) AND updated_at < ?
 		AND json_valid(plan) AND plan->>'pruned' IS NULL LIMIT ?)`},
-	// An account's latest record stays: the next summary compares with it.
+	// Each (account, control)'s latest record stays: the next summary compares with it.
 	{func(p *Pruned) *int { return &p.AuditHistory }, `DELETE FROM audit_history WHERE seq IN (
 		SELECT h.seq FROM audit_history h WHERE h.at < ? AND EXISTS (
-			SELECT 1 FROM audit_history l WHERE l.account = h.account AND (l.at, l.seq) > (h.at, h.seq))
+			SELECT 1 FROM audit_history l WHERE l.account = h.account AND l.control = h.control AND (l.at, l.seq) > (h.at, h.seq))
 		LIMIT ?)`},
 	// A schedule's latest posted tick stays: its next summary is compared with it.
 	{func(p *Pruned) *int { return &p.SummaryTicks }, `DELETE FROM summary_ticks WHERE rowid IN (

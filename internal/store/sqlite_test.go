@@ -46,7 +46,7 @@ func latestMigration(t *testing.T, driver string) int {
 }
 
 // wantTables are the tables migrations leave in every driver's database.
-const wantTables = "account_locks audit_history goose_db_version outbox request_events requests summary_ticks threads"
+const wantTables = "account_locks audit_history deliveries goose_db_version outbox reports request_events requests summary_ticks threads"
 
 // schemaState is what migrations have left in the database: goose's applied rows and the
 // tables.

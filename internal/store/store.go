@@ -1,6 +1,7 @@
 // Package store keeps the bot's durable state behind one interface: remediation requests and
 // their history, the alert outbox (whose message ids deduplicate redeliveries) and alert threads,
-// audit history and the claims of scheduled summaries.
+// audit history, the claims of scheduled summaries, the reports behind posted buttons, and the
+// keys of the Slack deliveries already run.
 //
 // There are two drivers with the same semantics, checked by one conformance suite: SQLite (a
 // single file, pure-Go driver, no cgo), the default, which needs nothing else; and PostgreSQL,
@@ -181,6 +182,9 @@ type Store interface {
 	AuditHistory
 	SummaryTicks
 	Retention
+	Reports
+	Deliveries
+	Expiry
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database. The Store must not be used afterwards.

@@ -118,15 +118,9 @@ func (c *Cluster) start(ctx context.Context) error {
 		if c.port, err = freePort(); err != nil {
 			return err
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-			"-c full_page_writes=off -c max_connections=300", c.port, c.dir)
-		var out []byte
-		out, err = c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
-		if err == nil {
+		if err = c.launch(ctx); err == nil {
 			break
 		}
-		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		err = fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
 	if err != nil {
 		return err
@@ -137,6 +131,30 @@ func (c *Cluster) start(ctx context.Context) error {
 	}
 	return nil
 }
+
+// launch starts the server of the initialized cluster on c.port.
+func (c *Cluster) launch(ctx context.Context) error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
+		"-c full_page_writes=off -c max_connections=300", c.port, c.dir)
+	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
+	}
+	return nil
+}
+
+// Pause stops the server at once, as a crash or a lost network would, keeping its data: the
+// clients' connections break and new ones are refused until Resume.
+func (c *Cluster) Pause(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Resume starts the paused server again, on the same port.
+func (c *Cluster) Resume(ctx context.Context) error { return c.launch(ctx) }
 
 // runAsPostgres makes the cluster's programs run as the postgres user, the owner of its
 // directory: PostgreSQL will not run as root.

@@ -65,6 +65,7 @@ type Workspace struct {
 	fault  func(method string) *Fault
 	scopes string                 // the x-oauth-scopes header of every answer; "" sends none
 	known  map[string]fakeChannel // channel id -> what conversations.info says
+	conns  []chan []byte          // the open Socket Mode connections' outgoing envelopes, oldest first
 }
 
 // fakeChannel is a channel conversations.info knows.
@@ -155,13 +156,22 @@ func (w *Workspace) open(rw http.ResponseWriter, r *http.Request) {
 	writeJSON(rw, map[string]any{"ok": true, "url": w.srv.GetWSURL()})
 }
 
-// socket says hello, pings every second as Slack does, and reads (and drops) what the bot
-// sends until it goes.
+// socket says hello, pings every second as Slack does, sends the envelopes Deliver gives it,
+// and reads (and drops) what the bot sends until it goes.
 func (w *Workspace) socket(c *websocket.Conn) {
 	hello := `{"type":"hello","num_connections":1,"debug_info":{"host":"slackfake"},"connection_info":{"app_id":"A0FAKE"}}`
 	if err := c.WriteMessage(websocket.TextMessage, []byte(hello)); err != nil {
 		return
 	}
+	send := make(chan []byte, 256)
+	w.mu.Lock()
+	w.conns = append(w.conns, send)
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.conns = slices.DeleteFunc(w.conns, func(s chan []byte) bool { return s == send })
+	}()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -177,12 +187,36 @@ func (w *Workspace) socket(c *websocket.Conn) {
 		select {
 		case <-done:
 			return
+		case env := <-send:
+			if err := c.WriteMessage(websocket.TextMessage, env); err != nil {
+				return
+			}
 		case <-ping.C:
 			if err := c.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// Connections is how many Socket Mode connections are open.
+func (w *Workspace) Connections() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.conns)
+}
+
+// Deliver sends a Socket Mode envelope (JSON) over the i-th open connection, in the order they
+// opened (i modulo their number), as Slack spreads envelopes over an app's connections. It
+// reports false when no connection is open.
+func (w *Workspace) Deliver(i int, envelope []byte) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.conns) == 0 {
+		return false
+	}
+	w.conns[i%len(w.conns)] <- envelope
+	return true
 }
 
 // api wraps a method's handler with authentication, call counting and faults. handle runs

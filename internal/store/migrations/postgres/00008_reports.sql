@@ -1,0 +1,13 @@
+-- The audit reports behind a posted report's Evidence buttons, so that a click reaching any
+-- replica finds them. Times are unix milliseconds, UTC.
+
+-- +goose Up
+CREATE TABLE reports (
+    id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    body       BYTEA  NOT NULL, -- the report as JSON
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX reports_expires_at ON reports (expires_at);
+
+-- +goose Down
+DROP TABLE reports;
