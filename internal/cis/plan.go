@@ -609,14 +609,14 @@ func alarmPublish(lg *LogGroup) AlarmPublish {
 // the queue's policy when the queue is in the topic's account, else the statement for a person
 // of the queue's account to add.
 func (pl *planner) queueSend(o *option, lg *LogGroup, topicARN, queueARN string) {
-	send := TopicSend{Sid: QueuePolicySid, TopicARN: topicARN}
+	send := TopicSend{Sid: QueuePolicySid + "-" + sidSafe(arnResource(topicARN)), TopicARN: topicARN}
 	if parseARN(queueARN).AccountID != lg.Account {
 		stmt, _, _ := send.Grant("", queueARN)
 		o.manual = append(o.manual, fmt.Sprintf("Queue %s is in another account than topic %s: in the queue's account, let the topic send to it (aws sqs set-queue-attributes --queue-url %s --attributes Policy=…, merging %s); until then SNS cannot deliver to it.", queueARN, topicARN, queueURL(queueARN), stmt))
 		return
 	}
 	o.steps = append(o.steps, MergeQueuePolicy{StepInfo: StepInfo{Region: parseARN(queueARN).Region, Resource: queueARN,
-		Detail: fmt.Sprintf("Make sure topic %s may send to queue %s: statement %s (sqs:SendMessage from sns.amazonaws.com with aws:SourceArn the topic) is added to its policy only if no statement allows that already; nothing else in the policy changes.", arnResource(topicARN), arnResource(queueARN), QueuePolicySid)},
+		Detail: fmt.Sprintf("Make sure topic %s may send to queue %s: statement %s (sqs:SendMessage from sns.amazonaws.com with aws:SourceArn the topic) is added to its policy only if no statement allows that already; nothing else in the policy changes.", arnResource(topicARN), arnResource(queueARN), send.Sid)},
 		QueueARN: queueARN, QueueURL: queueURL(queueARN), Send: send})
 }
 

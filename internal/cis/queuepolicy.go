@@ -9,8 +9,20 @@ import (
 	"strings"
 )
 
-// QueuePolicySid is the Sid of the statement cisbot adds to a queue policy.
+// QueuePolicySid begins the Sid of the statement cisbot adds to a queue policy; the topic's name
+// completes it, so that a queue subscribed to two topics gets a statement for each (Sids are
+// unique within a policy).
 const QueuePolicySid = "cisbot-topic-send"
+
+// sidSafe keeps the letters and digits of s: a Sid is made of them (hyphens aside).
+func sidSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, s)
+}
 
 // TopicSend is the statement that lets a topic send to a queue: its Sid and the topic.
 type TopicSend struct {
@@ -38,9 +50,10 @@ func (s MergeQueuePolicy) params() map[string]string {
 func (s MergeQueuePolicy) MarshalJSON() ([]byte, error) { return marshalStep(s) }
 
 // Grant returns the queue's policy with the statement that lets the topic send merged in;
-// changed is false, and the policy returned as it is, when a statement allows that already
-// (cisbot's Sid, or an Allow of sqs:SendMessage on the queue to sns.amazonaws.com or everyone
-// whose only condition is the topic as aws:SourceArn). A policy that cannot be merged is an
+// changed is false, and the policy returned as it is, when a statement allows that already (an
+// Allow of sqs:SendMessage on the queue to sns.amazonaws.com or everyone whose only condition is
+// the topic as aws:SourceArn; a statement is judged by what it says, not by its Sid, so another
+// topic's statement or a Deny never counts). A policy that cannot be merged is an
 // error, never replaced.
 func (p TopicSend) Grant(policy, queueARN string) (merged string, changed bool, err error) {
 	if allowsTopic(policy, queueARN, p) {
@@ -75,9 +88,6 @@ func allowsTopic(policy, queueARN string, p TopicSend) bool {
 		stmts = []map[string]any{one}
 	}
 	for _, s := range stmts {
-		if s["Sid"] == p.Sid {
-			return true
-		}
 		if s["Effect"] != "Allow" || s["NotAction"] != nil || s["NotPrincipal"] != nil || s["NotResource"] != nil {
 			continue
 		}
