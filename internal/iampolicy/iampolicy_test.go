@@ -40,6 +40,7 @@ var consumers = []consumer{
 	{typeOf[enrich.LogsReader](), "logs", enrich.Operations},
 	{typeOf[sns.ConfirmAPI](), "sns", sns.Operations},
 	{typeOf[doctor.PolicySimulator](), "iam", doctor.Operations},
+	{typeOf[doctor.QueueReader](), "sqs", sqsintake.Operations}, // the intake's calls, made by doctor with its credentials
 }
 
 func TestEveryInterfaceMethodIsDeclared(t *testing.T) {
