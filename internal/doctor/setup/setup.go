@@ -56,7 +56,7 @@ func Run(ctx context.Context, o Options) doctor.Report {
 	}
 	rep.Add(doctor.CheckAccounts(ctx, doctorAccounts(cfg, f))...)
 	alerts := &doctor.Alerts{
-		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath),
+		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath), PublicURL: cfg.Alerts.PublicURL,
 		CertFile: cfg.Alerts.TLSCertFile, KeyFile: cfg.Alerts.TLSKeyFile, Topics: cfg.Alerts.Topics, Now: time.Now,
 		Topic: func(ctx context.Context, account, region string) (accountreader.TopicsReader, bool) {
 			s, ok := accounts.SessionFor(ctx, account)
