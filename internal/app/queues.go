@@ -28,17 +28,24 @@ func QueuePollers(cfg *config.Config, accounts *Accounts, handler *sns.Handler, 
 		if err != nil { // validated already
 			return nil, fmt.Errorf("alerts.queues[%d].url: %w", i, err)
 		}
-		session := accounts.factory.Session(awsenv.Target{Name: "alerts.queues[" + strconv.Itoa(i) + "]", RoleARN: q.RoleARN})
-		client := sqs.NewFromConfig(session.Config(), func(o *sqs.Options) {
-			o.Region = u.Region
-			o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(sqsintake.HTTPTimeout)
-		})
+		client := QueueClient(accounts.factory, i, q, u)
 		pollers = append(pollers, &sqsintake.Poller{
 			Queue:  sqsintake.Queue{URL: q.URL, ARN: u.ARN(), Account: u.Account, Format: q.MessageFormat(), TrustUnsigned: q.Unsigned()},
 			Client: client, Intake: intake, Logger: logger, Metrics: metrics,
 		})
 	}
 	return pollers, nil
+}
+
+// QueueClient is the SQS client of alerts.queues[i] (parsed URL u): in the queue's region,
+// through role_arn when set, with an HTTP timeout longer than the long poll. cisbot doctor
+// checks the queue through the same client.
+func QueueClient(f *awsenv.Factory, i int, q config.Queue, u config.QueueURL) *sqs.Client {
+	session := f.Session(awsenv.Target{Name: "alerts.queues[" + strconv.Itoa(i) + "]", RoleARN: q.RoleARN})
+	return sqs.NewFromConfig(session.Config(), func(o *sqs.Options) {
+		o.Region = u.Region
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(sqsintake.HTTPTimeout)
+	})
 }
 
 // checkQueues asks each queue for its attributes: the first that does not exist or may not be

@@ -142,7 +142,7 @@ func queueAlarm(acct, name string) string {
 
 // signedEnvelope is a notification signed with the test key, as SNS delivers it to a queue
 // without raw delivery (moto's own envelopes carry a placeholder signature).
-func signedEnvelope(t *testing.T, signer *snssign.Signer, id, topic, message string) string {
+func signedEnvelope(t testing.TB, signer *snssign.Signer, id, topic, message string) string {
 	t.Helper()
 	m := &sns.Message{Type: sns.TypeNotification, MessageId: id, TopicArn: topic, Message: message,
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), SignatureVersion: "2",

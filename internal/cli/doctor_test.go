@@ -54,6 +54,10 @@ alerts:
 			"FAIL  slack: channel C0456WXYZ: the bot is not a member of #elsewhere", "fix: in #elsewhere: /invite @cisbot"}},
 		{"an organization", []string{"--config", writeConfig(t, "aws:\n  cloudwatch_protocol: query\norganization:\n  role_name: cisbot\nstore:\n  path: "+filepath.Join(t.TempDir(), "org.db")+"\nalerts:\n  listen: 127.0.0.1:0\n")},
 			doctor.ExitOK, []string{"PASS  organization: lists "}},
+		{"a queue that does not exist, read through its role_arn", []string{"--config", writeConfig(t, fmt.Sprintf(
+			"aws:\n  cloudwatch_protocol: query\naccounts:\n  - name: prod\n    role_arn: %s\nstore:\n  path: %s\nalerts:\n  listen: 127.0.0.1:0\n  queues:\n    - url: https://sqs.us-east-1.amazonaws.com/%s/missing\n      role_arn: %s\n",
+			awsaccount.RoleARN(id), filepath.Join(t.TempDir(), "queue.db"), id, awsaccount.RoleARN(id)))},
+			doctor.ExitFail, []string{"FAIL  alerts: queue https://sqs.us-east-1.amazonaws.com/" + id + "/missing: the queue does not exist"}},
 		{"an invalid config", []string{"--config", writeConfig(t, "accounts:\n  - name: all\n")}, doctor.ExitFail, []string{"FAIL  config:"}},
 		{"a bad format", []string{"--format", "yaml"}, ExitError, nil},
 	}

@@ -66,6 +66,10 @@ type Alerts struct {
 	Listen string `yaml:"listen"`
 	// Path is where SNS posts; empty means /sns.
 	Path string `yaml:"path"`
+	// PublicURL is the https URL SNS posts to (the bot's public address and Path), optional:
+	// cisbot doctor then looks for a subscription to exactly it rather than to any URL ending
+	// in Path.
+	PublicURL string `yaml:"public_url"`
 	// TLSCertFile and TLSKeyFile serve HTTPS directly; without them the endpoint speaks plain
 	// HTTP behind a TLS-terminating proxy (SNS only delivers to https URLs).
 	TLSCertFile string `yaml:"tls_cert_file"`

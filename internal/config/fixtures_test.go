@@ -156,6 +156,7 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.channel_interval", 10, []string{`"-1s" is not a duration`}},
 		{"alerts.ops_listen", 11, []string{`"9090" is not a listen address`}},
 		{"alerts.enrich_timeout", 12, []string{`"0s" is not a positive duration`, "20s"}},
+		{"alerts.public_url", 13, []string{`"http://cisbot.example.com/sns" is not an https URL`}},
 	},
 	"queues.yml": {
 		{"alerts.queues[0].url", 5, []string{`"https://sqs.us-east-1.amazonaws.com/cis-alarms" is not an SQS queue URL`, "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"}},

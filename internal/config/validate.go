@@ -396,6 +396,11 @@ func (v *validator) alerts(a *Alerts) {
 	if f := "alerts.path"; a.Path != "" && !strings.HasPrefix(a.Path, "/") && !v.m.skipped(f) {
 		v.add(f, v.show(f, a.Path)+" is not a URL path", "start it with /, e.g. /sns")
 	}
+	if f := "alerts.public_url"; a.PublicURL != "" && !v.m.skipped(f) {
+		if u, err := url.Parse(a.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add(f, v.show(f, a.PublicURL)+" is not an https URL", "write the URL SNS posts to, e.g. https://cisbot.example.com/sns (SNS delivers only to https)")
+		}
+	}
 	if (a.TLSCertFile == "") != (a.TLSKeyFile == "") {
 		f := "alerts.tls_key_file"
 		if a.TLSCertFile == "" {

@@ -23,6 +23,7 @@ const CertWarning = 14 * 24 * time.Hour
 // Alerts checks the alert endpoint's set-up.
 type Alerts struct {
 	Listen, Path      string
+	PublicURL         string // alerts.public_url: when set, the subscription must be to exactly it
 	CertFile, KeyFile string
 	Topics            []string
 	Now               func() time.Time
@@ -104,8 +105,7 @@ func (a *Alerts) topic(ctx context.Context, topic string) Check {
 			if p != "http" && p != "https" {
 				continue
 			}
-			u, err := url.Parse(aws.ToString(s.Endpoint))
-			if err != nil || !strings.HasSuffix(u.Path, a.Path) {
+			if !a.ours(aws.ToString(s.Endpoint)) {
 				other++
 				continue
 			}
@@ -123,6 +123,20 @@ func (a *Alerts) topic(ctx context.Context, topic string) Check {
 	if pending > 0 {
 		return fail(name, "the subscription to the bot's endpoint is pending confirmation", "start cisbot run with this topic under alerts.topics, then subscribe again: the bot confirms it")
 	}
-	return fail(name, fmt.Sprintf("no HTTP(S) subscription ending in %s (%d to other endpoints)", a.Path, other),
-		"subscribe the bot's public URL: aws sns subscribe --protocol https --notification-endpoint https://HOST"+a.Path+" --topic-arn "+topic)
+	want, endpoint := "ending in "+a.Path, "https://HOST"+a.Path
+	if a.PublicURL != "" {
+		want, endpoint = "to "+a.PublicURL, a.PublicURL
+	}
+	return fail(name, fmt.Sprintf("no HTTP(S) subscription %s (%d to other endpoints)", want, other),
+		"subscribe the bot's public URL: aws sns subscribe --protocol https --notification-endpoint "+endpoint+" --topic-arn "+topic)
+}
+
+// ours reports whether a subscription endpoint is the bot's: alerts.public_url exactly when
+// set, else any URL whose path ends in alerts.path (the bot does not know its public URL).
+func (a *Alerts) ours(endpoint string) bool {
+	if a.PublicURL != "" {
+		return endpoint == a.PublicURL
+	}
+	u, err := url.Parse(endpoint)
+	return err == nil && strings.HasSuffix(u.Path, a.Path)
 }

@@ -141,6 +141,12 @@ func TestAlertsTopics(t *testing.T) {
 		"alerts: tls": Skip, "alerts: listen": Pass,
 		"alerts: topic " + ours: Pass, "alerts: topic " + other: Fail, "alerts: topic " + missing: Fail, "alerts: topic " + unknown: Warn,
 	})
+	// With alerts.public_url the subscription must be to exactly it: a URL with the same path
+	// elsewhere is not the bot's.
+	for public, want := range map[string]Status{"https://cisbot.example.com/sns": Pass, "https://cisbot-old.example.com/sns": Fail} {
+		a.PublicURL, a.Topics = public, []string{ours}
+		assertStatuses(t, a.Check(ctx), map[string]Status{"alerts: topic " + ours: want})
+	}
 }
 
 // writeCert writes a self-signed certificate valid until notAfter and its key.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // Receiver is the SQS API a Poller calls, with the SDK's signatures.
 type Receiver interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
-	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
@@ -45,7 +46,7 @@ const (
 	maxBackoff = time.Minute
 )
 
-// deleteTimeout bounds a delete, which runs even when the poller is stopping: the message is
+// deleteTimeout bounds a batch delete, which runs even when the poller is stopping: the message is
 // in the outbox, and deleting it saves a duplicate delivery.
 const deleteTimeout = 5 * time.Second
 
@@ -108,11 +109,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = 0
+		stored := make([]bool, len(msgs))
 		var wg sync.WaitGroup
-		for _, m := range msgs {
-			wg.Go(func() { p.handle(ctx, m) })
+		for i, m := range msgs {
+			wg.Go(func() { stored[i] = p.handle(ctx, m) })
 		}
 		wg.Wait()
+		p.delete(ctx, msgs, stored)
 	}
 	return nil
 }
@@ -131,8 +134,9 @@ func (p *Poller) receive(ctx context.Context) ([]types.Message, error) {
 	return out.Messages, nil
 }
 
-// handle stores one message and deletes it once stored; a refused or failed one stays.
-func (p *Poller) handle(ctx context.Context, m types.Message) {
+// handle stores one message and reports whether it may be deleted; a refused or failed one
+// stays.
+func (p *Poller) handle(ctx context.Context, m types.Message) bool {
 	p.metrics().Received.Inc()
 	id := aws.ToString(m.MessageId)
 	log := p.logger().With("queue", p.Queue.URL, "sqs_message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
@@ -140,21 +144,44 @@ func (p *Poller) handle(ctx context.Context, m types.Message) {
 	if rj, ok := errors.AsType[*Rejection](err); ok {
 		p.metrics().Rejected.WithLabelValues(rj.Reason).Inc()
 		log.Warn("alert queue message rejected; left for the dead-letter queue", "reason", rj.Reason, "error", rj.Err)
-		return
+		return false
 	}
 	if err != nil {
 		p.metrics().Failures.WithLabelValues("store").Inc()
 		log.Error("alert queue message not stored; it comes back after the visibility timeout", "error", err)
+		return false
+	}
+	return true
+}
+
+// delete deletes the stored messages of one receive in one DeleteMessageBatch call (its
+// permission is sqs:DeleteMessage's).
+func (p *Poller) delete(ctx context.Context, msgs []types.Message, stored []bool) {
+	var entries []types.DeleteMessageBatchRequestEntry
+	for i, m := range msgs {
+		if stored[i] {
+			entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(entries) == 0 {
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
-	if _, err := p.Client.DeleteMessage(dctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(p.Queue.URL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-		p.metrics().Failures.WithLabelValues("delete").Inc()
-		log.Warn("alert queue message stored but not deleted; its redelivery is a duplicate the outbox absorbs", "error", queueError(p.Queue.URL, "DeleteMessage", err))
+	out, err := p.Client.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.Queue.URL), Entries: entries})
+	if err != nil {
+		p.metrics().Failures.WithLabelValues("delete").Add(float64(len(entries)))
+		p.logger().Warn("alert queue messages stored but not deleted; their redelivery is a duplicate the outbox absorbs",
+			"queue", p.Queue.URL, "messages", len(entries), "error", queueError(p.Queue.URL, "DeleteMessage", err))
 		return
 	}
-	p.metrics().Stored.Inc()
+	for _, f := range out.Failed {
+		p.metrics().Failures.WithLabelValues("delete").Inc()
+		i, _ := strconv.Atoi(aws.ToString(f.Id))
+		p.logger().Warn("alert queue message stored but not deleted; its redelivery is a duplicate the outbox absorbs",
+			"queue", p.Queue.URL, "sqs_message_id", aws.ToString(msgs[i].MessageId), "code", aws.ToString(f.Code), "error", aws.ToString(f.Message))
+	}
+	p.metrics().Stored.Add(float64(len(out.Successful)))
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -78,11 +78,11 @@ type killingReceiver struct {
 	deletes atomic.Int32
 }
 
-func (k *killingReceiver) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+func (k *killingReceiver) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	if k.deletes.Add(1) == 1 {
 		return nil, errors.New("killed")
 	}
-	return k.Client.DeleteMessage(ctx, in, opts...)
+	return k.Client.DeleteMessageBatch(ctx, in, opts...)
 }
 
 // TestKilledBetweenStoreAndDelete: the message comes back after its visibility timeout, is a

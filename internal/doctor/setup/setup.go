@@ -56,7 +56,7 @@ func Run(ctx context.Context, o Options) doctor.Report {
 	}
 	rep.Add(doctor.CheckAccounts(ctx, doctorAccounts(cfg, f))...)
 	alerts := &doctor.Alerts{
-		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath),
+		Listen: cmp.Or(cfg.Alerts.Listen, defaultAlertListen), Path: cmp.Or(cfg.Alerts.Path, sns.DefaultPath), PublicURL: cfg.Alerts.PublicURL,
 		CertFile: cfg.Alerts.TLSCertFile, KeyFile: cfg.Alerts.TLSKeyFile, Topics: cfg.Alerts.Topics, Now: time.Now,
 		Topic: func(ctx context.Context, account, region string) (accountreader.TopicsReader, bool) {
 			s, ok := accounts.SessionFor(ctx, account)
@@ -67,6 +67,8 @@ func Run(ctx context.Context, o Options) doctor.Report {
 		},
 	}
 	rep.Add(alerts.Check(ctx)...)
+	queues := &doctor.Queues{Queues: doctorQueues(cfg, f), Topics: cfg.Alerts.Topics, Topic: alerts.Topic}
+	rep.Add(queues.Check(ctx)...)
 	clock := &doctor.Clock{AWSTime: awsTime(f), Now: time.Now, MaxAge: cfg.Alerts.MessageAge()}
 	rep.Add(clock.Check(ctx))
 	return rep
@@ -159,6 +161,19 @@ func doctorAccounts(cfg *config.Config, f *awsenv.Factory) []doctor.Account {
 			da.Simulator = iam.NewFromConfig(s.Config())
 		}
 		out = append(out, da)
+	}
+	return out
+}
+
+// doctorQueues reaches each alerts.queues entry through the client the intake builds for it.
+func doctorQueues(cfg *config.Config, f *awsenv.Factory) []doctor.Queue {
+	var out []doctor.Queue
+	for i, q := range cfg.Alerts.Queues {
+		u, err := config.ParseQueueURL(q.URL)
+		if err != nil { // the config is valid
+			continue
+		}
+		out = append(out, doctor.Queue{URL: q.URL, ARN: u.ARN(), Format: q.Format, API: app.QueueClient(f, i, q, u)})
 	}
 	return out
 }
