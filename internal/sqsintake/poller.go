@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -108,16 +109,39 @@ func (p *Poller) Run(ctx context.Context) error {
 			sleep(ctx, backoff/2+rand.N(backoff/2+1))
 			continue
 		}
-		backoff = 0
-		stored := make([]bool, len(msgs))
-		var wg sync.WaitGroup
-		for i, m := range msgs {
-			wg.Go(func() { stored[i] = p.handle(ctx, m) })
-		}
-		wg.Wait()
+		stored, failed := p.handleAll(ctx, msgs)
 		p.delete(ctx, msgs, stored)
+		if !failed {
+			backoff = 0
+			continue
+		}
+		// The store (or a certificate download) failed: receiving more now would only bring
+		// back the same messages, counting each receive towards the dead-letter queue.
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		p.logger().Warn("alert queue messages could not be stored; receiving again later", "queue", p.Queue.URL, "retry_in", backoff)
+		sleep(ctx, backoff/2+rand.N(backoff/2+1))
 	}
 	return nil
+}
+
+// handleTimeout bounds the work on one message (verifying, a certificate download, storing),
+// under the visibility timeout so that a message is not received twice while it is handled.
+const handleTimeout = 30 * time.Second
+
+// handleAll handles one receive's messages at once. The work runs to its end (bounded by
+// handleTimeout) even when ctx ends, so that stopping the bot does not throw away messages
+// it holds; failed says whether any failed for a reason other than its own content.
+func (p *Poller) handleAll(ctx context.Context, msgs []types.Message) (stored []bool, failed bool) {
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+	defer cancel()
+	stored = make([]bool, len(msgs))
+	fails := make([]bool, len(msgs))
+	var wg sync.WaitGroup
+	for i, m := range msgs {
+		wg.Go(func() { stored[i], fails[i] = p.handle(hctx, m) })
+	}
+	wg.Wait()
+	return stored, slices.Contains(fails, true)
 }
 
 func (p *Poller) receive(ctx context.Context) ([]types.Message, error) {
@@ -135,8 +159,8 @@ func (p *Poller) receive(ctx context.Context) ([]types.Message, error) {
 }
 
 // handle stores one message and reports whether it may be deleted; a refused or failed one
-// stays.
-func (p *Poller) handle(ctx context.Context, m types.Message) bool {
+// stays. failed is set when it was not refused for its content but could not be stored.
+func (p *Poller) handle(ctx context.Context, m types.Message) (stored, failed bool) {
 	p.metrics().Received.Inc()
 	id := aws.ToString(m.MessageId)
 	log := p.logger().With("queue", p.Queue.URL, "sqs_message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
@@ -144,14 +168,14 @@ func (p *Poller) handle(ctx context.Context, m types.Message) bool {
 	if rj, ok := errors.AsType[*Rejection](err); ok {
 		p.metrics().Rejected.WithLabelValues(rj.Reason).Inc()
 		log.Warn("alert queue message rejected; left for the dead-letter queue", "reason", rj.Reason, "error", rj.Err)
-		return false
+		return false, false
 	}
 	if err != nil {
 		p.metrics().Failures.WithLabelValues("store").Inc()
 		log.Error("alert queue message not stored; it comes back after the visibility timeout", "error", err)
-		return false
+		return false, true
 	}
-	return true
+	return true, false
 }
 
 // delete deletes the stored messages of one receive in one DeleteMessageBatch call (its

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -165,5 +167,36 @@ func BenchmarkIntake(b *testing.B) {
 			runUntil(b, p, done)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 		})
+	}
+}
+
+// againReceiver returns the same message at every receive, at once: a queue whose message
+// comes back as soon as it was not deleted. (A fake of our own: moto does not honour a
+// visibility timeout of 0, so its queue cannot show this.)
+type againReceiver struct {
+	Receiver
+	body     string
+	receives atomic.Int32
+}
+
+func (a *againReceiver) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	a.receives.Add(1)
+	return &sqs.ReceiveMessageOutput{Messages: []types.Message{{MessageId: aws.String("m1"), ReceiptHandle: aws.String("r1"), Body: aws.String(a.body)}}}, nil
+}
+
+// TestStoreFailureBacksOff: while the store fails the poller waits before receiving again, so
+// that an outage does not count receive after receive towards the dead-letter queue. (Without
+// the back-off there are thousands of receives in the same time: checked.)
+func TestStoreFailureBacksOff(t *testing.T) {
+	f := newFixture(t)
+	f.outbox.fail = errors.New("the store does not answer")
+	_, q := newQueue(t)
+	q.TrustUnsigned = true
+	rc := &againReceiver{body: alarmJSON(account, "s")}
+	p := &Poller{Queue: q, Client: rc, Intake: f.intake, Logger: discard, Metrics: f.metrics}
+	start := time.Now()
+	runUntil(t, p, func() bool { return time.Since(start) > 1500*time.Millisecond })
+	if n := rc.receives.Load(); n > 3 {
+		t.Errorf("%d receives in 1.5 s while the store failed, want at most 3 (back-off from %s)", n, minBackoff)
 	}
 }
