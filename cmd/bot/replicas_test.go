@@ -190,7 +190,13 @@ func TestReplicasDurability(t *testing.T) {
 // waitPosted waits until the channel holds n messages, failing when a bot exits.
 func waitPosted(t *testing.T, ws *slackfake.Workspace, n int, bots ...*bot) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	waitPostedWithin(t, ws, n, 90*time.Second, bots...)
+}
+
+// waitPostedWithin is waitPosted failing after d.
+func waitPostedWithin(t *testing.T, ws *slackfake.Workspace, n int, d time.Duration, bots ...*bot) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for len(ws.Messages(durChannel)) < n {
 		for _, b := range bots {
 			select {
@@ -200,7 +206,7 @@ func waitPosted(t *testing.T, ws *slackfake.Workspace, n int, bots ...*bot) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 90 s %d of %d messages posted", len(ws.Messages(durChannel)), n)
+			t.Fatalf("after %s %d of %d messages posted", d, len(ws.Messages(durChannel)), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
