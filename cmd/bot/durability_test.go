@@ -91,7 +91,7 @@ alerts:
 	var acked [durMessages]atomic.Bool
 	var nAcked atomic.Int64
 	const first = 300
-	send(t, base, bodies[:first], ids[:first], &acked, &nAcked, nil)
+	send(t, []string{base}, bodies[:first], ids[:first], &acked, &nAcked, nil)
 	for len(ws.Messages(durChannel)) < 50 {
 		select {
 		case <-bot1.exited:
@@ -109,7 +109,7 @@ alerts:
 		_ = bot1.cmd.Process.Signal(syscall.SIGKILL)
 		postedAtKill = len(ws.Messages(durChannel))
 	}()
-	send(t, base, bodies[first:], ids[first:], &acked, &nAcked, killed)
+	send(t, []string{base}, bodies[first:], ids[first:], &acked, &nAcked, killed)
 	<-killed
 	<-bot1.exited
 	ackedAtKill := int(nAcked.Load())
@@ -149,7 +149,7 @@ alerts:
 	}
 	var acked2 [durMessages]atomic.Bool
 	var nAcked2 atomic.Int64
-	send(t, base, rest, restIDs, &acked2, &nAcked2, nil)
+	send(t, []string{base}, rest, restIDs, &acked2, &nAcked2, nil)
 	if int(nAcked2.Load()) != len(rest) {
 		t.Fatalf("after the restart %d of %d resent notifications were acknowledged", nAcked2.Load(), len(rest))
 	}
@@ -230,8 +230,9 @@ func notification(t *testing.T, s *snssign.Signer, i int) (id string, body []byt
 }
 
 // send posts bodies from 8 senders as SNS does, marking each one answered 200 in acked. When
-// stop closes, the senders stop taking new bodies (the bot is being killed).
-func send(t *testing.T, base string, bodies [][]byte, ids []string, acked *[durMessages]atomic.Bool, n *atomic.Int64, stop <-chan struct{}) {
+// stop closes, the senders stop taking new bodies (the bot is being killed). Body k goes to
+// bases[k%len(bases)]: several replicas share the stream.
+func send(t *testing.T, bases []string, bodies [][]byte, ids []string, acked *[durMessages]atomic.Bool, n *atomic.Int64, stop <-chan struct{}) {
 	t.Helper()
 	idx := map[string]int{}
 	for i := range durMessages {
@@ -243,7 +244,7 @@ func send(t *testing.T, base string, bodies [][]byte, ids []string, acked *[durM
 	for range 8 {
 		wg.Go(func() {
 			for i := range next {
-				req, err := http.NewRequest(http.MethodPost, base+"/sns", bytes.NewReader(bodies[i]))
+				req, err := http.NewRequest(http.MethodPost, bases[i%len(bases)]+"/sns", bytes.NewReader(bodies[i]))
 				if err != nil {
 					t.Error(err)
 					return
@@ -302,12 +303,17 @@ func buildBot(t *testing.T) string {
 
 func startBot(t *testing.T, bin string, env []string, logPath string) *bot {
 	t.Helper()
+	return startCmd(t, exec.Command(bin, "run"), env, logPath)
+}
+
+// startCmd starts cmd, a bot, with env, its output to logPath.
+func startCmd(t *testing.T, cmd *exec.Cmd, env []string, logPath string) *bot {
+	t.Helper()
 	f, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	cmd := exec.Command(bin, "run")
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -111,10 +111,8 @@ func TestReplicas(t *testing.T) {
 	ws := slackfake.New(t, serverBotToken)
 	rec := newResponses(t)
 	const channel = "C0DEFAULTAL"
-	var replicas []*Server
-	var logs []*syncbuf.Buffer
-	for _, owner := range []string{"replica-a", "replica-b"} {
-		cfg := parseConfig(t, fmt.Sprintf(`accounts:
+	replicas, logs := startReplicas(t, ws, func() string {
+		return fmt.Sprintf(`accounts:
   - name: prod
     role_arn: %s
     channel: %s
@@ -128,38 +126,8 @@ alerts:
   ops_listen: %s
   topics: [arn:aws:sns:us-east-1:%s:cis-alarms]
   default_channel: %s
-`, awsaccount.RoleARN(prod), channel, dsn, freeAddr(t), freeAddr(t), prod, channel))
-		buf := &syncbuf.Buffer{}
-		logger := slog.New(slog.NewTextHandler(buf, nil)).With("replica", owner)
-		st, err := OpenStore(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &Server{cfg: cfg, logger: logger, accounts: NewAccounts(cfg, factory(t)), store: st, owner: owner}
-		scfg := slackbot.Config{AppToken: serverAppToken, BotToken: serverBotToken, APIURL: ws.APIURL(), Command: slackbot.DefaultCommand}
-		if err := s.build(scfg); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		replicas, logs = append(replicas, s), append(logs, buf)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	for i, s := range replicas {
-		wg.Go(func() {
-			if err := s.Run(runCtx); err != nil {
-				t.Errorf("replica %d: Run = %v", i, err)
-			}
-		})
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for ws.Connections() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d Socket Mode connections, want 2\n%s\n%s", ws.Connections(), logs[0], logs[1])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+`, awsaccount.RoleARN(prod), channel, dsn, freeAddr(t), freeAddr(t), prod, channel)
+	}, nil)
 
 	t.Run("evidence on the other replica", func(t *testing.T) {
 		ws.Deliver(0, slashCommand(t, "e-audit", "audit prod", "U0REQUESTER", channel, rec.url("audit")))
@@ -255,4 +223,52 @@ alerts:
 			t.Errorf("%d clicks told the request was decided already, want 19", refused)
 		}
 	})
+}
+
+// startReplicas builds two Servers as replicas from the configs config returns (one call each),
+// with the owners "replica-a" and "replica-b" and Socket Mode connections to ws; tune, when
+// not nil, adjusts each after it is built. It runs both until the test ends and returns once
+// both are connected.
+func startReplicas(t *testing.T, ws *slackfake.Workspace, config func() string, tune func(*Server)) ([]*Server, []*syncbuf.Buffer) {
+	t.Helper()
+	ctx := context.Background()
+	var replicas []*Server
+	var logs []*syncbuf.Buffer
+	for _, owner := range []string{"replica-a", "replica-b"} {
+		cfg := parseConfig(t, config())
+		buf := &syncbuf.Buffer{}
+		logger := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})).With("replica", owner)
+		st, err := OpenStore(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Server{cfg: cfg, logger: logger, accounts: NewAccounts(cfg, factory(t)), store: st, owner: owner}
+		scfg := slackbot.Config{AppToken: serverAppToken, BotToken: serverBotToken, APIURL: ws.APIURL(), Command: slackbot.DefaultCommand}
+		if err := s.build(scfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		if tune != nil {
+			tune(s)
+		}
+		replicas, logs = append(replicas, s), append(logs, buf)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i, s := range replicas {
+		wg.Go(func() {
+			if err := s.Run(runCtx); err != nil {
+				t.Errorf("replica %d: Run = %v", i, err)
+			}
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for ws.Connections() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Socket Mode connections, want 2\n%s\n%s", ws.Connections(), logs[0], logs[1])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return replicas, logs
 }

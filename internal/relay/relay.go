@@ -214,15 +214,29 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
+	// unsettled: a pass failed with items claimed, some of which it may not have settled (the
+	// store stopped answering). Between passes this relay works on nothing, so whatever is
+	// still claimed under its owner is such an item: released once the store answers again, it
+	// is due at once rather than when its lease expires, minutes after the outage.
+	unsettled := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+		if unsettled {
+			if n, err := r.Outbox.ReleaseClaims(ctx, r.Owner); err == nil {
+				unsettled = false
+				if n > 0 {
+					r.logger().Info("took back outbox items a failed pass left claimed", "owner", r.Owner, "items", n)
+				}
+			}
+		}
 		claimed, _, err := r.pass(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.logger().Error("outbox relay pass failed", "error", err)
+			unsettled = unsettled || claimed > 0
 		}
 		if claimed == r.batch() && err == nil {
 			t.Reset(0)

@@ -1,18 +1,63 @@
 package slackbot
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
 )
 
 // BenchmarkAckLatency measures, over loopback, the time from a slash command envelope handed to
 // the fake Slack's WebSocket to its acknowledgement read back, while every audit it starts is
 // still running (the fake auditor blocks until the end): the acknowledgement must not wait for
 // the work. It reports p50 and p99 in milliseconds; Slack allows 3 s, the target is p99 < 50 ms.
+// It runs with this process's memory of envelopes alone and with the delivery claims replicas
+// share, in SQLite and in PostgreSQL (a throwaway cluster on loopback): the claim runs after
+// the acknowledgement, so it must leave the latency unchanged.
 func BenchmarkAckLatency(b *testing.B) {
-	r := start(b, setup{})
+	for _, tc := range []struct {
+		name string
+		open func(b *testing.B) Deliveries
+	}{
+		{"memory", func(*testing.B) Deliveries { return nil }},
+		{"sqlite", func(b *testing.B) Deliveries {
+			st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "cisbot.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			return st
+		}},
+		{"postgres", func(b *testing.B) Deliveries {
+			ctx := context.Background()
+			cluster, err := pgtest.Start(ctx)
+			if err != nil {
+				b.Fatalf("PostgreSQL test cluster: %v", err)
+			}
+			b.Cleanup(func() { _ = cluster.Stop() })
+			dsn, err := cluster.CreateDatabase(ctx, "ack")
+			if err != nil {
+				b.Fatal(err)
+			}
+			st, err := store.OpenPostgres(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) { benchmarkAckLatency(b, tc.open(b)) })
+	}
+}
+
+func benchmarkAckLatency(b *testing.B, d Deliveries) {
+	r := start(b, setup{deliveries: d})
 	defer close(r.auditor.release) // let the audits finish so that Run can drain them
 	var lat []time.Duration
 	i := 0

@@ -34,6 +34,8 @@ type setup struct {
 	policy   *commands.Policy
 	handler  Handler // instead of a commands.Dispatcher
 	shutdown time.Duration
+	// deliveries, when not nil, claims each delivery (WithDeliveries).
+	deliveries Deliveries
 }
 
 // start runs a Bot with a real *commands.Dispatcher (fake Auditor and Directory) against fake Slack,
@@ -55,6 +57,9 @@ func start(t testing.TB, s setup) *running {
 	opts := []Option{}
 	if s.shutdown > 0 {
 		opts = append(opts, WithShutdownTimeout(s.shutdown))
+	}
+	if s.deliveries != nil {
+		opts = append(opts, WithDeliveries(s.deliveries))
 	}
 	b, err := New(r.slack.config(), h, log, opts...)
 	if err != nil {

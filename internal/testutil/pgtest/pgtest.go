@@ -43,7 +43,18 @@ type Cluster struct {
 	port  int
 	admin *pgxpool.Pool
 	seq   atomic.Int64
+	// crashSafe keeps synchronous_commit on, so that a commit survives Pause.
+	crashSafe bool
 }
+
+// Option changes how Start runs a cluster.
+type Option func(*Cluster)
+
+// CrashSafe makes every commit the server acknowledged survive Pause, as on a production
+// server: by default the cluster runs with synchronous_commit off, for speed, and a crash
+// (Pause) may then lose the last commits acknowledged, which a test of an outage would take for
+// the bot's loss. fsync stays off: Pause kills the server, not the machine.
+func CrashSafe() Option { return func(c *Cluster) { c.crashSafe = true } }
 
 var (
 	once    sync.Once
@@ -85,7 +96,7 @@ func NewDatabase(t testing.TB) string {
 }
 
 // Start initializes a cluster in a new temporary directory and starts it.
-func Start(ctx context.Context) (*Cluster, error) {
+func Start(ctx context.Context, opts ...Option) (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -95,6 +106,9 @@ func Start(ctx context.Context) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{dir: dir, bin: bin}
+	for _, o := range opts {
+		o(c)
+	}
 	if err := c.start(ctx); err != nil {
 		_ = c.Stop()
 		return nil, err
@@ -134,8 +148,12 @@ func (c *Cluster) start(ctx context.Context) error {
 
 // launch starts the server of the initialized cluster on c.port.
 func (c *Cluster) launch(ctx context.Context) error {
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c max_connections=300", c.port, c.dir)
+	syncCommit := "off"
+	if c.crashSafe {
+		syncCommit = "on"
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=%s "+
+		"-c full_page_writes=off -c max_connections=300", c.port, c.dir, syncCommit)
 	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", opts, "start")
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))

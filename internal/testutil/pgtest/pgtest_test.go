@@ -60,3 +60,57 @@ func TestFindBin(t *testing.T) {
 		t.Errorf("without PATH: findBin = %q, %v; want Debian's directory", dir, err)
 	}
 }
+
+// TestCrashSafe: a crash-safe cluster commits synchronously, and a row committed before Pause
+// is there after Resume; the default cluster does not.
+func TestCrashSafe(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts []Option
+		want string
+	}{{nil, "off"}, {[]Option{CrashSafe()}, "on"}} {
+		c, err := Start(ctx, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Stop() })
+		dsn, err := c.CreateDatabase(ctx, t.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := query(ctx, dsn, `SHOW synchronous_commit`, &got); err != nil || got != tc.want {
+			t.Errorf("synchronous_commit = %q, %v; want %q", got, err, tc.want)
+		}
+		if tc.want == "off" {
+			continue
+		}
+		if err := query(ctx, dsn, `CREATE TABLE t AS SELECT 1 AS x`, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Resume(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := query(ctx, dsn, `SELECT count(*) FROM t`, &n); err != nil || n != 1 {
+			t.Errorf("rows after Pause and Resume = %d, %v; want 1", n, err)
+		}
+	}
+}
+
+// query runs sql on a new connection to dsn, scanning one value into dest when not nil.
+func query(ctx context.Context, dsn, sql string, dest any) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if dest == nil {
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	return conn.QueryRow(ctx, sql).Scan(dest)
+}
