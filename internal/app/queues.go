@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -21,7 +22,7 @@ import (
 // SNS envelopes verified and stored by handler exactly as on the endpoint, unsigned alarms
 // stored in outbox when the queue trusts them and they are its account's or one of the bot's.
 func QueuePollers(cfg *config.Config, accounts *Accounts, handler *sns.Handler, outbox store.Outbox, metrics *sqsintake.Metrics, logger *slog.Logger) ([]*sqsintake.Poller, error) {
-	intake := &sqsintake.Intake{SNS: handler.Accept, Outbox: outbox, KnownAccount: accounts.Knows, Logger: logger, Metrics: metrics}
+	intake := &sqsintake.Intake{SNS: queueHandler(handler).Accept, Outbox: outbox, KnownAccount: accounts.Knows, Logger: logger, Metrics: metrics}
 	var pollers []*sqsintake.Poller
 	for i, q := range cfg.Alerts.Queues {
 		u, err := config.ParseQueueURL(q.URL)
@@ -46,6 +47,26 @@ func QueueClient(f *awsenv.Factory, i int, q config.Queue, u config.QueueURL) *s
 		o.Region = u.Region
 		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(sqsintake.HTTPTimeout)
 	})
+}
+
+// QueuedMaxAge is the oldest signed SNS envelope taken from a queue: SQS's longest retention.
+// A message waits in a queue while every replica is down or the store is, which is no replay,
+// so alerts.max_message_age (the endpoint's replay guard, 1h by default) does not apply; an
+// older envelope cannot have come through the queue.
+const QueuedMaxAge = 14 * 24 * time.Hour
+
+// queueHandler is the endpoint's handler with the age limit of queued messages: the same
+// topics, certificate checks, store and confirmation.
+func queueHandler(h *sns.Handler) *sns.Handler {
+	q := &sns.Handler{Enqueue: h.Enqueue, Confirm: h.Confirm, KnownAccount: h.KnownAccount, StorePing: h.StorePing,
+		Ready: h.Ready, Logger: h.Logger, Metrics: h.Metrics}
+	if v := h.Verifier; v != nil {
+		q.Verifier = &sns.Verifier{Topics: v.Topics, MaxAge: max(v.MaxAge, QueuedMaxAge), Now: v.Now, Fetch: v.Fetch, CertHostPattern: v.CertHostPattern}
+		if v.MaxAge <= 0 {
+			q.Verifier.MaxAge = 0 // the age check is off
+		}
+	}
+	return q
 }
 
 // checkQueues asks each queue for its attributes: the first that does not exist or may not be
