@@ -327,7 +327,7 @@ func TestInvalidFixtures(t *testing.T) {
 	}
 }
 
-// TestSpecExample pins the message format the brief gives as its example.
+// TestSpecExample pins the message format the design notes give as their example.
 func TestSpecExample(t *testing.T) {
 	_, err := Parse("cisbot.yml", []byte("accounts:\n  - name: prod\n  - name: dev\n    role_arn: arn:aws:iam::1:role/x\n"), nil)
 	const want = `cisbot.yml:4: accounts[1].role_arn: "arn:aws:iam::1:role/x" is not an IAM role ARN; use arn:aws:iam::<12-digit account id>:role/<name>`
