@@ -58,6 +58,10 @@ alerts:
 			"aws:\n  cloudwatch_protocol: query\naccounts:\n  - name: prod\n    role_arn: %s\nstore:\n  path: %s\nalerts:\n  listen: 127.0.0.1:0\n  queues:\n    - url: https://sqs.us-east-1.amazonaws.com/%s/missing\n      role_arn: %s\n",
 			awsaccount.RoleARN(id), filepath.Join(t.TempDir(), "queue.db"), id, awsaccount.RoleARN(id)))},
 			doctor.ExitFail, []string{"FAIL  alerts: queue https://sqs.us-east-1.amazonaws.com/" + id + "/missing: the queue does not exist"}},
+		{"queues alone: no endpoint to check", []string{"--config", writeConfig(t, fmt.Sprintf(
+			"aws:\n  cloudwatch_protocol: query\naccounts:\n  - name: prod\n    role_arn: %s\nstore:\n  path: %s\nalerts:\n  queues:\n    - url: https://sqs.us-east-1.amazonaws.com/%s/missing\n",
+			awsaccount.RoleARN(id), filepath.Join(t.TempDir(), "queues-only.db"), id))},
+			doctor.ExitFail, []string{"SKIP  alerts endpoint: alerts come through alerts.queues alone: cisbot run opens no public port"}},
 		{"an invalid config", []string{"--config", writeConfig(t, "accounts:\n  - name: all\n")}, doctor.ExitFail, []string{"FAIL  config:"}},
 		{"a bad format", []string{"--format", "yaml"}, ExitError, nil},
 	}

@@ -66,7 +66,12 @@ func Run(ctx context.Context, o Options) doctor.Report {
 			return s.SNS(region), true
 		},
 	}
-	rep.Add(alerts.Check(ctx)...)
+	if a := cfg.Alerts; len(a.Queues) > 0 && len(a.Topics) == 0 && a.Listen == "" {
+		// cisbot run opens no public port then: nothing of the HTTPS endpoint to check.
+		rep.Add(doctor.Check{Name: "alerts endpoint", Status: doctor.Skip, Detail: "alerts come through alerts.queues alone: cisbot run opens no public port"})
+	} else {
+		rep.Add(alerts.Check(ctx)...)
+	}
 	queues := &doctor.Queues{Queues: doctorQueues(cfg, f), Topics: cfg.Alerts.Topics, Topic: alerts.Topic}
 	rep.Add(queues.Check(ctx)...)
 	clock := &doctor.Clock{AWSTime: awsTime(f), Now: time.Now, MaxAge: cfg.Alerts.MessageAge()}
