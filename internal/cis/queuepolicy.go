@@ -4,7 +4,6 @@ package cis
 // topic send to it, merged like the topic policy. Pure JSON work; the applier reads and writes.
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -75,42 +74,12 @@ func (p TopicSend) Grant(policy, queueARN string) (merged string, changed bool, 
 }
 
 func allowsTopic(policy, queueARN string, p TopicSend) bool {
-	var doc struct{ Statement json.RawMessage }
-	if json.Unmarshal([]byte(policy), &doc) != nil || len(doc.Statement) == 0 {
-		return false
-	}
-	var stmts []map[string]any
-	if json.Unmarshal(doc.Statement, &stmts) != nil {
-		var one map[string]any
-		if json.Unmarshal(doc.Statement, &one) != nil {
-			return false
-		}
-		stmts = []map[string]any{one}
-	}
-	for _, s := range stmts {
-		if s["Effect"] != "Allow" || s["NotAction"] != nil || s["NotPrincipal"] != nil || s["NotResource"] != nil {
-			continue
-		}
-		if anyString(s["Action"], func(v string) bool { return wildcard(strings.ToLower(v), "sqs:sendmessage") }) &&
-			anyString(s["Resource"], func(v string) bool { return wildcard(v, queueARN) }) &&
-			snsPrincipal(s["Principal"]) && sourceIsTopic(s["Condition"], p.TopicARN) {
+	for _, s := range allowStatements(policy) {
+		if allows(s, "sqs:sendmessage", queueARN, "sns.amazonaws.com") && sourceIsTopic(s["Condition"], p.TopicARN) {
 			return true
 		}
 	}
 	return false
-}
-
-// snsPrincipal: everyone, or the SNS service.
-func snsPrincipal(v any) bool {
-	if v == "*" {
-		return true
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return false
-	}
-	return anyString(m["AWS"], func(s string) bool { return s == "*" }) ||
-		anyString(m["Service"], func(s string) bool { return s == "sns.amazonaws.com" })
 }
 
 // sourceIsTopic: exactly one condition, aws:SourceArn equal to (or a pattern matching) topic.

@@ -52,38 +52,45 @@ func mergeStatement(policy string, stmt map[string]any) (string, error) {
 // counts as not allowing: the merge then adds a statement that is redundant, never a wrong one.
 // Deny statements are not weighed.
 func allowsAlarms(policy, topicARN, account, source, sid string) bool {
-	var doc struct {
-		Statement json.RawMessage
+	for _, s := range allowStatements(policy) {
+		if s["Sid"] == sid || allows(s, "sns:publish", topicARN, "cloudwatch.amazonaws.com") && conditionsHold(s["Condition"], account, source) {
+			return true
+		}
 	}
+	return false
+}
+
+// allowStatements are a policy's statements (a list, or a lone object); none when it does not
+// parse, which counts as allowing nothing.
+func allowStatements(policy string) []map[string]any {
+	var doc struct{ Statement json.RawMessage }
 	if json.Unmarshal([]byte(policy), &doc) != nil || len(doc.Statement) == 0 {
-		return false
+		return nil
 	}
 	var stmts []map[string]any
 	if json.Unmarshal(doc.Statement, &stmts) != nil {
 		var one map[string]any
 		if json.Unmarshal(doc.Statement, &one) != nil {
-			return false
+			return nil
 		}
 		stmts = []map[string]any{one}
 	}
-	for _, s := range stmts {
-		if s["Sid"] == sid {
-			return true
-		}
-		if s["Effect"] != "Allow" || s["NotAction"] != nil || s["NotPrincipal"] != nil || s["NotResource"] != nil {
-			continue
-		}
-		if !anyString(s["Action"], func(v string) bool { return wildcard(strings.ToLower(v), "sns:publish") }) ||
-			!anyString(s["Resource"], func(v string) bool { return wildcard(v, topicARN) }) ||
-			!principalAllows(s["Principal"]) || !conditionsHold(s["Condition"], account, source) {
-			continue
-		}
-		return true
-	}
-	return false
+	return stmts
 }
 
-func principalAllows(p any) bool {
+// allows reports whether statement s is a plain Allow (no Not… element) of action (lower case)
+// on resource, to everyone or to the service principal; its conditions are the caller's to judge.
+func allows(s map[string]any, action, resource, service string) bool {
+	if s["Effect"] != "Allow" || s["NotAction"] != nil || s["NotPrincipal"] != nil || s["NotResource"] != nil {
+		return false
+	}
+	return anyString(s["Action"], func(v string) bool { return wildcard(strings.ToLower(v), action) }) &&
+		anyString(s["Resource"], func(v string) bool { return wildcard(v, resource) }) &&
+		servicePrincipal(s["Principal"], service)
+}
+
+// servicePrincipal: everyone, or the service.
+func servicePrincipal(p any, service string) bool {
 	if p == "*" {
 		return true
 	}
@@ -92,7 +99,7 @@ func principalAllows(p any) bool {
 		return false
 	}
 	return anyString(m["AWS"], func(v string) bool { return v == "*" }) ||
-		anyString(m["Service"], func(v string) bool { return v == "cloudwatch.amazonaws.com" })
+		anyString(m["Service"], func(v string) bool { return v == service })
 }
 
 func conditionsHold(c any, account, source string) bool {
