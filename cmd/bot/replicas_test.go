@@ -103,16 +103,7 @@ func TestReplicasDurability(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two built binaries with 1,000 notifications")
 	}
-	ctx := context.Background()
-	cluster, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatalf("PostgreSQL test cluster: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := pgtest.OwnCluster(t)
 	bin := buildBot(t)
 	signer := snssign.New(t)
 	proxy := snsproxy.New(t, signer.CertPEM)

@@ -38,15 +38,7 @@ func TestStoreRestartUnderLoad(t *testing.T) {
 	}
 	ctx := context.Background()
 	// Crash-safe: the server keeps every commit it acknowledged, as a production server does.
-	cluster, err := pgtest.Start(ctx, pgtest.CrashSafe())
-	if err != nil {
-		t.Fatalf("PostgreSQL test cluster: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster, dsn := pgtest.OwnCluster(t, pgtest.CrashSafe())
 	signer := snssign.New(t)
 	proxy := snsproxy.New(t, signer.CertPEM)
 	ws := slackfake.New(t, durBotToken)

@@ -46,16 +46,7 @@ func (w countedTicks) ClaimTick(ctx context.Context, schedule string, tick time.
 // asking the store), both replicas post the contested ticks and the test reports ticks won
 // twice and more posts than ticks.
 func TestReplicasSummaryOncePerTick(t *testing.T) {
-	ctx := context.Background()
-	cluster, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatalf("PostgreSQL test cluster: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := pgtest.OwnCluster(t)
 	prod := awsaccount.NewID()
 	awsaccount.Build(t, factory(t), prod, awsaccount.Scenario{}, proxy)
 	ws := slackfake.New(t, serverBotToken)

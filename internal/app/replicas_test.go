@@ -95,15 +95,7 @@ func buttonPress(t *testing.T, id, user, channel, responseURL, actionID, value s
 // the other runs once, and 20 concurrent Approve clicks spread over both apply the fix once.
 func TestReplicas(t *testing.T) {
 	ctx := context.Background()
-	cluster, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatalf("PostgreSQL test cluster: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := pgtest.OwnCluster(t)
 	// prod is an emulated account whose trail does not log: every control fails, and a fix
 	// has work to do.
 	prod := awsaccount.NewID()
@@ -165,6 +157,7 @@ alerts:
 	t.Run("20 approvals over both replicas apply once", func(t *testing.T) {
 		ws.Deliver(0, slashCommand(t, "e-fix", "fix prod", "U0REQUESTER", channel, rec.url("fix")))
 		var pending []store.Request
+		var err error
 		for deadline := time.Now().Add(60 * time.Second); len(pending) == 0; time.Sleep(50 * time.Millisecond) {
 			if pending, err = replicas[0].store.InState(ctx, store.StatePending); err != nil {
 				t.Fatal(err)

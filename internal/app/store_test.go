@@ -14,15 +14,7 @@ import (
 // reached, the error names the DSN without its password.
 func TestOpenStorePostgres(t *testing.T) {
 	ctx := context.Background()
-	cluster, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := pgtest.OwnCluster(t)
 	st, err := OpenStore(ctx, &config.Config{Store: config.Store{Driver: "postgres", DSN: dsn}})
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)

@@ -35,15 +35,7 @@ func BenchmarkAckLatency(b *testing.B) {
 		}},
 		{"postgres", func(b *testing.B) Deliveries {
 			ctx := context.Background()
-			cluster, err := pgtest.Start(ctx)
-			if err != nil {
-				b.Fatalf("PostgreSQL test cluster: %v", err)
-			}
-			b.Cleanup(func() { _ = cluster.Stop() })
-			dsn, err := cluster.CreateDatabase(ctx, "ack")
-			if err != nil {
-				b.Fatal(err)
-			}
+			_, dsn := pgtest.OwnCluster(b)
 			st, err := store.OpenPostgres(ctx, dsn)
 			if err != nil {
 				b.Fatal(err)

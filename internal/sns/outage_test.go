@@ -41,15 +41,7 @@ func signedNotifications(tb testing.TB, topic string, sent time.Time) (sign func
 // back both recover without a restart, and every message answered 200 is stored once.
 func TestStoreOutage(t *testing.T) {
 	ctx := context.Background()
-	cluster, err := pgtest.Start(ctx) // a cluster of its own: the test stops its server
-	if err != nil {
-		t.Fatalf("PostgreSQL test cluster: %v", err)
-	}
-	t.Cleanup(func() { _ = cluster.Stop() })
-	dsn, err := cluster.CreateDatabase(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster, dsn := pgtest.OwnCluster(t) // a cluster of its own: the test stops its server
 	// The test cluster commits without waiting for its WAL (synchronous_commit=off), so an
 	// immediate stop would lose the last commits; a real server does not.
 	st, err := store.OpenPostgres(ctx, dsn+"&synchronous_commit=on")

@@ -95,6 +95,25 @@ func NewDatabase(t testing.TB) string {
 	return dsn
 }
 
+// OwnCluster starts a cluster for this test alone (one that the test may pause, or that must
+// be crash-safe), stopped when the test ends, and creates a database in it; it returns the
+// cluster and the database's URL, and fails the test when PostgreSQL is missing or will not
+// start.
+func OwnCluster(t testing.TB, opts ...Option) (*Cluster, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := Start(ctx, opts...)
+	if err != nil {
+		t.Fatalf("PostgreSQL test cluster: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	dsn, err := c.CreateDatabase(ctx, t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, dsn
+}
+
 // Start initializes a cluster in a new temporary directory and starts it.
 func Start(ctx context.Context, opts ...Option) (*Cluster, error) {
 	bin, err := findBin()
