@@ -20,20 +20,8 @@ var srv *emulator.Server
 func TestMain(m *testing.M) {
 	// The CLI reads AWS settings from the environment as users set them; here they point at
 	// moto with dummy credentials, and nothing of the developer's own setup leaks in.
-	emulator.Hermetic()
 	os.Unsetenv("CISBOT_CONFIG")
-	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	os.Setenv("AWS_REGION", "us-east-1")
-	emulator.Main(&motoEnv{m}, &srv)
-}
-
-// motoEnv sets AWS_ENDPOINT_URL once moto's address is known.
-type motoEnv struct{ m *testing.M }
-
-func (e *motoEnv) Run() int {
-	os.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	return e.m.Run()
+	awsaccount.Main(m, &srv)
 }
 
 func writeConfig(t *testing.T, body string) string {

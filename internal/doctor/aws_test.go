@@ -30,18 +30,7 @@ import (
 var srv *emulator.Server
 
 func TestMain(m *testing.M) {
-	emulator.Hermetic()
-	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	os.Setenv("AWS_REGION", "us-east-1")
-	emulator.Main(&motoEnv{m}, &srv)
-}
-
-type motoEnv struct{ m *testing.M }
-
-func (e *motoEnv) Run() int {
-	os.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	return e.m.Run()
+	awsaccount.Main(m, &srv)
 }
 
 func factory(t *testing.T) *awsenv.Factory {

@@ -5,10 +5,12 @@ package awsaccount
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 
 	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/emulator/fixture"
 )
 
@@ -34,3 +36,22 @@ func Build(t testing.TB, f *awsenv.Factory, id string, sc Scenario, rw Rewriter)
 		t.Fatal(err)
 	}
 }
+
+// Main runs a package's tests against one moto_server, stored in *srv: the environment is made
+// hermetic (nothing of the developer's AWS set-up leaks in), with dummy credentials, region
+// us-east-1, and AWS_ENDPOINT_URL pointing at the emulator, as users' own settings would reach
+// the SDK's standard chain. It exits with the tests' code.
+func Main(m *testing.M, srv **emulator.Server) {
+	emulator.Hermetic()
+	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	os.Setenv("AWS_REGION", "us-east-1")
+	emulator.Main(runFunc(func() int {
+		os.Setenv("AWS_ENDPOINT_URL", (*srv).URL)
+		return m.Run()
+	}), srv)
+}
+
+type runFunc func() int
+
+func (f runFunc) Run() int { return f() }
