@@ -217,17 +217,7 @@ func writePlan(w io.Writer, name string, before []cis.ControlResult, p cis.Plan)
 	}
 	if len(p.Steps) > 0 {
 		fmt.Fprintf(w, "\nPlan (%d change(s); nothing is deleted or overwritten):\n", len(p.Steps))
-		grouped := len(p.Controls) > 1
-		for _, g := range p.Groups() {
-			indent := "  "
-			if grouped {
-				fmt.Fprintf(w, "  %s:\n", g.Title())
-				indent = "    "
-			}
-			for i, s := range g.Steps {
-				fmt.Fprintf(w, "%s%d. %s\n", indent, g.First+i, s.Info().Detail)
-			}
-		}
+		console.WriteSteps(w, p)
 	}
 	if len(p.Manual) > 0 {
 		fmt.Fprintln(w, "\nTo do by hand (the bot does not make these changes):")

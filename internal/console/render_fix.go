@@ -2,12 +2,29 @@ package console
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/remediate"
 )
+
+// WriteSteps writes a plan's steps, numbered, one a line; a plan of several controls under a
+// heading per group (Shared, then each control). cisbot fix prints its plan with it too.
+func WriteSteps(w io.Writer, p cis.Plan) {
+	grouped := len(p.Controls) > 1
+	for _, g := range p.Groups() {
+		indent := "  "
+		if grouped {
+			fmt.Fprintf(w, "  %s:\n", g.Title())
+			indent = "    "
+		}
+		for i, s := range g.Steps {
+			fmt.Fprintf(w, "%s%d. %s\n", indent, g.First+i, s.Info().Detail)
+		}
+	}
+}
 
 func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
 	if p.Superseded != "" {
@@ -18,16 +35,7 @@ func renderFixPlan(b *strings.Builder, p commands.FixPlan) {
 	if grouped && len(p.Before) > 0 {
 		renderResults(b, "Audit before", p.Before)
 	}
-	for _, g := range p.Plan.Groups() {
-		indent := "  "
-		if grouped {
-			fmt.Fprintf(b, "  %s:\n", g.Title())
-			indent = "    "
-		}
-		for i, s := range g.Steps {
-			fmt.Fprintf(b, "%s%d. %s\n", indent, g.First+i, s.Info().Detail)
-		}
-	}
+	WriteSteps(b, p.Plan)
 	if len(p.Plan.Manual) > 0 {
 		b.WriteString("To do by hand:\n")
 		for _, m := range p.Plan.Manual {
