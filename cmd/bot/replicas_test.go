@@ -30,17 +30,15 @@ type replicaSet struct {
 	base     [2]string // the SNS endpoints
 	ops      [2]string // the operations endpoints
 	starts   int
+	args     []string // after "cisbot run"
 }
 
 // newReplicaSet writes the two replicas' configs: the same store (dsn) and Slack workspace,
-// their own listeners.
+// their own listeners, SNS certificates fetched through proxy.
 func newReplicaSet(t *testing.T, bin, dsn, slackURL string, proxy *snsproxy.Proxy) *replicaSet {
 	t.Helper()
-	r := &replicaSet{t: t, bin: bin, dir: t.TempDir(), names: [2]string{"replica-a", "replica-b"}}
-	for i, name := range r.names {
-		addr, opsAddr := freeAddr(t), freeAddr(t)
-		cfgPath := filepath.Join(r.dir, name+".yml")
-		cfg := fmt.Sprintf(`accounts:
+	return newReplicas(t, bin, slackURL, func(listen, opsListen string) string {
+		return fmt.Sprintf(`accounts:
   - name: prod
     role_arn: arn:aws:iam::111122223333:role/cisbot
 store:
@@ -52,18 +50,29 @@ alerts:
   topics: [%s]
   default_channel: %s
   channel_interval: 0s
-`, dsn, addr, opsAddr, durTopic, durChannel)
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+`, dsn, listen, opsListen, durTopic, durChannel)
+	}, "HTTPS_PROXY="+proxy.URL, "SSL_CERT_FILE="+proxy.CAFile,
+		"AWS_ENDPOINT_URL=http://127.0.0.1:1")
+}
+
+// newReplicas writes the two replicas' configs, config's answer for each replica's own
+// listeners, and their environment: the Slack workspace at slackURL, dummy AWS credentials,
+// and env.
+func newReplicas(t *testing.T, bin, slackURL string, config func(listen, opsListen string) string, env ...string) *replicaSet {
+	t.Helper()
+	r := &replicaSet{t: t, bin: bin, dir: t.TempDir(), names: [2]string{"replica-a", "replica-b"}}
+	for i, name := range r.names {
+		addr, opsAddr := freeAddr(t), freeAddr(t)
+		cfgPath := filepath.Join(r.dir, name+".yml")
+		if err := os.WriteFile(cfgPath, []byte(config(addr, opsAddr)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r.env[i] = []string{
+		r.env[i] = append([]string{
 			"PATH=" + os.Getenv("PATH"), "HOME=" + r.dir,
 			"SLACK_APP_TOKEN=" + durAppToken, "SLACK_BOT_TOKEN=" + durBotToken, "SLACK_API_URL=" + slackURL,
-			"HTTPS_PROXY=" + proxy.URL, "SSL_CERT_FILE=" + proxy.CAFile,
 			"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
-			"CISBOT_CONFIG=" + cfgPath,
-		}
+			"AWS_EC2_METADATA_DISABLED=true", "CISBOT_CONFIG=" + cfgPath,
+		}, env...)
 		r.base[i], r.ops[i] = "http://"+addr, "http://"+opsAddr
 	}
 	return r
@@ -83,7 +92,8 @@ func (r *replicaSet) start(i int) *bot {
 	if os.Geteuid() != 0 {
 		args = []string{"-r", "-u"} // a user namespace lets an unprivileged user set the host name
 	}
-	args = append(args, "sh", "-c", `hostname "$1" && exec "$2" run`, "sh", r.names[i], r.bin)
+	args = append(args, "sh", "-c", `hostname "$1" && shift && exec "$@"`, "sh", r.names[i], r.bin, "run")
+	args = append(args, r.args...)
 	r.starts++
 	b := startCmd(t, exec.Command(unshare, args...), r.env[i], filepath.Join(r.dir, fmt.Sprintf("%s-%d.log", r.names[i], r.starts)))
 	waitReady(t, r.ops[i], b)

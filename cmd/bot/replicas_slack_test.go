@@ -1,0 +1,276 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cisbot/cisbot/internal/awsenv"
+	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/emulator"
+	"github.com/cisbot/cisbot/internal/store"
+	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
+	"github.com/cisbot/cisbot/internal/testutil/slackfake"
+)
+
+const (
+	slackChannel   = "C0SECOPS01"
+	summaryChannel = "C0SUMMARY1"
+)
+
+// TestReplicasSlack runs two built binaries as replicas (`cisbot run`, each under a host name
+// of its own) on one PostgreSQL database, one Slack workspace spreading envelopes over their
+// two Socket Mode connections, and one emulated AWS account (moto) whose trail does not log, so
+// every control fails and a fix has work to do. Across the two processes:
+//   - a report rendered by one answers its Evidence button pressed on the other;
+//   - a command Slack delivers again, to the other replica, runs once;
+//   - 20 concurrent Approve clicks spread over both apply the fix once, and the 19 others are
+//     told it was decided already;
+//   - a per-minute summary is posted once per tick, both replicas scheduling it.
+//
+// Checked to fail: with replica-b on a database of its own, the Evidence button on it answers
+// that the report is no longer held, the redelivered command is answered twice, and each
+// summary tick is posted twice.
+func TestReplicasSlack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two built binaries against moto and PostgreSQL for over a minute")
+	}
+	ctx := context.Background()
+	moto, err := emulator.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(moto.Stop)
+	f, err := awsenv.New(ctx, awsenv.Options{Region: "us-east-1", ConfigOptions: []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithBaseEndpoint(moto.URL),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := awsaccount.NewID()
+	awsaccount.Build(t, f, prod, awsaccount.Scenario{NotLogging: true}, nil)
+
+	_, dsn := pgtest.OwnCluster(t)
+	ws := slackfake.New(t, durBotToken)
+	rec := slackfake.NewResponses(t)
+	r := newReplicas(t, buildBot(t), ws.APIURL(), func(listen, opsListen string) string {
+		return fmt.Sprintf(`accounts:
+  - name: prod
+    role_arn: %s
+    channel: %s
+store:
+  driver: postgres
+  dsn: %s
+remediation:
+  approvers: [U0APPROVER]
+alerts:
+  listen: %s
+  ops_listen: %s
+  topics: [arn:aws:sns:us-east-1:%s:cis-alarms]
+  default_channel: %s
+summaries:
+  - cron: "* * * * *"
+    channel: %s
+    accounts: [prod]
+`, awsaccount.RoleARN(prod), slackChannel, dsn, listen, opsListen, prod, slackChannel, summaryChannel)
+	}, "AWS_ENDPOINT_URL="+moto.URL)
+	r.args = []string{"--log-level", "debug"} // to see the tick claims each replica lost
+	a := r.start(0)
+	waitConnections(t, ws, 1, a)
+	b := r.start(1) // the second connection: Deliver(1, …) reaches replica-b, Deliver(0, …) replica-a
+	waitConnections(t, ws, 2, a, b)
+	st, err := store.OpenPostgres(ctx, dsn) // the test's own view of the shared database
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logs := func() string { return a.logs() + "\n" + b.logs() }
+
+	t.Run("evidence on the other replica", func(t *testing.T) {
+		ws.Deliver(0, slackfake.SlashCommand("e-audit", "audit prod", "U0REQUESTER", slackChannel, rec.URL("audit")))
+		report := rec.Wait(t, "audit", commands.ActionEvidence, 60*time.Second)
+		m := regexp.MustCompile(`"value":"([0-9a-f]{12}/prod)"`).FindStringSubmatch(report)
+		if m == nil {
+			t.Fatalf("no Evidence button for prod in %s", report)
+		}
+		ws.Deliver(1, slackfake.ButtonPress("e-evidence", "U0REQUESTER", slackChannel, rec.URL("evidence"), commands.ActionEvidence, m[1]))
+		evidence := rec.Wait(t, "evidence", "4.1", 30*time.Second)
+		if strings.Contains(evidence, "no longer held") {
+			t.Errorf("replica-b did not find replica-a's report: %s", evidence)
+		}
+	})
+
+	t.Run("a redelivered command runs once", func(t *testing.T) {
+		env := slackfake.SlashCommand("e-redelivered", "help", "U0REQUESTER", slackChannel, rec.URL("redelivered"))
+		ws.Deliver(0, env)
+		rec.Wait(t, "redelivered", "/cis", 30*time.Second)
+		ws.Deliver(1, slackfake.Redelivered(env, 1)) // Slack's retry, to the other replica
+		// A command sent to replica-b after the retry is answered once the retry has been handled.
+		ws.Deliver(1, slackfake.SlashCommand("e-after", "help", "U0REQUESTER", slackChannel, rec.URL("after")))
+		rec.Wait(t, "after", "/cis", 30*time.Second)
+		time.Sleep(200 * time.Millisecond)
+		if n := len(rec.Posts("redelivered")); n != 1 {
+			t.Errorf("%d replies to a command delivered twice, want 1", n)
+		}
+	})
+
+	t.Run("20 approvals over both replicas apply once", func(t *testing.T) {
+		ws.Deliver(0, slackfake.SlashCommand("e-fix", "fix prod", "U0REQUESTER", slackChannel, rec.URL("fix")))
+		var pending []store.Request
+		for deadline := time.Now().Add(60 * time.Second); len(pending) == 0; time.Sleep(50 * time.Millisecond) {
+			if pending, err = st.InState(ctx, store.StatePending); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no pending fix request; replies %q\n%s", rec.Posts("fix"), logs())
+			}
+		}
+		id := pending[0].ID
+		var clicks sync.WaitGroup
+		for i := range 20 {
+			clicks.Go(func() {
+				ws.Deliver(i, slackfake.ButtonPress(fmt.Sprintf("e-approve-%d", i), "U0APPROVER", slackChannel,
+					rec.URL(fmt.Sprintf("approve-%d", i)), commands.ActionApprove, id))
+			})
+		}
+		clicks.Wait()
+		var req store.Request
+		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if req, err = st.GetRequest(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if req.State != store.StatePending && req.State != store.StateApplying {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("request %s still %s\n%s", id, req.State, logs())
+			}
+		}
+		if req.State != store.StateApplied {
+			t.Errorf("request %s ended %s, want applied\n%s", id, req.State, logs())
+		}
+		evs, err := st.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for _, e := range evs {
+			counts[e.Kind]++
+		}
+		if counts[store.EventApproved] != 1 || counts[store.EventApplied] != 1 {
+			t.Errorf("events %v: want one approval and one apply", counts)
+		}
+		refused := 0
+		for i := range 20 {
+			for _, p := range rec.Posts(fmt.Sprintf("approve-%d", i)) {
+				if strings.Contains(p, "was already decided") {
+					refused++
+				}
+			}
+		}
+		if refused != 19 {
+			t.Errorf("%d clicks told the request was decided already, want 19", refused)
+		}
+	})
+
+	t.Run("a per-minute summary is posted once per tick", func(t *testing.T) {
+		// Both replicas run the latest tick as they start (a tick missed while down) and every
+		// minute's; wait for two ticks posted, the second a scheduled one.
+		var ticks []postedTick
+		for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			ticks = summaryTicks(t, dsn)
+			if len(ticks) >= 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d summary ticks posted in 150 s, want 2: %+v\n%s", len(ticks), ticks, logs())
+			}
+		}
+		time.Sleep(2 * time.Second) // a second post of a tick would come now
+		ticks = summaryTicks(t, dsn)
+		var posts []slackfake.Message
+		for _, m := range ws.Messages(summaryChannel) {
+			if m.ThreadTS == "" {
+				posts = append(posts, m)
+			}
+		}
+		owners := map[string]int{}
+		for _, tk := range ticks {
+			owners[tk.owner]++
+			if tk.err != "" {
+				t.Errorf("tick %s: %s", tk.tick.Format(time.RFC3339), tk.err)
+			}
+		}
+		if len(posts) != len(ticks) {
+			t.Errorf("%d summaries posted for %d ticks (%+v), want one per tick\n%s", len(posts), len(ticks), ticks, logs())
+		}
+		// Both replicas ran the ticks: the one that lost a tick's claim says so.
+		lost := strings.Count(logs(), "summary tick already claimed")
+		if lost == 0 {
+			t.Errorf("no replica lost a tick's claim to the other: the test proves nothing\n%s", logs())
+		}
+		t.Logf("%d ticks posted, by %v; %d claims lost to the other replica", len(ticks), owners, lost)
+	})
+	stopBot(t, a)
+	stopBot(t, b)
+}
+
+// waitConnections waits until ws has n Socket Mode connections, failing when a bot exits.
+func waitConnections(t *testing.T, ws *slackfake.Workspace, n int, bots ...*bot) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ws.Connections() < n; time.Sleep(20 * time.Millisecond) {
+		for _, b := range bots {
+			select {
+			case <-b.exited:
+				t.Fatalf("a bot exited (%v)\n%s", b.waitErr, b.logs())
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Socket Mode connections after 30 s, want %d", ws.Connections(), n)
+		}
+	}
+}
+
+// postedTick is a summary tick the replicas claimed and posted.
+type postedTick struct {
+	tick  time.Time
+	owner string
+	err   string
+}
+
+// summaryTicks reads the summary ticks posted so far from the shared database.
+func summaryTicks(t *testing.T, dsn string) []postedTick {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT tick, owner, error FROM summary_ticks WHERE posted_at > 0 ORDER BY tick`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (postedTick, error) {
+		var p postedTick
+		var ms int64
+		err := row.Scan(&ms, &p.owner, &p.err)
+		p.tick = time.UnixMilli(ms).UTC()
+		return p, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ticks
+}
