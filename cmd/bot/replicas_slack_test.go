@@ -3,9 +3,7 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,11 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cisbot/cisbot/internal/awsenv"
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/emulator"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 	"github.com/cisbot/cisbot/internal/testutil/pgtest"
+	"github.com/cisbot/cisbot/internal/testutil/replicacheck"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 )
 
@@ -62,7 +60,6 @@ func TestReplicasSlack(t *testing.T) {
 
 	_, dsn := pgtest.OwnCluster(t)
 	ws := slackfake.New(t, durBotToken)
-	rec := slackfake.NewResponses(t)
 	r := newReplicas(t, buildBot(t), ws.APIURL(), func(listen, opsListen string) string {
 		return fmt.Sprintf(`accounts:
   - name: prod
@@ -72,7 +69,7 @@ store:
   driver: postgres
   dsn: %s
 remediation:
-  approvers: [U0APPROVER]
+  approvers: [%s]
 alerts:
   listen: %s
   ops_listen: %s
@@ -82,7 +79,7 @@ summaries:
   - cron: "* * * * *"
     channel: %s
     accounts: [prod]
-`, awsaccount.RoleARN(prod), slackChannel, dsn, listen, opsListen, prod, slackChannel, summaryChannel)
+`, awsaccount.RoleARN(prod), slackChannel, dsn, replicacheck.Approver, listen, opsListen, prod, slackChannel, summaryChannel)
 	}, "AWS_ENDPOINT_URL="+moto.URL)
 	r.args = []string{"--log-level", "debug"} // to see the tick claims each replica lost
 	a := r.start(0)
@@ -94,94 +91,12 @@ summaries:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	logs := func() string { return a.logs() + "\n" + b.logs() }
 
-	t.Run("evidence on the other replica", func(t *testing.T) {
-		ws.Deliver(0, slackfake.SlashCommand("e-audit", "audit prod", "U0REQUESTER", slackChannel, rec.URL("audit")))
-		report := rec.Wait(t, "audit", commands.ActionEvidence, 60*time.Second)
-		m := regexp.MustCompile(`"value":"([0-9a-f]{12}/prod)"`).FindStringSubmatch(report)
-		if m == nil {
-			t.Fatalf("no Evidence button for prod in %s", report)
-		}
-		ws.Deliver(1, slackfake.ButtonPress("e-evidence", "U0REQUESTER", slackChannel, rec.URL("evidence"), commands.ActionEvidence, m[1]))
-		evidence := rec.Wait(t, "evidence", "4.1", 30*time.Second)
-		if strings.Contains(evidence, "no longer held") {
-			t.Errorf("replica-b did not find replica-a's report: %s", evidence)
-		}
-	})
-
-	t.Run("a redelivered command runs once", func(t *testing.T) {
-		env := slackfake.SlashCommand("e-redelivered", "help", "U0REQUESTER", slackChannel, rec.URL("redelivered"))
-		ws.Deliver(0, env)
-		rec.Wait(t, "redelivered", "/cis", 30*time.Second)
-		ws.Deliver(1, slackfake.Redelivered(env, 1)) // Slack's retry, to the other replica
-		// A command sent to replica-b after the retry is answered once the retry has been handled.
-		ws.Deliver(1, slackfake.SlashCommand("e-after", "help", "U0REQUESTER", slackChannel, rec.URL("after")))
-		rec.Wait(t, "after", "/cis", 30*time.Second)
-		time.Sleep(200 * time.Millisecond)
-		if n := len(rec.Posts("redelivered")); n != 1 {
-			t.Errorf("%d replies to a command delivered twice, want 1", n)
-		}
-	})
-
-	t.Run("20 approvals over both replicas apply once", func(t *testing.T) {
-		ws.Deliver(0, slackfake.SlashCommand("e-fix", "fix prod", "U0REQUESTER", slackChannel, rec.URL("fix")))
-		var pending []store.Request
-		for deadline := time.Now().Add(60 * time.Second); len(pending) == 0; time.Sleep(50 * time.Millisecond) {
-			if pending, err = st.InState(ctx, store.StatePending); err != nil {
-				t.Fatal(err)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no pending fix request; replies %q\n%s", rec.Posts("fix"), logs())
-			}
-		}
-		id := pending[0].ID
-		var clicks sync.WaitGroup
-		for i := range 20 {
-			clicks.Go(func() {
-				ws.Deliver(i, slackfake.ButtonPress(fmt.Sprintf("e-approve-%d", i), "U0APPROVER", slackChannel,
-					rec.URL(fmt.Sprintf("approve-%d", i)), commands.ActionApprove, id))
-			})
-		}
-		clicks.Wait()
-		var req store.Request
-		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if req, err = st.GetRequest(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			if req.State != store.StatePending && req.State != store.StateApplying {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("request %s still %s\n%s", id, req.State, logs())
-			}
-		}
-		if req.State != store.StateApplied {
-			t.Errorf("request %s ended %s, want applied\n%s", id, req.State, logs())
-		}
-		evs, err := st.Events(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts := map[string]int{}
-		for _, e := range evs {
-			counts[e.Kind]++
-		}
-		if counts[store.EventApproved] != 1 || counts[store.EventApplied] != 1 {
-			t.Errorf("events %v: want one approval and one apply", counts)
-		}
-		refused := 0
-		for i := range 20 {
-			for _, p := range rec.Posts(fmt.Sprintf("approve-%d", i)) {
-				if strings.Contains(p, "was already decided") {
-					refused++
-				}
-			}
-		}
-		if refused != 19 {
-			t.Errorf("%d clicks told the request was decided already, want 19", refused)
-		}
-	})
+	rc := replicacheck.Replicas{Slack: ws, Responses: slackfake.NewResponses(t), Store: st, Channel: slackChannel, Account: "prod",
+		Logs: func() string { return a.logs() + "\n" + b.logs() }}
+	t.Run("evidence on the other replica", rc.EvidenceAcross)
+	t.Run("a redelivered command runs once", rc.RedeliveredOnce)
+	t.Run("20 approvals over both replicas apply once", rc.ApprovalsOnce)
 
 	t.Run("a per-minute summary is posted once per tick", func(t *testing.T) {
 		// Both replicas run the latest tick as they start (a tick missed while down) and every
@@ -193,7 +108,7 @@ summaries:
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%d summary ticks posted in 150 s, want 2: %+v\n%s", len(ticks), ticks, logs())
+				t.Fatalf("%d summary ticks posted in 150 s, want 2: %+v\n%s", len(ticks), ticks, rc.Logs())
 			}
 		}
 		time.Sleep(2 * time.Second) // a second post of a tick would come now
@@ -212,12 +127,12 @@ summaries:
 			}
 		}
 		if len(posts) != len(ticks) {
-			t.Errorf("%d summaries posted for %d ticks (%+v), want one per tick\n%s", len(posts), len(ticks), ticks, logs())
+			t.Errorf("%d summaries posted for %d ticks (%+v), want one per tick\n%s", len(posts), len(ticks), ticks, rc.Logs())
 		}
 		// Both replicas ran the ticks: the one that lost a tick's claim says so.
-		lost := strings.Count(logs(), "summary tick already claimed")
+		lost := strings.Count(rc.Logs(), "summary tick already claimed")
 		if lost == 0 {
-			t.Errorf("no replica lost a tick's claim to the other: the test proves nothing\n%s", logs())
+			t.Errorf("no replica lost a tick's claim to the other: the test proves nothing\n%s", rc.Logs())
 		}
 		t.Logf("%d ticks posted, by %v; %d claims lost to the other replica", len(ticks), owners, lost)
 	})

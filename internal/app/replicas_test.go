@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/slackbot"
-	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/testutil/awsaccount"
 	"github.com/cisbot/cisbot/internal/testutil/pgtest"
+	"github.com/cisbot/cisbot/internal/testutil/replicacheck"
 	"github.com/cisbot/cisbot/internal/testutil/slackfake"
 	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
@@ -25,7 +22,6 @@ import (
 // rendered by one answers its Evidence button on the other, a command Slack delivers again to
 // the other runs once, and 20 concurrent Approve clicks spread over both apply the fix once.
 func TestReplicas(t *testing.T) {
-	ctx := context.Background()
 	_, dsn := pgtest.OwnCluster(t)
 	// prod is an emulated account whose trail does not log: every control fails, and a fix
 	// has work to do.
@@ -43,99 +39,20 @@ store:
   driver: postgres
   dsn: %s
 remediation:
-  approvers: [U0APPROVER]
+  approvers: [%s]
 alerts:
   listen: %s
   ops_listen: %s
   topics: [arn:aws:sns:us-east-1:%s:cis-alarms]
   default_channel: %s
-`, awsaccount.RoleARN(prod), channel, dsn, freeAddr(t), freeAddr(t), prod, channel)
+`, awsaccount.RoleARN(prod), channel, dsn, replicacheck.Approver, freeAddr(t), freeAddr(t), prod, channel)
 	}, nil)
 
-	t.Run("evidence on the other replica", func(t *testing.T) {
-		ws.Deliver(0, slackfake.SlashCommand("e-audit", "audit prod", "U0REQUESTER", channel, rec.URL("audit")))
-		report := rec.Wait(t, "audit", commands.ActionEvidence, 60*time.Second)
-		m := regexp.MustCompile(`"value":"([0-9a-f]{12}/prod)"`).FindStringSubmatch(report)
-		if m == nil {
-			t.Fatalf("no Evidence button for prod in %s", report)
-		}
-		ws.Deliver(1, slackfake.ButtonPress("e-evidence", "U0REQUESTER", channel, rec.URL("evidence"), commands.ActionEvidence, m[1]))
-		evidence := rec.Wait(t, "evidence", "4.1", 60*time.Second)
-		if strings.Contains(evidence, "no longer held") {
-			t.Errorf("the other replica did not find the report: %s", evidence)
-		}
-	})
-
-	t.Run("a redelivered command runs once", func(t *testing.T) {
-		env := slackfake.SlashCommand("e-redelivered", "help", "U0REQUESTER", channel, rec.URL("redelivered"))
-		ws.Deliver(0, env)
-		rec.Wait(t, "redelivered", "/cis", 60*time.Second)
-		ws.Deliver(1, slackfake.Redelivered(env, 1)) // Slack's retry, to the other replica
-		time.Sleep(500 * time.Millisecond)
-		if n := len(rec.Posts("redelivered")); n != 1 {
-			t.Errorf("%d replies to a command delivered twice, want 1", n)
-		}
-	})
-
-	t.Run("20 approvals over both replicas apply once", func(t *testing.T) {
-		ws.Deliver(0, slackfake.SlashCommand("e-fix", "fix prod", "U0REQUESTER", channel, rec.URL("fix")))
-		var pending []store.Request
-		var err error
-		for deadline := time.Now().Add(60 * time.Second); len(pending) == 0; time.Sleep(50 * time.Millisecond) {
-			if pending, err = replicas[0].store.InState(ctx, store.StatePending); err != nil {
-				t.Fatal(err)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no pending fix request; replies %q\n%s", rec.Posts("fix"), logs[0])
-			}
-		}
-		id := pending[0].ID
-		var clicks sync.WaitGroup
-		for i := range 20 {
-			clicks.Go(func() {
-				ws.Deliver(i, slackfake.ButtonPress(fmt.Sprintf("e-approve-%d", i), "U0APPROVER", channel, rec.URL(fmt.Sprintf("approve-%d", i)), commands.ActionApprove, id))
-			})
-		}
-		clicks.Wait()
-		var r store.Request
-		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if r, err = replicas[1].store.GetRequest(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			if r.State != store.StatePending && r.State != store.StateApplying {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("request %s still %s\n%s\n%s", id, r.State, logs[0], logs[1])
-			}
-		}
-		if r.State != store.StateApplied {
-			t.Errorf("request %s ended %s, want applied", id, r.State)
-		}
-		evs, err := replicas[0].store.Events(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts := map[string]int{}
-		for _, e := range evs {
-			counts[e.Kind]++
-		}
-		if counts[store.EventApproved] != 1 || counts[store.EventApplied] > 1 {
-			t.Errorf("events %v: want one approval and at most one apply", counts)
-		}
-		// Every other click, on either replica, is told the request was decided already.
-		refused := 0
-		for i := range 20 {
-			for _, p := range rec.Posts(fmt.Sprintf("approve-%d", i)) {
-				if strings.Contains(p, "was already decided") {
-					refused++
-				}
-			}
-		}
-		if refused != 19 {
-			t.Errorf("%d clicks told the request was decided already, want 19", refused)
-		}
-	})
+	rc := replicacheck.Replicas{Slack: ws, Responses: rec, Store: replicas[0].store, Channel: channel, Account: "prod",
+		Logs: func() string { return logs[0].String() + "\n" + logs[1].String() }}
+	t.Run("evidence on the other replica", rc.EvidenceAcross)
+	t.Run("a redelivered command runs once", rc.RedeliveredOnce)
+	t.Run("20 approvals over both replicas apply once", rc.ApprovalsOnce)
 }
 
 // startReplicas builds two Servers as replicas from the configs config returns (one call each),
