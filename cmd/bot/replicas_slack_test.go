@@ -35,12 +35,12 @@ const (
 //     told it was decided already;
 //   - a per-minute summary is posted once per tick, both replicas scheduling it.
 //
-// Checked to fail: with replica-b on a database of its own, the Evidence button on it answers
-// that the report is no longer held, the redelivered command is answered twice, and each
-// summary tick is posted twice.
+// Checked to fail: with replica-b on a database of its own, the Evidence button on it shows no
+// evidence, the redelivered command is answered twice, the approvals apply nothing (the
+// request is not in replica-b's store) and each summary tick is posted twice.
 func TestReplicasSlack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs two built binaries against moto and PostgreSQL for over a minute")
+		t.Skip("runs two built binaries against moto and PostgreSQL for up to two minutes")
 	}
 	ctx := context.Background()
 	moto, err := emulator.Start()
