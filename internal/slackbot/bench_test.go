@@ -18,13 +18,16 @@ import (
 // the work. It reports p50 and p99 in milliseconds; Slack allows 3 s, the target is p99 < 50 ms.
 // It runs with this process's memory of envelopes alone and with the delivery claims replicas
 // share, in SQLite and in PostgreSQL (a throwaway cluster on loopback): the claim runs after
-// the acknowledgement, so it must leave the latency unchanged.
+// the acknowledgement, so it must leave the latency unchanged, even with a store 50 ms away.
 func BenchmarkAckLatency(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		open func(b *testing.B) Deliveries
 	}{
 		{"memory", func(*testing.B) Deliveries { return nil }},
+		// A store 50 ms away that costs no CPU here (a fake of our own: a real database's
+		// latency cannot be had without its CPU on this machine): the acks must not wait for it.
+		{"store-50ms-away", func(*testing.B) Deliveries { return slowDeliveries{50 * time.Millisecond} }},
 		{"sqlite", func(b *testing.B) Deliveries {
 			st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "cisbot.db"))
 			if err != nil {
@@ -67,4 +70,16 @@ func benchmarkAckLatency(b *testing.B, d Deliveries) {
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
 	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+}
+
+// slowDeliveries claims every key after a delay, as a distant store would.
+type slowDeliveries struct{ delay time.Duration }
+
+func (d slowDeliveries) ClaimDelivery(ctx context.Context, _ string, _ time.Time) (bool, error) {
+	select {
+	case <-time.After(d.delay):
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }
