@@ -327,7 +327,7 @@ func ensurePublish(ctx context.Context, c TopicsWriter, arn string, g cis.AlarmP
 		if err != nil {
 			return failed("sns:GetTopicAttributes", arn, err)
 		}
-		if _, missing, _ := g.Grant(back, arn); !missing && keeps(back, policy) {
+		if _, missing, err := g.Grant(back, arn); err == nil && !missing && keeps(back, policy) {
 			return succeeded(true, "statement "+g.Sid+" merged into its policy, so CloudWatch alarms of account "+g.SourceAccount+" may publish")
 		}
 		if try == policyTries {

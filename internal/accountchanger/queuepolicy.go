@@ -45,7 +45,7 @@ func mergeQueuePolicy(ctx context.Context, c QueuesWriter, s cis.MergeQueuePolic
 			if current, err = readQueuePolicy(ctx, c, s.QueueURL); err != nil {
 				return failed("sqs:GetQueueAttributes", s.QueueARN, err)
 			}
-			if _, missing, _ := g.Grant(current, s.QueueARN); !missing && keeps(current, policy) {
+			if _, missing, err := g.Grant(current, s.QueueARN); err == nil && !missing && keeps(current, policy) {
 				return succeeded(true, "statement "+g.Sid+" merged into its policy, so topic "+g.TopicARN+" may send")
 			}
 		}

@@ -85,9 +85,11 @@ func (r *racingTopics) write(policy, sid string) {
 func TestMergeTopicPolicyRace(t *testing.T) {
 	tests := []struct {
 		name      string
+		before    func(r *racingTopics) // before the merge starts
 		afterGet  func(r *racingTopics, n int)
 		aroundSet func(r *racingTopics, n int, set func())
 		wantOK    bool
+		detail    string   // in the outcome's detail
 		wantSids  []string // in the final policy
 		noSid     []string // not in it
 	}{
@@ -109,7 +111,12 @@ func TestMergeTopicPolicyRace(t *testing.T) {
 			wantOK: true, wantSids: []string{"ops", "team-b", cis.PolicySid}},
 		{name: "changing all the time",
 			afterGet: func(r *racingTopics, n int) { r.write(r.policy(), fmt.Sprintf("team-%d", n)) },
-			wantOK:   false, wantSids: []string{"ops", "team-1", "team-2", "team-3", "team-4"}, noSid: []string{cis.PolicySid}},
+			wantOK:   false, detail: "kept changing", wantSids: []string{"ops", "team-1", "team-2", "team-3", "team-4"}, noSid: []string{cis.PolicySid}},
+		// Someone changed cisbot's statement so that it no longer lets the alarms publish: AWS
+		// refuses a second statement with its Sid, and cisbot replaces no statement.
+		{name: "cisbot's statement changed since it was added",
+			before: func(r *racingTopics) { r.write(r.policy(), cis.PolicySid) },
+			wantOK: false, detail: "changed after cisbot added it", wantSids: []string{"ops", cis.PolicySid}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,15 +133,22 @@ func TestMergeTopicPolicyRace(t *testing.T) {
 			}
 			merge.Hash = cis.PlanHash(merge.Steps)
 			topics := &racingTopics{Client: r.s.SNS(""), t: t, topic: r.topicARN("cis-alarms"), afterGet: tt.afterGet, aroundSet: tt.aroundSet}
+			if tt.before != nil {
+				tt.before(topics)
+			}
+			before := topics.policy()
 			res := accountchanger.Apply(context.Background(), accountchanger.Writers{SNS: func(string) accountchanger.TopicsWriter { return topics }}, merge, nil)
 			out := res.Steps[0].Outcome
 			if res.OK != tt.wantOK {
 				t.Fatalf("OK %v, want %v: %+v", res.OK, tt.wantOK, out)
 			}
-			if !tt.wantOK && !strings.Contains(out.Detail, "kept changing") {
-				t.Errorf("detail %q", out.Detail)
+			if tt.detail != "" && !strings.Contains(out.Detail, tt.detail) {
+				t.Errorf("detail %q, want it to say %q", out.Detail, tt.detail)
 			}
 			final := topics.policy()
+			if tt.before != nil && final != before {
+				t.Errorf("the policy was changed:\n%s\nwant it as it was:\n%s", final, before)
+			}
 			for _, sid := range tt.wantSids {
 				if !strings.Contains(final, `"Sid":"`+sid+`"`) {
 					t.Errorf("statement %s lost: %s", sid, final)

@@ -11,7 +11,10 @@ import (
 	"strings"
 )
 
-// mergeStatement appends stmt to the policy's statements, keeping everything else.
+// mergeStatement appends stmt to the policy's statements, keeping everything else. A statement
+// with stmt's Sid already there is an error: the caller merges only when no statement allows
+// what stmt does, so that one is cisbot's, changed since, and AWS refuses a second statement
+// with its Sid.
 func mergeStatement(policy string, stmt map[string]any) (string, error) {
 	doc := map[string]any{}
 	if strings.TrimSpace(policy) != "" {
@@ -34,6 +37,11 @@ func mergeStatement(policy string, stmt map[string]any) (string, error) {
 	default:
 		return "", fmt.Errorf("its Statement is a %T", s)
 	}
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["Sid"] != nil && m["Sid"] == stmt["Sid"] {
+			return "", fmt.Errorf("its statement %s no longer allows this: it was changed after cisbot added it; restore or remove it", stmt["Sid"])
+		}
+	}
 	doc["Statement"] = append(list, stmt)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -45,15 +53,14 @@ func mergeStatement(policy string, stmt map[string]any) (string, error) {
 }
 
 // allowsAlarms reports whether a statement of the policy provably lets CloudWatch alarms of the
-// account (ARNs matching source) publish to the topic: cisbot's own statement, or an Allow of
-// sns:Publish on the topic to everyone or to cloudwatch.amazonaws.com whose conditions, if any,
+// account (ARNs matching source) publish to the topic: an Allow of sns:Publish on the topic to everyone or to cloudwatch.amazonaws.com whose conditions, if any,
 // are all on the source account, owner or alarm ARN and hold for them. This covers the default
 // policy of a new topic (everyone, AWS:SourceOwner = the owner account). Anything it cannot show
 // counts as not allowing: the merge then adds a statement that is redundant, never a wrong one.
-// Deny statements are not weighed.
-func allowsAlarms(policy, topicARN, account, source, sid string) bool {
+// A statement is judged by what it says, not by its Sid. Deny statements are not weighed.
+func allowsAlarms(policy, topicARN, account, source string) bool {
 	for _, s := range allowStatements(policy) {
-		if s["Sid"] == sid || allows(s, "sns:publish", topicARN, "cloudwatch.amazonaws.com") && conditionsHold(s["Condition"], account, source) {
+		if allows(s, "sns:publish", topicARN, "cloudwatch.amazonaws.com") && conditionsHold(s["Condition"], account, source) {
 			return true
 		}
 	}
@@ -176,7 +183,7 @@ func wildcard(pattern, s string) bool {
 // changed is false, and the policy returned as it is, when a statement allows that already. The
 // rest of the policy is kept; a policy that cannot be merged is an error, never replaced.
 func (p AlarmPublish) Grant(policy, topicARN string) (merged string, changed bool, err error) {
-	if allowsAlarms(policy, topicARN, p.SourceAccount, p.SourceARN, p.Sid) {
+	if allowsAlarms(policy, topicARN, p.SourceAccount, p.SourceARN) {
 		return policy, false, nil
 	}
 	stmt := map[string]any{

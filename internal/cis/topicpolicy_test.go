@@ -22,7 +22,7 @@ func TestAllowsAlarms(t *testing.T) {
 		want   bool
 	}{
 		{"the default policy of a new topic", defaultPolicy, true},
-		{"cisbot's statement, whatever it says", stmt(`{"Sid":"` + PolicySid + `","Effect":"Allow"}`), true},
+		{"cisbot's Sid on a statement that allows nothing", stmt(`{"Sid":"` + PolicySid + `","Effect":"Allow"}`), false},
 		{"CloudWatch by service principal, conditions on this account's alarms",
 			stmt(`{"Effect":"Allow","Principal":{"Service":["cloudwatch.amazonaws.com"]},"Action":"sns:Publish","Resource":"` + topicARN + `",` +
 				`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudwatch:us-east-1:111111111111:alarm:*"},"StringEquals":{"aws:SourceAccount":"111111111111"}}}`), true},
@@ -42,7 +42,7 @@ func TestAllowsAlarms(t *testing.T) {
 		{"not JSON", "{", false},
 	}
 	for _, tc := range tests {
-		if got := allowsAlarms(tc.policy, topicARN, "111111111111", sourceARN, PolicySid); got != tc.want {
+		if got := allowsAlarms(tc.policy, topicARN, "111111111111", sourceARN); got != tc.want {
 			t.Errorf("%s: allowsAlarms = %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -68,10 +68,12 @@ func TestMergeStatement(t *testing.T) {
 	if !strings.Contains(merged, `"aws:MultiFactorAuthAge":3600`) {
 		t.Errorf("a number in the policy changed: %s", merged)
 	}
-	if !allowsAlarms(merged, topicARN, "111111111111", sourceARN, PolicySid) {
+	if !allowsAlarms(merged, topicARN, "111111111111", sourceARN) {
 		t.Error("the merged policy is not recognised, so a second run would merge again")
 	}
-	for _, bad := range []string{"[]", `{"Statement":"x"}`, "{"} {
+	// The last: cisbot's statement changed so that it no longer allows the alarms; AWS refuses a
+	// second statement with its Sid.
+	for _, bad := range []string{"[]", `{"Statement":"x"}`, "{", `{"Statement":[{"Sid":"` + PolicySid + `","Effect":"Deny"}]}`} {
 		if _, err := mergeStatement(bad, stmt); err == nil {
 			t.Errorf("mergeStatement(%s) did not fail", bad)
 		}
