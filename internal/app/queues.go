@@ -42,7 +42,7 @@ func QueuePollers(cfg *config.Config, accounts *Accounts, handler *sns.Handler, 
 // through role_arn when set, with an HTTP timeout longer than the long poll. cisbot doctor
 // checks the queue through the same client.
 func QueueClient(f *awsenv.Factory, i int, q config.Queue, u config.QueueURL) *sqs.Client {
-	session := f.Session(awsenv.Target{Name: "alerts.queues[" + strconv.Itoa(i) + "]", RoleARN: q.RoleARN})
+	session := f.Session(awsenv.Target{Name: "alerts.queues[" + strconv.Itoa(i) + "]", RoleARN: q.RoleARN, ExternalID: q.ExternalID})
 	return sqs.NewFromConfig(session.Config(), func(o *sqs.Options) {
 		o.Region = u.Region
 		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(sqsintake.HTTPTimeout)

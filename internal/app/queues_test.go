@@ -174,6 +174,41 @@ func TestQueueStartErrors(t *testing.T) {
 	}
 }
 
+// TestQueueRoleExternalID: a queue read through a role assumes it with the queue's
+// external_id, as its trust policy may require (moto does not check it; the proxy in front of
+// it sees the call).
+func TestQueueRoleExternalID(t *testing.T) {
+	id := awsaccount.NewID()
+	awsaccount.Build(t, factory(t), id, awsaccount.Scenario{}, proxy)
+	var mu sync.Mutex
+	var assumed []string
+	proxy.Watch(func(body string) {
+		if strings.Contains(body, "Action=AssumeRole") && strings.Contains(body, id) {
+			mu.Lock()
+			assumed = append(assumed, body)
+			mu.Unlock()
+		}
+	})
+	url := "https://sqs.us-east-1.amazonaws.com/" + id + "/cis-alarms-" + id
+	cfg := parseConfig(t, fmt.Sprintf("accounts:\n  - name: prod\n    role_arn: %s\nalerts:\n  queues:\n    - url: %s\n      role_arn: %s\n      external_id: reader-%s\n",
+		awsaccount.RoleARN(id), url, awsaccount.RoleARN(id), id))
+	pollers, err := QueuePollers(cfg, NewAccounts(cfg, factory(t)), &sns.Handler{}, nil, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = checkQueues(context.Background(), pollers) // the queue need not exist: the role is assumed first
+	mu.Lock()
+	defer mu.Unlock()
+	if len(assumed) == 0 {
+		t.Fatal("the queue's role was not assumed")
+	}
+	for _, body := range assumed {
+		if !strings.Contains(body, "ExternalId=reader-"+id) {
+			t.Errorf("AssumeRole without the queue's external id: %s", body)
+		}
+	}
+}
+
 func TestQueuesOnly(t *testing.T) {
 	for yaml, want := range map[string]bool{
 		"alerts:\n  queues:\n    - url: https://sqs.us-east-1.amazonaws.com/111111111111/q\n":                                           true,

@@ -105,6 +105,8 @@ type Queue struct {
 	URL string `yaml:"url"`
 	// RoleARN is assumed to read a queue in another account; empty: the base credentials.
 	RoleARN string `yaml:"role_arn"`
+	// ExternalID is passed to AssumeRole when the role's trust policy requires one.
+	ExternalID string `yaml:"external_id"`
 	// Format is what the messages are: auto (the default: told apart by shape), sns (the signed
 	// SNS envelope), raw (SNS raw message delivery: the alarm JSON) or eventbridge (a CloudWatch
 	// Alarm State Change event).

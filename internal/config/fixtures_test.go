@@ -166,6 +166,7 @@ var invalidFixtures = map[string][]wantErr{
 		{"alerts.queues[2].url", 10, []string{"the same queue as alerts.queues[1]"}},
 		{"alerts.queues[2].trust_unsigned", 10, []string{"format raw is unsigned, so it needs trust_unsigned: true"}},
 		{"alerts.queues[3].url", 12, []string{"every queue needs a url"}},
+		{"alerts.queues[4].external_id", 14, []string{"external_id needs role_arn"}},
 	},
 	"ops_listen_shared.yml": {{"alerts.ops_listen", 4, []string{`":8080" is also alerts.listen`, "own port"}}},
 	"summaries.yml": {

@@ -20,7 +20,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
 		reflect.TypeFor[Controls]():        {"benchmark"},
 		reflect.TypeFor[Alerts]():          {"listen", "path", "public_url", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval", "ops_listen", "enrich_timeout", "queues"},
-		reflect.TypeFor[Queue]():           {"url", "role_arn", "format", "trust_unsigned"},
+		reflect.TypeFor[Queue]():           {"url", "role_arn", "external_id", "format", "trust_unsigned"},
 	} {
 		if got := keysOf(typ); !reflect.DeepEqual(got, want) {
 			t.Errorf("keys of %v = %v, want %v", typ, got, want)

@@ -459,6 +459,13 @@ func (v *validator) queue(q *Queue, path string, seen map[string]int, i int) {
 	if f := path + ".role_arn"; q.RoleARN != "" && !v.m.skipped(f) && !roleARNRE.MatchString(q.RoleARN) {
 		v.add(f, v.show(f, q.RoleARN)+" is not an IAM role ARN", "write arn:aws:iam::<account id>:role/<name>, a role allowed sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the queue")
 	}
+	if f := path + ".external_id"; q.ExternalID != "" && !v.m.skipped(f) {
+		v.externalID(f, q.ExternalID)
+		if rf := path + ".role_arn"; q.RoleARN == "" && !v.m.skipped(rf) && !v.m.suggested[rf] {
+			v.add(f, "external_id needs role_arn",
+				"add the role_arn of the role whose trust policy asks for this external id, or remove external_id: the base credentials do not use one")
+		}
+	}
 	if f := path + ".format"; q.Format != "" && !slices.Contains(QueueFormats, q.Format) && !v.m.skipped(f) {
 		v.add(f, v.show(f, q.Format)+" is not a queue format", "write one of "+strings.Join(QueueFormats, ", ")+" (auto, the default, tells them apart by shape)")
 	}

@@ -29,6 +29,7 @@ type Proxy struct {
 	rewrites [][2][]byte
 	replay   bool
 	cache    map[[32]byte]*recorded
+	watchers []func(body string)
 }
 
 type recorded struct {
@@ -50,8 +51,19 @@ func New(target string) (*Proxy, error) {
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.calls.Add(1)
 		p.mu.Lock()
-		d := p.delay
+		d, watchers := p.delay, p.watchers
 		p.mu.Unlock()
+		if len(watchers) > 0 {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			for _, f := range watchers {
+				f(string(body))
+			}
+		}
 		if d > 0 {
 			select {
 			case <-time.After(d):
@@ -70,6 +82,13 @@ func New(target string) (*Proxy, error) {
 	}))
 	p.URL = p.srv.URL
 	return p, nil
+}
+
+// Watch calls f with the body of every request from now on, before it is forwarded.
+func (p *Proxy) Watch(f func(body string)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.watchers = append(p.watchers, f)
 }
 
 // SetDelay makes every call take at least d longer.
