@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/doctor"
 	"github.com/cisbot/cisbot/internal/sns"
-	"github.com/cisbot/cisbot/internal/store"
 )
 
 // defaultAlertListen is where the alert endpoint listens when alerts.listen is empty.
@@ -90,28 +88,10 @@ func checkOrganization(ctx context.Context, f *awsenv.Factory) doctor.Check {
 	return doctor.Check{Name: name, Status: doctor.Pass, Detail: fmt.Sprintf("lists %d ACTIVE account(s)", len(accounts))}
 }
 
-// checkStore opens the store, which applies any migration it lacks, and checks it answers
-// and, for SQLite, that its file is writable.
+// checkStore checks the store the config names, without migrating it.
 func checkStore(ctx context.Context, cfg *config.Config) doctor.Check {
-	const name = "store"
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "check store.path (its directory must be writable) or store.dsn"}
-	}
-	defer st.Close()
-	if err := st.Ping(ctx); err != nil {
-		return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "check that the database is up"}
-	}
-	if cmp.Or(cfg.Store.Driver, store.DriverSQLite) == store.DriverSQLite {
-		path := cmp.Or(cfg.Store.Path, app.DefaultStorePath)
-		fh, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			return doctor.Check{Name: name, Status: doctor.Fail, Detail: err.Error(), Fix: "make " + path + " writable by the bot's user"}
-		}
-		fh.Close()
-		return doctor.Check{Name: name, Status: doctor.Pass, Detail: path + " opens, migrated to the current schema, writable"}
-	}
-	return doctor.Check{Name: name, Status: doctor.Pass, Detail: "PostgreSQL answers, migrated to the current schema"}
+	driver, where := app.StoreLocation(cfg)
+	return doctor.Store{Driver: driver, Where: where}.Check(ctx)
 }
 
 // slackChecker builds the Slack checks from the environment, as cisbot run reads it.

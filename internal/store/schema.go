@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+// SchemaVersion is how far a database is migrated, against the migrations of this build.
+type SchemaVersion struct {
+	Current int64 // the newest migration applied; 0 for a database without cisbot's schema yet
+	Latest  int64 // the newest migration this build has
+	Missing bool  // SQLite only: the file does not exist yet
+}
+
+// Schema reads how far the store that driver and dsn name is migrated, without migrating it,
+// creating it or taking the migration lock. Only Open migrates: a check such as cisbot doctor,
+// run from a newer build, must never migrate a database that replicas of the older one run on.
+func Schema(ctx context.Context, driver, dsn string) (SchemaVersion, error) {
+	switch driver {
+	case DriverSQLite:
+		return sqliteSchema(ctx, dsn)
+	case DriverPostgres:
+		return postgresSchema(ctx, dsn)
+	default:
+		return SchemaVersion{}, fmt.Errorf("unknown store driver %q: valid drivers are %q and %q", driver, DriverSQLite, DriverPostgres)
+	}
+}
+
+func sqliteSchema(ctx context.Context, path string) (SchemaVersion, error) {
+	if path == "" {
+		return SchemaVersion{}, errors.New("sqlite store: empty path: set store.path to a file, such as /var/lib/cisbot/cisbot.db")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	}
+	// A missing directory, or a file where one should be, is a missing store for Open to create
+	// (or fail to); the caller says why it cannot.
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		latest, err := newestMigration(sqliteMigrations, "migrations/sqlite")
+		return SchemaVersion{Latest: latest, Missing: true}, err
+	} else if err != nil {
+		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables); err != nil {
+		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	}
+	v, err := schemaVersion(ctx, db, goose.DialectSQLite3, sqliteMigrations, "migrations/sqlite", tables > 0)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	}
+	return v, nil
+}
+
+func postgresSchema(ctx context.Context, dsn string) (SchemaVersion, error) {
+	shown := RedactDSN(dsn)
+	if dsn == "" {
+		return SchemaVersion{}, errors.New("postgres store: empty DSN: set store.dsn, such as postgres://cisbot:${PGPASSWORD}@db.example.com/cisbot")
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	var table sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version')::text`).Scan(&table); err != nil {
+		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	v, err := schemaVersion(ctx, db, goose.DialectPostgres, postgresMigrations, "migrations/postgres", table.Valid)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	return v, nil
+}
+
+// schemaVersion reads the applied version from goose's table, when there is one.
+func schemaVersion(ctx context.Context, db *sql.DB, dialect goose.Dialect, migrations fs.FS, dir string, versioned bool) (SchemaVersion, error) {
+	latest, err := newestMigration(migrations, dir)
+	if err != nil || !versioned {
+		return SchemaVersion{Latest: latest}, err
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return SchemaVersion{}, err
+	}
+	p, err := goose.NewProvider(dialect, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return SchemaVersion{}, err
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("read the schema version: %w", err)
+	}
+	return SchemaVersion{Current: current, Latest: latest}, nil
+}
+
+// newestMigration is the newest migration in dir of migrations.
+func newestMigration(migrations fs.FS, dir string) (int64, error) {
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return 0, err
+	}
+	var latest int64
+	for _, e := range entries {
+		v, err := goose.NumericComponent(e.Name())
+		if err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest, nil
+}
