@@ -32,7 +32,9 @@ var _ PolicySimulator = (*iam.Client)(nil)
 // Operations are doctor's own calls. The member role's remediation policy grants the
 // simulation, so doctor can tell whether the role may fix without changing anything.
 var Operations = []iamspec.Operation{
-	{Action: "iam:SimulatePrincipalPolicy", Feature: iamspec.Fix, On: iamspec.Member, Why: "cisbot doctor checks the remediation permissions without making changes"},
+	// On the member role alone: simulating another principal would read its permissions.
+	{Action: "iam:SimulatePrincipalPolicy", Feature: iamspec.Fix, On: iamspec.Member, Why: "cisbot doctor checks the remediation permissions without making changes",
+		Resource: "arn:aws:iam::*:role/" + iamspec.RoleName},
 }
 
 // Account is one configured account's clients, reached through its role.
