@@ -8,6 +8,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/cisbot/cisbot/internal/audit"
+	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/store"
 	"github.com/cisbot/cisbot/internal/summary"
@@ -23,6 +24,13 @@ func SummarySpecs(cfg *config.Config) ([]summary.Spec, error) {
 			return nil, fmt.Errorf("summaries[%d].cron %q: %w", i, s.Cron, err)
 		}
 		spec := summary.Spec{ID: s.ID(), Cron: s.Cron, Schedule: sched, Channel: s.Channel, Accounts: s.Names()}
+		for _, id := range s.ControlIDs() {
+			ctl, err := cis.Lookup(id)
+			if err != nil {
+				return nil, fmt.Errorf("summaries[%d].controls: %w", i, err)
+			}
+			spec.Controls = append(spec.Controls, ctl)
+		}
 		if ss, ok := sched.(*cron.SpecSchedule); ok && ss.Location != time.Local {
 			spec.Location = ss.Location
 		}

@@ -101,6 +101,25 @@ func TestSummaryCommand(t *testing.T) {
 			t.Errorf("exit %d, output %q; stderr %s", code, out, errOut)
 		}
 	})
+	t.Run("a summary of some controls", func(t *testing.T) {
+		some := writeConfig(t, accounts+"summaries:\n  - cron: \"@daily\"\n    channel: C0SUMMARY1\n    controls: [CloudWatch.1, 4.1]\n")
+		code, out, errOut := run(t, "", "summary", "--dry-run", "--config", some)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{
+			"CIS summary for C0SUMMARY1: 0 of 2 accounts pass 4.1 and 4.3; 1 of 4 checks pass",
+			// Each (account, control) compares with its own latest record, the earlier runs'.
+			"prod  1/2  still failing 4.3\n", "dev   0/2  still failing 4.1, 4.3\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "4.2") {
+			t.Errorf("a control the summary does not name was audited:\n%s", out)
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -350,7 +350,7 @@ func (b *Dispatcher) newReport(ctx context.Context, report cis.ControlsReport, s
 	if b.opts.Remediator != nil {
 		for _, r := range rows {
 			if len(r.Fail) > 0 {
-				final.Actions = append(final.Actions, Action{ID: ActionFix, Label: "Fix: " + r.Account, Value: fixValue(r.Account, report.Controls)})
+				final.Actions = append(final.Actions, FixAction(r.Account, report.Controls))
 			}
 		}
 	}
@@ -358,13 +358,15 @@ func (b *Dispatcher) newReport(ctx context.Context, report cis.ControlsReport, s
 	return final
 }
 
-// fixValue is a Fix button's value: the account, and the controls the report audited when they
-// are not all of them, so that the fix plans what the report was about ("prod 4.3,4.10").
-func fixValue(account string, controls []string) string {
-	if len(controls) == 0 || len(controls) == len(cis.Controls) {
-		return account
+// FixAction is the Fix button of an account on a report or summary of controls (nil: all): its
+// value names the controls when they are not all of them, so that the fix plans what the
+// report was about ("prod 4.3,4.10").
+func FixAction(account string, controls []string) Action {
+	value := account
+	if len(controls) > 0 && len(controls) < len(cis.Controls) {
+		value += " " + strings.Join(controls, ",")
 	}
-	return account + " " + strings.Join(controls, ",")
+	return Action{ID: ActionFix, Label: "Fix: " + account, Value: value}
 }
 
 // updater turns per-account progress into a few message updates.

@@ -55,6 +55,19 @@ func (b *Dispatcher) remediation() bool {
 	return b.opts.Remediator != nil && b.opts.Requests != nil
 }
 
+// knownAccount reports whether name is a configured account's, as a whole.
+func (b *Dispatcher) knownAccount(name string) bool {
+	if b.opts.Directory == nil {
+		return false
+	}
+	for _, a := range b.opts.Directory.Accounts() {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // unknownAccount returns the Problem for an account that is not configured, and false when it
 // is configured (or the bot has no directory to check against).
 func (b *Dispatcher) unknownAccount(command, account string) (Problem, bool) {
@@ -249,7 +262,11 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 		}
 		// A report's Fix button plans the controls the report audited ("prod 4.3,4.10"), every
 		// control without any ("prod"): the plan has steps for the failing ones.
-		account, ids, _ := strings.Cut(req.Value, " ")
+		// The controls follow the last space: an organization account's name may hold spaces.
+		account, ids := req.Value, ""
+		if i := strings.LastIndexByte(req.Value, ' '); i > 0 && !b.knownAccount(req.Value) {
+			account, ids = req.Value[:i], req.Value[i+1:]
+		}
 		if p, bad := b.unknownAccount("fix", account); bad {
 			b.post(ctx, log, rep, p)
 			return

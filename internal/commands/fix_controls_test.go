@@ -92,11 +92,11 @@ func TestFixButtonPlansTheReportsControls(t *testing.T) {
 
 // A report of some controls offers Fix buttons for those controls; a report of all, for all.
 func TestFixValue(t *testing.T) {
-	if got := fixValue("prod", []string{"4.3", "4.10"}); got != "prod 4.3,4.10" {
-		t.Errorf("fixValue of two controls = %q", got)
+	if got := FixAction("prod", []string{"4.3", "4.10"}).Value; got != "prod 4.3,4.10" {
+		t.Errorf("FixAction of two controls = %q", got)
 	}
-	if got := fixValue("prod", allIDs()); got != "prod" {
-		t.Errorf("fixValue of every control = %q", got)
+	if got := FixAction("prod", allIDs()).Value; got != "prod" {
+		t.Errorf("FixAction of every control = %q", got)
 	}
 }
 

@@ -65,7 +65,7 @@ func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Rep
 	if b.remediation() {
 		for _, e := range st.Entries {
 			if len(e.Failing()) > 0 {
-				st.Actions = append(st.Actions, Action{ID: ActionFix, Label: "Fix: " + e.Account, Value: e.Account})
+				st.Actions = append(st.Actions, FixAction(e.Account, nil))
 			}
 		}
 	}

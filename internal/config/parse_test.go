@@ -17,7 +17,7 @@ func TestSchema(t *testing.T) {
 		reflect.TypeFor[Slack]():           {"allowed_channels", "auditors"},
 		reflect.TypeFor[Remediation]():     {"pattern", "topic_name", "subscribe", "approvers", "require_second_person", "request_ttl"},
 		reflect.TypeFor[Store]():           {"driver", "path", "dsn", "retention"},
-		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts"},
+		reflect.TypeFor[SummarySchedule](): {"cron", "channel", "accounts", "controls"},
 		reflect.TypeFor[Controls]():        {"benchmark"},
 		reflect.TypeFor[Alerts]():          {"listen", "path", "public_url", "tls_cert_file", "tls_key_file", "topics", "default_channel", "max_message_age", "channel_interval", "ops_listen", "enrich_timeout", "queues"},
 		reflect.TypeFor[Queue]():           {"url", "role_arn", "external_id", "format", "trust_unsigned"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/suggest"
 )
 
@@ -29,6 +30,24 @@ type SummarySchedule struct {
 	// Accounts are the account names audited, or [all] (the default when empty): every
 	// configured account and, with an organization section, every ACTIVE member account.
 	Accounts []string `yaml:"accounts"`
+	// Controls are the controls audited, by cisbot's id or any benchmark's number (4.3,
+	// CloudWatch.1, 3.3); empty (the default) means every control.
+	Controls []string `yaml:"controls"`
+}
+
+// ControlIDs are the controls to audit as cisbot's ids, in table order without repeats; nil
+// for every control. A name no control has is left out (validation reports it).
+func (s SummarySchedule) ControlIDs() []string {
+	var ids []string
+	for _, c := range cis.Controls {
+		for _, n := range s.Controls {
+			if ctl, err := cis.Lookup(n); err == nil && ctl.ID == c.ID {
+				ids = append(ids, c.ID)
+				break
+			}
+		}
+	}
+	return ids
 }
 
 // Names are the accounts to audit: the configured list, or [all] when it is empty.
@@ -46,12 +65,17 @@ func (s SummarySchedule) Names() []string {
 }
 
 // ID names the schedule in the store, the same in every replica with the same config: a hash
-// of its cron expression, channel and accounts. Changing any of them starts a new schedule,
-// whose first summary has no earlier one to compare with.
+// of its cron expression, channel, accounts and controls (these only when named, so that a
+// schedule of every control keeps the id it had before controls could be named). Changing any
+// of them starts a new schedule, whose first summary has no earlier one to compare with.
 func (s SummarySchedule) ID() string {
 	names := s.Names()
 	slices.Sort(names)
-	h := sha256.Sum256([]byte(s.Cron + "\x00" + s.Channel + "\x00" + strings.Join(names, ",")))
+	key := s.Cron + "\x00" + s.Channel + "\x00" + strings.Join(names, ",")
+	if ids := s.ControlIDs(); len(ids) > 0 && len(ids) < len(cis.Controls) {
+		key += "\x00" + strings.Join(ids, ",")
+	}
+	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:6])
 }
 
@@ -118,6 +142,7 @@ func (v *validator) summaries(c *Config) {
 			}
 		}
 		v.summaryAccounts(p+".accounts", s.Accounts, c)
+		v.summaryControls(p+".controls", s.Controls)
 		if cronOK && s.Channel != "" {
 			if j, dup := seen[s.ID()]; dup {
 				v.add(p, "the same summary as summaries["+strconv.Itoa(j)+"]: same cron, channel and accounts",
@@ -149,6 +174,19 @@ func (v *validator) summaryCron(f, spec string) bool {
 		v.add(f, v.show(f, spec)+" is not a cron schedule: "+err.Error(), fix)
 	}
 	return err == nil
+}
+
+// summaryControls checks that every name is a control's.
+func (v *validator) summaryControls(f string, names []string) {
+	for i, n := range names {
+		ff := f + "[" + strconv.Itoa(i) + "]"
+		if v.m.skipped(ff) {
+			continue
+		}
+		if _, err := cis.Lookup(n); err != nil {
+			v.add(ff, v.show(ff, n)+" is not a control", "write a control's number, such as 4.3 (CIS), CloudWatch.1 (Security Hub) or 3.3 (an older CIS version), or leave controls out for every control")
+		}
+	}
 }
 
 func (v *validator) summaryAccounts(f string, names []string, c *Config) {

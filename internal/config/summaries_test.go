@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cisbot/cisbot/internal/cis"
 )
 
 // TestParseCron: the expressions robfig/cron v3.0.1 panics on are errors here, and a time zone
@@ -50,7 +52,8 @@ func TestParseCron(t *testing.T) {
 }
 
 // TestSummaryID: the id ignores the order of the accounts and the default [all], and changes
-// with the schedule, the channel or the accounts.
+// with the schedule, the channel, the accounts or the controls. Naming every control, or none,
+// keeps the id schedules had before controls could be named (a pinned hash).
 func TestSummaryID(t *testing.T) {
 	base := SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"prod", "dev"}}
 	if base.ID() != (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"dev", "prod"}}).ID() {
@@ -59,7 +62,26 @@ func TestSummaryID(t *testing.T) {
 	if (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE"}).ID() != (SummarySchedule{Cron: "@daily", Channel: "C0123ABCDE", Accounts: []string{"ALL"}}).ID() {
 		t.Error("[] and [ALL] have different ids")
 	}
+	if id := base.ID(); id != "234bdcff531b" {
+		t.Errorf("id %s: the id of a schedule naming no controls changed, so its history starts again", id)
+	}
+	all := base
+	for _, c := range cis.Controls {
+		all.Controls = append(all.Controls, c.ID)
+	}
+	if all.ID() != base.ID() {
+		t.Error("naming every control changes the id")
+	}
+	withControls := func(names ...string) SummarySchedule {
+		s := base
+		s.Controls = names
+		return s
+	}
+	if withControls("4.3", "4.1").ID() != withControls("CloudWatch.2", "CloudWatch.1", "4.3").ID() {
+		t.Error("the same controls by other names, in another order or twice, change the id")
+	}
 	for _, other := range []SummarySchedule{
+		withControls("4.1"),
 		{Cron: "@hourly", Channel: base.Channel, Accounts: base.Accounts},
 		{Cron: base.Cron, Channel: "C0456FGHIJ", Accounts: base.Accounts},
 		{Cron: base.Cron, Channel: base.Channel, Accounts: []string{"prod"}},

@@ -35,7 +35,7 @@ func (sp SummaryPoster) PostSummary(_ context.Context, s summary.Digest) error {
 func SummaryActions(s summary.Digest) []commands.Action {
 	var out []commands.Action
 	for _, a := range s.FailingAccounts() {
-		out = append(out, commands.Action{ID: commands.ActionFix, Label: "Fix: " + a.Account, Value: a.Account})
+		out = append(out, commands.FixAction(a.Account, s.Controls))
 	}
 	return out
 }

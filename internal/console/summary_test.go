@@ -77,7 +77,7 @@ func TestSummaryPosterOffersFix(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 	c.Exec(context.Background(), "1")
-	if len(h.pressed) != 1 || h.pressed[0] != (commands.ActionRequest{ActionID: commands.ActionFix, Value: "dev", UserID: UserID, ChannelID: ChannelID}) {
+	if len(h.pressed) != 1 || h.pressed[0] != (commands.ActionRequest{ActionID: commands.ActionFix, Value: commands.FixAction("dev", sampleSummary().Controls).Value, UserID: UserID, ChannelID: ChannelID}) {
 		t.Errorf("pressed %+v", h.pressed)
 	}
 }

@@ -230,7 +230,7 @@ func summaryCounts(s summary.Digest) []string {
 func summaryTail(s summary.Digest) []slack.Block {
 	var failing []commands.Action
 	for _, a := range s.FailingAccounts() {
-		failing = append(failing, commands.Action{ID: commands.ActionFix, Label: "Fix: " + a.Account, Value: a.Account})
+		failing = append(failing, commands.FixAction(a.Account, s.Controls))
 	}
 	var tail []slack.Block
 	buttons, hidden := actionsBlock(failing)

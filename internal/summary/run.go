@@ -151,9 +151,10 @@ func (r *Runner) Preview(ctx context.Context, spec Spec) (Digest, error) {
 	return s, err
 }
 
-// build audits every control and compares each (account, control) pair with its last record.
+// build audits the spec's controls and compares each (account, control) pair with its last
+// record.
 func (r *Runner) build(ctx context.Context, spec Spec, tick time.Time) (Digest, []store.AuditRecord, error) {
-	report, err := r.Auditor.Audit(ctx, spec.Names(), nil, nil)
+	report, err := r.Auditor.Audit(ctx, spec.Names(), spec.Controls, nil)
 	if err != nil {
 		return Digest{}, nil, fmt.Errorf("summary %s: the audit could not start: %w", spec.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/robfig/cron/v3"
 )
 
@@ -24,6 +25,8 @@ type Spec struct {
 	Channel  string
 	// Accounts are the names to audit; empty means all.
 	Accounts []string
+	// Controls are the controls audited; nil means every control.
+	Controls []*cis.Control
 }
 
 // Names are the accounts to audit: Accounts, or all.
