@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -24,8 +25,10 @@ type Accounts struct {
 	cfg     *config.Config
 	factory *awsenv.Factory
 
-	mu  sync.Mutex
-	ids map[string]string // account name -> id, learned from GetCallerIdentity
+	mu           sync.Mutex
+	ids          map[string]string // account name -> id, learned from GetCallerIdentity
+	memberList   []member          // the organization's accounts, listed at memberListAt
+	memberListAt time.Time
 }
 
 var _ commands.Directory = (*Accounts)(nil)
@@ -128,11 +131,14 @@ func roleAccount(roleARN string) string {
 	return a.AccountID
 }
 
-// UnknownAccountError is a name that is not configured, with the closest configured one.
+// UnknownAccountError is a name that is not configured (nor, with an organization section, a
+// member account's), with the closest known one.
 type UnknownAccountError struct {
 	Name    string
 	Closest string
 	Known   []string
+	// Organization: the organization's accounts were searched too.
+	Organization bool
 }
 
 func (e *UnknownAccountError) Error() string {
@@ -140,22 +146,29 @@ func (e *UnknownAccountError) Error() string {
 	if e.Closest != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", e.Closest)
 	}
+	if e.Organization {
+		msg += ": it is neither a configured account"
+		if len(e.Known) > 0 {
+			msg += " (" + strings.Join(e.Known, ", ") + ")"
+		}
+		return msg + " nor an ACTIVE account of the organization, by name or 12-digit id"
+	}
 	if len(e.Known) == 0 {
 		return msg + ": no accounts are configured; add them under accounts: in the config file"
 	}
 	return msg + "; configured accounts: " + strings.Join(e.Known, ", ")
 }
 
-// Targets resolves names ("all" or configured names) into audit targets; all adds the
-// organization's ACTIVE accounts when an organization section is configured.
+// Targets resolves names ("all", configured names, and with an organization section its ACTIVE
+// accounts' names or ids) into audit targets; all adds the organization's ACTIVE accounts when
+// an organization section is configured.
 func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]audit.Target, error) {
 	var out []audit.Target
 	seen := map[string]bool{}
-	add := func(acc *config.Account) {
-		if !seen[acc.Name] {
-			seen[acc.Name] = true
-			s := a.session(acc)
-			out = append(out, audit.Target{Name: acc.Name, Resolve: func(context.Context) (*accountreader.AccountAPI, error) { return API(s), nil }})
+	add := func(name string, s *awsenv.Session) {
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, audit.Target{Name: name, Resolve: func(context.Context) (*accountreader.AccountAPI, error) { return API(s), nil }})
 		}
 	}
 	for _, n := range names {
@@ -163,11 +176,11 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 			all = true
 			continue
 		}
-		acc, ok := a.cfg.Account(n)
-		if !ok {
-			return nil, &UnknownAccountError{Name: n, Closest: suggest.Closest(n, a.cfg.Names()), Known: a.cfg.Names()}
+		name, s, err := a.resolve(ctx, n)
+		if err != nil {
+			return nil, err
 		}
-		add(acc)
+		add(name, s)
 	}
 	if !all {
 		if len(out) == 0 {
@@ -176,18 +189,78 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 		return out, nil
 	}
 	for i := range a.cfg.Accounts {
-		add(&a.cfg.Accounts[i])
+		add(a.cfg.Accounts[i].Name, a.session(&a.cfg.Accounts[i]))
 	}
 	if a.cfg.Organization == nil {
 		return out, nil
 	}
+	members, err := a.members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		add(m.name, a.memberSession(m))
+	}
+	return out, nil
+}
+
+// resolve finds the account name names: a configured account, else, with an organization
+// section, an ACTIVE member account by the name audits give it or by its id. The name
+// returned is the account's (an id given for a member becomes its name).
+func (a *Accounts) resolve(ctx context.Context, name string) (string, *awsenv.Session, error) {
+	if acc, ok := a.cfg.Account(name); ok {
+		return acc.Name, a.session(acc), nil
+	}
+	unknown := &UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
+	if a.cfg.Organization == nil {
+		return "", nil, unknown
+	}
+	members, err := a.members(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	names := make([]string, len(members))
+	for i, m := range members {
+		if m.name == name || m.id == name {
+			return m.name, a.memberSession(m), nil
+		}
+		names[i] = m.name
+	}
+	unknown.Organization = true
+	if unknown.Closest == "" {
+		unknown.Closest = suggest.Closest(name, names)
+	}
+	return "", nil, unknown
+}
+
+// member is an organization account that no configured account covers, under the name audits
+// give it.
+type member struct{ id, name string }
+
+// membersTTL is how long the organization's account list is reused: a fix resolves its account
+// three times (plan, approval, apply), and an organization of a thousand accounts lists them
+// in fifty calls.
+const membersTTL = 5 * time.Minute
+
+// members lists the organization's ACTIVE accounts that no configured account covers, by id,
+// each named as in audits: its name, or its id when it has none or shares it with an earlier
+// one (or with a configured account).
+func (a *Accounts) members(ctx context.Context) ([]member, error) {
+	a.mu.Lock()
+	if a.memberList != nil && time.Since(a.memberListAt) < membersTTL {
+		defer a.mu.Unlock()
+		return a.memberList, nil
+	}
+	a.mu.Unlock()
 	orgAccounts, err := a.factory.OrganizationAccounts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list the organization's accounts (organization: in the config): %w", err)
 	}
 	covered := map[string]bool{}
+	seen := map[string]bool{}
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
+		seen[acc.Name] = true
 		if id := roleAccount(acc.RoleARN); id != "" {
 			covered[id] = true
 		} else if id, err := a.accountID(ctx, acc); err == nil {
@@ -195,6 +268,7 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 		}
 	}
 	sort.Slice(orgAccounts, func(i, j int) bool { return orgAccounts[i].ID < orgAccounts[j].ID })
+	out := []member{}
 	for _, oa := range orgAccounts {
 		if covered[oa.ID] {
 			continue
@@ -204,10 +278,16 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 			name = oa.ID
 		}
 		seen[name] = true
-		s := a.factory.Session(awsenv.Target{Name: name, RoleARN: a.orgRole(oa.ID), ExternalID: a.cfg.Organization.ExternalID})
-		out = append(out, audit.Target{Name: name, Resolve: func(context.Context) (*accountreader.AccountAPI, error) { return API(s), nil }})
+		out = append(out, member{id: oa.ID, name: name})
 	}
+	a.mu.Lock()
+	a.memberList, a.memberListAt = out, time.Now()
+	a.mu.Unlock()
 	return out, nil
+}
+
+func (a *Accounts) memberSession(m member) *awsenv.Session {
+	return a.factory.Session(awsenv.Target{Name: m.name, RoleARN: a.orgRole(m.id), ExternalID: a.cfg.Organization.ExternalID})
 }
 
 // Accounts lists the configured accounts for /cis accounts.

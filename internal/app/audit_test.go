@@ -198,6 +198,26 @@ func TestAuditOrganization(t *testing.T) {
 	if results[2].AccountID != memberIDs[1] {
 		t.Errorf("staging audited in account %s, want %s", results[2].AccountID, memberIDs[1])
 	}
+
+	// A member account is named by its name or its id, in an audit and in a fix, and planned
+	// under its name either way (one request and one lock per account).
+	for _, name := range []string{"staging", memberIDs[1]} {
+		targets, err := accounts.Targets(ctx, []string{name}, false)
+		if err != nil || len(targets) != 1 || targets[0].Name != "staging" {
+			t.Errorf("Targets(%s) = %v, %v; want staging", name, targets, err)
+		}
+		plan, before, err := (&Remediator{Accounts: accounts}).Plan(ctx, name, []*cis.Control{ctl}, "req-"+name)
+		if err != nil {
+			t.Fatalf("Plan(%s): %v", name, err)
+		}
+		if plan.Account != "staging" || plan.AccountID != memberIDs[1] || plan.Passes || len(plan.Steps)+len(plan.Manual) == 0 || before[0].Status != cis.StatusFail {
+			t.Errorf("Plan(%s) = account %q (%s), passes %v, %d steps; want staging, failing, with what to do", name, plan.Account, plan.AccountID, plan.Passes, len(plan.Steps)+len(plan.Manual))
+		}
+	}
+	_, err = accounts.Targets(ctx, []string{"stagng"}, false)
+	if err == nil || !strings.Contains(err.Error(), `did you mean "staging"`) || !strings.Contains(err.Error(), "organization") {
+		t.Errorf("an unknown name: %v; want the closest member and that the organization was searched", err)
+	}
 }
 
 func TestTargetsUnknownAccount(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/remediate"
-	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Writers adapts a session to what remediation changes; the audit never gets these.
@@ -38,18 +37,16 @@ type Remediator struct {
 
 var _ remediate.Remediator = (*Remediator)(nil)
 
-// Session is the AWS session of a configured account.
-func (a *Accounts) Session(name string) (*awsenv.Session, error) {
-	acc, ok := a.cfg.Account(name)
-	if !ok {
-		return nil, &UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
-	}
-	return a.session(acc), nil
+// Session is the AWS session of a configured account, or of an organization account by its
+// name or id.
+func (a *Accounts) Session(ctx context.Context, name string) (*awsenv.Session, error) {
+	_, s, err := a.resolve(ctx, name)
+	return s, err
 }
 
-// Plan audits the account for the controls (every control when none) and plans what would make
-// it pass them all, in one plan; the account is read once for all of them. What the plan
-// creates is tagged with requestID.
+// Plan audits the account (a configured one, or an organization account by name or id) for the
+// controls (every control when none) and plans what would make it pass them all, in one plan;
+// the account is read once for all of them. What the plan creates is tagged with requestID.
 func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Control, requestID string) (cis.Plan, []cis.ControlResult, error) {
 	if len(controls) == 0 {
 		for i := range cis.Controls {
@@ -59,7 +56,9 @@ func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Cont
 	if r.Accounts == nil {
 		return cis.Plan{}, nil, errors.New("no accounts are configured: add the account under accounts: in the config")
 	}
-	s, err := r.Accounts.Session(name)
+	// The plan names the account as audits do: an organization account given by its id is
+	// planned under its name, so that its requests and lock are the same whichever was typed.
+	name, s, err := r.Accounts.resolve(ctx, name)
 	if err != nil {
 		return cis.Plan{}, nil, err
 	}
@@ -82,7 +81,7 @@ func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Cont
 
 // Apply executes a plan in the account, reporting each step as it ends.
 func (r *Remediator) Apply(ctx context.Context, name string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error) {
-	s, err := r.Accounts.Session(name)
+	s, err := r.Accounts.Session(ctx, name)
 	if err != nil {
 		return cis.ApplyResult{}, err
 	}

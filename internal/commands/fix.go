@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,9 +70,10 @@ func (b *Dispatcher) knownAccount(name string) bool {
 }
 
 // unknownAccount returns the Problem for an account that is not configured, and false when it
-// is configured (or the bot has no directory to check against).
+// is configured (or the bot has no directory to check against, or an organization whose
+// accounts the engine finds by name or id).
 func (b *Dispatcher) unknownAccount(command, account string) (Problem, bool) {
-	if b.opts.Directory == nil {
+	if b.opts.Directory == nil || b.opts.Directory.OrganizationRole() != "" {
 		return Problem{}, false
 	}
 	known := b.opts.Directory.Accounts()
@@ -138,6 +140,10 @@ func (b *Dispatcher) startFix(ctx context.Context, account string, controls []*c
 		_, perr := rep.Post(ctx, Problem{Text: fmt.Sprintf("cisbot could not plan the fix of %s: %v", account, err)})
 		return errors.Join(fmt.Errorf("plan %s: %w", account, err), perr)
 	}
+	// The plan names the account as audits do (an organization account typed by its id gets
+	// its name): the request, and the lock its approval takes, are the account's whichever
+	// name was typed.
+	account = cmp.Or(plan.Account, account)
 	return b.offerPlan(ctx, id, account, user, channel, "", plan, before, rep)
 }
 
@@ -262,23 +268,14 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 		}
 		// A report's Fix button plans the controls the report audited ("prod 4.3,4.10"), every
 		// control without any ("prod"): the plan has steps for the failing ones.
-		// The controls follow the last space: an organization account's name may hold spaces.
-		account, ids := req.Value, ""
-		if i := strings.LastIndexByte(req.Value, ' '); i > 0 && !b.knownAccount(req.Value) {
-			account, ids = req.Value[:i], req.Value[i+1:]
+		account, controls, bad := b.parseFixValue(req.Value)
+		if bad != nil {
+			b.post(ctx, log, rep, Problem{Text: "This button names " + bad.Error() + "; run the audit again."})
+			return
 		}
 		if p, bad := b.unknownAccount("fix", account); bad {
 			b.post(ctx, log, rep, p)
 			return
-		}
-		var controls []*cis.Control
-		for _, id := range strings.FieldsFunc(ids, func(r rune) bool { return r == ',' }) {
-			c, lerr := cis.Lookup(id)
-			if lerr != nil {
-				b.post(ctx, log, rep, Problem{Text: "This button names " + lerr.Error() + "; run the audit again."})
-				return
-			}
-			controls = append(controls, c)
 		}
 		err = b.startFix(ctx, account, controls, req.UserID, req.ChannelID, rep)
 	case ActionApprove:
@@ -647,4 +644,26 @@ func decide(ctx context.Context, rep Replier, d FixDecided) error {
 	}
 	_, err := rep.Post(ctx, d)
 	return err
+}
+
+// parseFixValue reads a Fix button's value (FixAction): an account, then, after its last space,
+// the controls when they are not all. An organization account's name may hold spaces, so the
+// part after the last space is controls only when each is a control's id; it names a control
+// this version does not know (err) when what comes before is a configured account.
+func (b *Dispatcher) parseFixValue(v string) (account string, controls []*cis.Control, err error) {
+	i := strings.LastIndexByte(v, ' ')
+	if i <= 0 || b.knownAccount(v) {
+		return v, nil, nil
+	}
+	for id := range strings.SplitSeq(v[i+1:], ",") {
+		c, lerr := cis.Lookup(id)
+		if lerr != nil {
+			if b.knownAccount(v[:i]) {
+				return "", nil, lerr
+			}
+			return v, nil, nil
+		}
+		controls = append(controls, c)
+	}
+	return v[:i], controls, nil
 }

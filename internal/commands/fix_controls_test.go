@@ -127,3 +127,28 @@ func allIDs() []string {
 	}
 	return ids
 }
+
+// A Fix button's value is read back whole for an account whose name holds spaces (an
+// organization account's), with controls only after the last space and only when each is one.
+func TestParseFixValue(t *testing.T) {
+	b := New(Options{Directory: fakeDirectory{}})
+	for _, tc := range []struct {
+		value, account, controls, err string
+	}{
+		{"prod", "prod", "", ""},
+		{"prod 4.3,4.10", "prod", "4.3 4.10", ""},
+		{"prod 4.99", "", "", `unknown control "4.99"`},
+		{"Log Archive", "Log Archive", "", ""},
+		{"Log Archive 4.3", "Log Archive", "4.3", ""},
+		{"Log Archive 4.99", "Log Archive 4.99", "", ""}, // no control: an account's name, refused as unknown later
+	} {
+		account, controls, err := b.parseFixValue(tc.value)
+		var ids []string
+		for _, c := range controls {
+			ids = append(ids, c.ID)
+		}
+		if account != tc.account || strings.Join(ids, " ") != tc.controls || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("parseFixValue(%q) = %q, %q, %v; want %q, %q, %q", tc.value, account, ids, err, tc.account, tc.controls, tc.err)
+		}
+	}
+}
