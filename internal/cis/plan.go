@@ -609,7 +609,7 @@ func alarmPublish(lg *LogGroup) AlarmPublish {
 // the queue's policy when the queue is in the topic's account, else the statement for a person
 // of the queue's account to add.
 func (pl *planner) queueSend(o *option, lg *LogGroup, topicARN, queueARN string) {
-	send := TopicSend{Sid: QueuePolicySid + "-" + sidSafe(arnResource(topicARN)), TopicARN: topicARN}
+	send := TopicSend{Sid: queueSendSid(topicARN), TopicARN: topicARN}
 	if parseARN(queueARN).AccountID != lg.Account {
 		stmt, _, _ := send.Grant("", queueARN)
 		o.manual = append(o.manual, fmt.Sprintf("Queue %s is in another account than topic %s: in the queue's account, let the topic send to it (aws sqs set-queue-attributes --queue-url %s --attributes Policy=…, merging %s); until then SNS cannot deliver to it.", queueARN, topicARN, queueURL(queueARN), stmt))

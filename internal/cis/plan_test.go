@@ -207,7 +207,7 @@ func TestPlanShapes(t *testing.T) {
 			check: func(t *testing.T, p Plan) {
 				q := p.Steps[0].(MergeQueuePolicy)
 				want := MergeQueuePolicy{StepInfo: q.StepInfo, QueueARN: queueARN, QueueURL: "https://sqs.us-east-1.amazonaws.com/111111111111/cis-alarms",
-					Send: TopicSend{Sid: QueuePolicySid + "-cis-alarms", TopicARN: topicARN}}
+					Send: TopicSend{Sid: "cisbot-topic-send-cis-alarms-98881f42", TopicARN: topicARN}}
 				if !reflect.DeepEqual(q, want) || q.Control != "" {
 					t.Errorf("queue policy step %+v, want %+v (shared by the controls)", q, want)
 				}

@@ -4,14 +4,24 @@ package cis
 // topic send to it, merged like the topic policy. Pure JSON work; the applier reads and writes.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
 
-// QueuePolicySid begins the Sid of the statement cisbot adds to a queue policy; the topic's name
-// completes it, so that a queue subscribed to two topics gets a statement for each (Sids are
-// unique within a policy).
+// QueuePolicySid begins the Sid of the statement cisbot adds to a queue policy; queueSendSid
+// completes it.
 const QueuePolicySid = "cisbot-topic-send"
+
+// queueSendSid is the Sid of the statement letting topic send to a queue: the topic's name, for
+// people reading the policy, then a hash of its whole ARN, so that a queue subscribed to topics
+// of one name in two regions or accounts gets a statement for each (Sids are unique within a
+// policy).
+func queueSendSid(topicARN string) string {
+	h := sha256.Sum256([]byte(topicARN))
+	return QueuePolicySid + "-" + sidSafe(arnResource(topicARN)) + "-" + hex.EncodeToString(h[:4])
+}
 
 // sidSafe keeps the letters and digits of s: a Sid is made of them (hyphens aside).
 func sidSafe(s string) string {

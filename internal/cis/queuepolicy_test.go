@@ -94,3 +94,25 @@ func TestMergeQueuePolicyWire(t *testing.T) {
 		t.Errorf("a step lacking QueueURL = %#v, want a RawStep saying so", raw)
 	}
 }
+
+// A queue subscribed to topics of one name in two regions or accounts gets a statement for each:
+// their Sids differ, and name the topic for people reading the policy.
+func TestQueueSendSid(t *testing.T) {
+	sids := map[string]string{}
+	for _, arn := range []string{
+		"arn:aws:sns:us-east-1:111111111111:cis-alarms",
+		"arn:aws:sns:eu-west-1:111111111111:cis-alarms",
+		"arn:aws:sns:us-east-1:222222222222:cis-alarms",
+		"arn:aws:sns:us-east-1:111111111111:cis_alarms",
+		"arn:aws:sns:us-east-1:111111111111:cisalarms",
+	} {
+		sid := queueSendSid(arn)
+		if !strings.HasPrefix(sid, QueuePolicySid+"-cis") {
+			t.Errorf("Sid %q of %s", sid, arn)
+		}
+		if other, dup := sids[sid]; dup {
+			t.Errorf("%s and %s share Sid %s", arn, other, sid)
+		}
+		sids[sid] = arn
+	}
+}

@@ -13,8 +13,8 @@ import (
 
 // mergeStatement appends stmt to the policy's statements, keeping everything else. A statement
 // with stmt's Sid already there is an error: the caller merges only when no statement allows
-// what stmt does, so that one is cisbot's, changed since, and AWS refuses a second statement
-// with its Sid.
+// what stmt does, so that one (most likely cisbot's, changed since) does not, and AWS refuses
+// a second statement with its Sid; cisbot replaces no statement.
 func mergeStatement(policy string, stmt map[string]any) (string, error) {
 	doc := map[string]any{}
 	if strings.TrimSpace(policy) != "" {
@@ -39,7 +39,7 @@ func mergeStatement(policy string, stmt map[string]any) (string, error) {
 	}
 	for _, e := range list {
 		if m, ok := e.(map[string]any); ok && m["Sid"] != nil && m["Sid"] == stmt["Sid"] {
-			return "", fmt.Errorf("its statement %s no longer allows this: it was changed after cisbot added it; restore or remove it", stmt["Sid"])
+			return "", fmt.Errorf("its statement %s does not allow this, and a policy holds one statement of a Sid: make that statement allow it, or remove it if nothing needs it", stmt["Sid"])
 		}
 	}
 	doc["Statement"] = append(list, stmt)
