@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/cisbot/cisbot/internal/accountreader"
 	"github.com/cisbot/cisbot/internal/audit"
@@ -29,6 +31,7 @@ type Accounts struct {
 	ids          map[string]string // account name -> id, learned from GetCallerIdentity
 	memberList   []member          // the organization's accounts, listed at memberListAt
 	memberListAt time.Time
+	listing      singleflight.Group
 }
 
 var _ commands.Directory = (*Accounts)(nil)
@@ -131,34 +134,6 @@ func roleAccount(roleARN string) string {
 	return a.AccountID
 }
 
-// UnknownAccountError is a name that is not configured (nor, with an organization section, a
-// member account's), with the closest known one.
-type UnknownAccountError struct {
-	Name    string
-	Closest string
-	Known   []string
-	// Organization: the organization's accounts were searched too.
-	Organization bool
-}
-
-func (e *UnknownAccountError) Error() string {
-	msg := fmt.Sprintf("unknown account %q", e.Name)
-	if e.Closest != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", e.Closest)
-	}
-	if e.Organization {
-		msg += ": it is neither a configured account"
-		if len(e.Known) > 0 {
-			msg += " (" + strings.Join(e.Known, ", ") + ")"
-		}
-		return msg + " nor an ACTIVE account of the organization, by name or 12-digit id"
-	}
-	if len(e.Known) == 0 {
-		return msg + ": no accounts are configured; add them under accounts: in the config file"
-	}
-	return msg + "; configured accounts: " + strings.Join(e.Known, ", ")
-}
-
 // Targets resolves names ("all", configured names, and with an organization section its ACTIVE
 // accounts' names or ids) into audit targets; all adds the organization's ACTIVE accounts when
 // an organization section is configured.
@@ -176,11 +151,11 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 			all = true
 			continue
 		}
-		name, s, err := a.resolve(ctx, n)
+		r, s, err := a.resolve(ctx, n)
 		if err != nil {
 			return nil, err
 		}
-		add(name, s)
+		add(r.name, s)
 	}
 	if !all {
 		if len(out) == 0 {
@@ -194,7 +169,7 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 	if a.cfg.Organization == nil {
 		return out, nil
 	}
-	members, err := a.members(ctx)
+	members, _, err := a.members(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -204,54 +179,103 @@ func (a *Accounts) Targets(ctx context.Context, names []string, all bool) ([]aud
 	return out, nil
 }
 
-// resolve finds the account name names: a configured account, else, with an organization
-// section, an ACTIVE member account by the name audits give it or by its id. The name
-// returned is the account's (an id given for a member becomes its name).
-func (a *Accounts) resolve(ctx context.Context, name string) (string, *awsenv.Session, error) {
+// Resolve returns the name audits give the account name names (commands.Directory).
+func (a *Accounts) Resolve(ctx context.Context, name string) (string, error) {
+	resolved, _, err := a.resolve(ctx, name)
+	return resolved.name, err
+}
+
+// resolved is an account found by name or id: the name audits give it, and its id when known
+// without asking AWS.
+type resolved struct{ name, id string }
+
+// resolve finds the account name names: a configured account by its name or the id of its
+// role, else, with an organization section, an ACTIVE member account by the name audits give
+// it or by its id.
+func (a *Accounts) resolve(ctx context.Context, name string) (resolved, *awsenv.Session, error) {
 	if acc, ok := a.cfg.Account(name); ok {
-		return acc.Name, a.session(acc), nil
+		return resolved{acc.Name, a.knownID(acc)}, a.session(acc), nil
 	}
-	unknown := &UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
-	if a.cfg.Organization == nil {
-		return "", nil, unknown
-	}
-	members, err := a.members(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	names := make([]string, len(members))
-	for i, m := range members {
-		if m.name == name || m.id == name {
-			return m.name, a.memberSession(m), nil
+	for i := range a.cfg.Accounts {
+		if acc := &a.cfg.Accounts[i]; a.knownID(acc) == name {
+			return resolved{acc.Name, name}, a.session(acc), nil
 		}
-		names[i] = m.name
 	}
-	unknown.Organization = true
-	if unknown.Closest == "" {
-		unknown.Closest = suggest.Closest(name, names)
+	unknown := &commands.UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
+	if a.cfg.Organization == nil {
+		return resolved{}, nil, unknown
 	}
-	return "", nil, unknown
+	// The list may be a few minutes old: a member created or renamed since is found by listing
+	// again, once.
+	for _, maxAge := range []time.Duration{membersTTL, membersFresh} {
+		members, listed, err := a.members(ctx, maxAge)
+		if err != nil {
+			return resolved{}, nil, err
+		}
+		for _, m := range members {
+			if m.name == name || m.id == name {
+				return resolved{m.name, m.id}, a.memberSession(m), nil
+			}
+		}
+		if time.Since(listed) < membersFresh {
+			names := make([]string, len(members))
+			for i, m := range members {
+				names[i] = m.name
+			}
+			unknown.Organization = true
+			unknown.Closest = cmp.Or(unknown.Closest, suggest.Closest(name, names))
+			break
+		}
+	}
+	return resolved{}, nil, unknown
+}
+
+// knownID is a configured account's id when known without asking AWS: its role's account, or
+// the id learned earlier for an account on the base credentials ("" otherwise).
+func (a *Accounts) knownID(acc *config.Account) string {
+	if id := roleAccount(acc.RoleARN); id != "" {
+		return id
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ids[acc.Name]
 }
 
 // member is an organization account that no configured account covers, under the name audits
 // give it.
 type member struct{ id, name string }
 
-// membersTTL is how long the organization's account list is reused: a fix resolves its account
-// three times (plan, approval, apply), and an organization of a thousand accounts lists them
-// in fifty calls.
-const membersTTL = 5 * time.Minute
+// membersTTL is how long the organization's account list is reused to resolve a name: a fix
+// resolves its account when it is planned, approved and applied, and an organization of a
+// thousand accounts lists them in fifty calls. A name it lacks is looked up in a list at most
+// membersFresh old, and an audit of all accounts lists them afresh.
+const (
+	membersTTL   = 5 * time.Minute
+	membersFresh = 10 * time.Second
+)
 
 // members lists the organization's ACTIVE accounts that no configured account covers, by id,
 // each named as in audits: its name, or its id when it has none or shares it with an earlier
-// one (or with a configured account).
-func (a *Accounts) members(ctx context.Context) ([]member, error) {
+// one (or with a configured account). A list at most maxAge old is reused; listed is when it
+// was listed. Concurrent callers share one listing.
+func (a *Accounts) members(ctx context.Context, maxAge time.Duration) (list []member, listed time.Time, err error) {
 	a.mu.Lock()
-	if a.memberList != nil && time.Since(a.memberListAt) < membersTTL {
-		defer a.mu.Unlock()
-		return a.memberList, nil
-	}
+	list, listed = a.memberList, a.memberListAt
 	a.mu.Unlock()
+	if list != nil && time.Since(listed) <= maxAge {
+		return list, listed, nil
+	}
+	v, err, _ := a.listing.Do("members", func() (any, error) { return a.listMembers(ctx) })
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return v.([]member), a.memberListAt, nil
+}
+
+// listMembers lists the organization's accounts and keeps the list for members.
+func (a *Accounts) listMembers(ctx context.Context) ([]member, error) {
 	orgAccounts, err := a.factory.OrganizationAccounts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list the organization's accounts (organization: in the config): %w", err)

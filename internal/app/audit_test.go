@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -217,6 +218,27 @@ func TestAuditOrganization(t *testing.T) {
 	_, err = accounts.Targets(ctx, []string{"stagng"}, false)
 	if err == nil || !strings.Contains(err.Error(), `did you mean "staging"`) || !strings.Contains(err.Error(), "organization") {
 		t.Errorf("an unknown name: %v; want the closest member and that the organization was searched", err)
+	}
+	// A configured account is found by its role's account id too, under its configured name.
+	if name, err := accounts.Resolve(ctx, memberIDs[0]); err != nil || name != "dev-configured" {
+		t.Errorf("Resolve(%s) = %q, %v; want dev-configured", memberIDs[0], name, err)
+	}
+	// A plan applies only in the account it was made in, whatever the name now names.
+	_, err = (&Remediator{Accounts: accounts}).Apply(ctx, "staging", cis.Plan{Account: "staging", AccountID: "999999999999"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not 999999999999 that the fix was planned in") {
+		t.Errorf("Apply of a plan made in another account: %v", err)
+	}
+	// A member created after the list was kept is found by listing again, once the list is
+	// more than a few seconds old.
+	out, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("qa"), Email: aws.String("qa@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.mu.Lock()
+	accounts.memberListAt = accounts.memberListAt.Add(-time.Minute)
+	accounts.mu.Unlock()
+	if name, err := accounts.Resolve(ctx, *out.CreateAccountStatus.AccountId); err != nil || name != "qa" {
+		t.Errorf("Resolve of a member created since the list = %q, %v; want qa", name, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -37,13 +38,6 @@ type Remediator struct {
 
 var _ remediate.Remediator = (*Remediator)(nil)
 
-// Session is the AWS session of a configured account, or of an organization account by its
-// name or id.
-func (a *Accounts) Session(ctx context.Context, name string) (*awsenv.Session, error) {
-	_, s, err := a.resolve(ctx, name)
-	return s, err
-}
-
 // Plan audits the account (a configured one, or an organization account by name or id) for the
 // controls (every control when none) and plans what would make it pass them all, in one plan;
 // the account is read once for all of them. What the plan creates is tagged with requestID.
@@ -58,10 +52,11 @@ func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Cont
 	}
 	// The plan names the account as audits do: an organization account given by its id is
 	// planned under its name, so that its requests and lock are the same whichever was typed.
-	name, s, err := r.Accounts.resolve(ctx, name)
+	found, s, err := r.Accounts.resolve(ctx, name)
 	if err != nil {
 		return cis.Plan{}, nil, err
 	}
+	name = found.name
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
@@ -81,9 +76,14 @@ func (r *Remediator) Plan(ctx context.Context, name string, controls []*cis.Cont
 
 // Apply executes a plan in the account, reporting each step as it ends.
 func (r *Remediator) Apply(ctx context.Context, name string, p cis.Plan, record func(cis.PlanStep, cis.StepOutcome)) (cis.ApplyResult, error) {
-	s, err := r.Accounts.Session(ctx, name)
+	found, s, err := r.Accounts.resolve(ctx, name)
 	if err != nil {
 		return cis.ApplyResult{}, err
+	}
+	// An organization account's name can pass to another account (a rename, or a new account
+	// taking a shared name): a plan applies only to the account it was made in.
+	if found.id != "" && p.AccountID != "" && found.id != p.AccountID {
+		return cis.ApplyResult{}, fmt.Errorf("account %s is now account %s, not %s that the fix was planned in: ask for the fix again", name, found.id, p.AccountID)
 	}
 	return accountchanger.Apply(ctx, Writers(s), p, record), nil
 }

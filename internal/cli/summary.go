@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cisbot/cisbot/internal/app"
+	"github.com/cisbot/cisbot/internal/commands"
 	"github.com/cisbot/cisbot/internal/config"
 	"github.com/cisbot/cisbot/internal/console"
 	"github.com/cisbot/cisbot/internal/slackbot"
@@ -127,7 +128,7 @@ func summarySpecs(cfg *config.Config, adHoc bool, channel, accountList string, d
 		if strings.EqualFold(n, "all") || slices.Contains(cfg.Names(), n) {
 			continue
 		}
-		return nil, fmt.Errorf("--accounts: %w", &app.UnknownAccountError{Name: n, Closest: suggest.Closest(n, cfg.Names()), Known: cfg.Names()})
+		return nil, fmt.Errorf("--accounts: %w", &commands.UnknownAccountError{Name: n, Closest: suggest.Closest(n, cfg.Names()), Known: cfg.Names()})
 	}
 	return []summary.Spec{app.AdHocSpec(channel, names)}, nil
 }

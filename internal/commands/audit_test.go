@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cisbot/cisbot/internal/cis"
+	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // directoryOf is a Directory of the accounts named.
@@ -20,6 +21,21 @@ func (d directoryOf) Accounts() []AccountInfo {
 	return out
 }
 func (directoryOf) OrganizationRole() string { return "" }
+func (d directoryOf) Resolve(_ context.Context, name string) (string, error) {
+	return resolveIn(d.Accounts(), name)
+}
+
+// resolveIn is Directory.Resolve over configured accounts alone, for the fakes.
+func resolveIn(accounts []AccountInfo, name string) (string, error) {
+	var names []string
+	for _, a := range accounts {
+		if a.Name == name {
+			return name, nil
+		}
+		names = append(names, a.Name)
+	}
+	return "", &UnknownAccountError{Name: name, Closest: suggest.Closest(name, names), Known: names}
+}
 
 // TestAuditControlArgs: the words cis.Lookup knows are controls unless an account has that name;
 // the rest are accounts, an unknown one refused before anything is audited.

@@ -19,7 +19,6 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/store"
-	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Request is one invocation, whatever the transport.
@@ -69,11 +68,43 @@ type Auditor interface {
 	Audit(ctx context.Context, names []string, controls []*cis.Control, progress func(done, total int)) (cis.ControlsReport, error)
 }
 
-// Directory knows the configured accounts.
+// Directory knows the accounts.
 type Directory interface {
+	// Accounts are the configured accounts.
 	Accounts() []AccountInfo
 	// OrganizationRole is the role assumed in organization accounts, "" without an organization.
 	OrganizationRole() string
+	// Resolve returns the name audits give the account that name names: a configured account
+	// (by name, or by the id of its role), or, with an organization, a member account by its
+	// name or 12-digit id. A name no account has is an *UnknownAccountError.
+	Resolve(ctx context.Context, name string) (string, error)
+}
+
+// UnknownAccountError is a name no account has, with the nearest known one.
+type UnknownAccountError struct {
+	Name    string
+	Closest string
+	Known   []string // the configured accounts' names
+	// Organization: the organization's accounts were searched too.
+	Organization bool
+}
+
+func (e *UnknownAccountError) Error() string {
+	msg := fmt.Sprintf("unknown account %q", e.Name)
+	if e.Closest != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", e.Closest)
+	}
+	if e.Organization {
+		msg += ": it is neither a configured account"
+		if len(e.Known) > 0 {
+			msg += " (" + strings.Join(e.Known, ", ") + ")"
+		}
+		return msg + " nor an ACTIVE account of the organization, by name or 12-digit id"
+	}
+	if len(e.Known) == 0 {
+		return msg + ": no accounts are configured; add them under accounts: in the config file"
+	}
+	return msg + "; configured accounts: " + strings.Join(e.Known, ", ")
 }
 
 // Options configure a Dispatcher.
@@ -271,17 +302,16 @@ func runAudit(ctx context.Context, b *Dispatcher, req Request, call Call, rep Re
 		_, err := rep.Post(ctx, Problem{Text: "Name the accounts to audit, or all.", Usage: def.Usage(b.opts.Command), Suggestion: b.opts.Command + " audit all"})
 		return err
 	}
-	for _, a := range accounts {
-		if strings.EqualFold(a, "all") || contains(names, a) {
+	for i, a := range accounts {
+		if strings.EqualFold(a, "all") {
 			continue
 		}
-		p := Problem{Text: fmt.Sprintf("Unknown account %q. Configured accounts: %s.", a, strings.Join(names, ", ")), Usage: def.Usage(b.opts.Command)}
-		if s := suggest.Closest(a, names); s != "" {
-			p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", a, s)
-			p.Suggestion = b.opts.Command + " audit " + s
+		name, p, ok := b.account(ctx, "audit", a)
+		if !ok {
+			_, err := rep.Post(ctx, p)
+			return err
 		}
-		_, err := rep.Post(ctx, p)
-		return err
+		accounts[i] = name
 	}
 	started := b.opts.Now()
 	progress := Progress{Accounts: accounts, Total: len(accounts), Started: started}
@@ -360,13 +390,32 @@ func (b *Dispatcher) newReport(ctx context.Context, report cis.ControlsReport, s
 
 // FixAction is the Fix button of an account on a report or summary of controls (nil: all): its
 // value names the controls when they are not all of them, so that the fix plans what the
-// report was about ("prod 4.3,4.10").
+// report was about ("prod 4.3,4.10"). An account name with spaces (an organization account's)
+// goes in a JSON object, so that the value reads back unambiguously (parseFixValue).
 func FixAction(account string, controls []string) Action {
+	if len(controls) == len(cis.Controls) {
+		controls = nil
+	}
 	value := account
-	if len(controls) > 0 && len(controls) < len(cis.Controls) {
+	switch {
+	case strings.ContainsAny(account, " {"):
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(fixValue{Account: account, Controls: controls}); err != nil {
+			panic(err) // strings only
+		}
+		value = strings.TrimSuffix(b.String(), "\n")
+	case len(controls) > 0:
 		value += " " + strings.Join(controls, ",")
 	}
 	return Action{ID: ActionFix, Label: "Fix: " + account, Value: value}
+}
+
+// fixValue is a Fix button's value for an account name with spaces.
+type fixValue struct {
+	Account  string   `json:"account"`
+	Controls []string `json:"controls,omitempty"`
 }
 
 // updater turns per-account progress into a few message updates.

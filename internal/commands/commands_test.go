@@ -116,6 +116,9 @@ func (fakeDirectory) Accounts() []AccountInfo {
 	return []AccountInfo{{Name: "prod", RoleARN: "arn:aws:iam::111111111111:role/cisbot"}, {Name: "dev"}}
 }
 func (fakeDirectory) OrganizationRole() string { return "" }
+func (d fakeDirectory) Resolve(_ context.Context, name string) (string, error) {
+	return resolveIn(d.Accounts(), name)
+}
 
 // recorder is a Replier that keeps what was posted and updated, in order.
 type recorder struct {

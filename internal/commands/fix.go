@@ -14,7 +14,6 @@ import (
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/remediate"
 	"github.com/cisbot/cisbot/internal/store"
-	"github.com/cisbot/cisbot/internal/suggest"
 )
 
 // Remediator plans and applies the fix of one account (app.Remediator in the program).
@@ -56,41 +55,30 @@ func (b *Dispatcher) remediation() bool {
 	return b.opts.Remediator != nil && b.opts.Requests != nil
 }
 
-// knownAccount reports whether name is a configured account's, as a whole.
-func (b *Dispatcher) knownAccount(name string) bool {
+// account resolves an account a command names into the name audits give it; ok is false, with
+// the Problem to post, when no account has that name (or the bot has no directory, false never).
+func (b *Dispatcher) account(ctx context.Context, command, name string) (string, Problem, bool) {
 	if b.opts.Directory == nil {
-		return false
+		return name, Problem{}, true
 	}
-	for _, a := range b.opts.Directory.Accounts() {
-		if a.Name == name {
-			return true
-		}
+	resolved, err := b.opts.Directory.Resolve(ctx, name)
+	if err == nil {
+		return resolved, Problem{}, true
 	}
-	return false
-}
-
-// unknownAccount returns the Problem for an account that is not configured, and false when it
-// is configured (or the bot has no directory to check against, or an organization whose
-// accounts the engine finds by name or id).
-func (b *Dispatcher) unknownAccount(command, account string) (Problem, bool) {
-	if b.opts.Directory == nil || b.opts.Directory.OrganizationRole() != "" {
-		return Problem{}, false
+	p := Problem{Usage: b.def(command).Usage(b.opts.Command)}
+	var unknown *UnknownAccountError
+	switch {
+	case !errors.As(err, &unknown):
+		p.Text = fmt.Sprintf("cisbot could not look account %q up: %v.", name, err)
+	case unknown.Closest != "":
+		p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", name, unknown.Closest)
+		p.Suggestion = b.opts.Command + " " + command + " " + unknown.Closest
+	case unknown.Organization:
+		p.Text = "U" + unknown.Error()[1:] + "."
+	default:
+		p.Text = fmt.Sprintf("Unknown account %q. Configured accounts: %s.", name, strings.Join(unknown.Known, ", "))
 	}
-	known := b.opts.Directory.Accounts()
-	names := make([]string, 0, len(known))
-	for _, a := range known {
-		names = append(names, a.Name)
-	}
-	if contains(names, account) {
-		return Problem{}, false
-	}
-	def := b.def(command)
-	p := Problem{Text: fmt.Sprintf("Unknown account %q. Configured accounts: %s.", account, strings.Join(names, ", ")), Usage: def.Usage(b.opts.Command)}
-	if s := suggest.Closest(account, names); s != "" {
-		p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", account, s)
-		p.Suggestion = b.opts.Command + " " + command + " " + s
-	}
-	return p, true
+	return "", p, false
 }
 
 func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error {
@@ -103,7 +91,8 @@ func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Repl
 		_, err := rep.Post(ctx, Problem{Text: "Name one account to fix, then the controls to fix in it if not all of them.", Usage: def.Usage(b.opts.Command) + " [CONTROL…]"})
 		return err
 	}
-	if p, bad := b.unknownAccount("fix", call.Args[0]); bad {
+	account, p, ok := b.account(ctx, "fix", call.Args[0])
+	if !ok {
 		_, err := rep.Post(ctx, p)
 		return err
 	}
@@ -112,7 +101,7 @@ func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Repl
 		_, err := rep.Post(ctx, Problem{Text: "Nothing was planned: " + err.Error() + ".", Usage: def.Usage(b.opts.Command) + " [CONTROL…]"})
 		return err
 	}
-	return b.startFix(ctx, call.Args[0], controls, req.UserID, req.ChannelID, rep)
+	return b.startFix(ctx, account, controls, req.UserID, req.ChannelID, rep)
 }
 
 // parseControls reads control ids (cisbot's, or a control's number in another benchmark), each
@@ -223,8 +212,8 @@ func runHistory(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Re
 		_, err := rep.Post(ctx, Problem{Text: "Name one account.", Usage: def.Usage(b.opts.Command)})
 		return err
 	}
-	account := call.Args[0]
-	if p, bad := b.unknownAccount("history", account); bad {
+	account, p, ok := b.account(ctx, "history", call.Args[0])
+	if !ok {
 		_, err := rep.Post(ctx, p)
 		return err
 	}
@@ -266,14 +255,15 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 			b.post(ctx, log, rep, Problem{Text: why})
 			return
 		}
-		// A report's Fix button plans the controls the report audited ("prod 4.3,4.10"), every
-		// control without any ("prod"): the plan has steps for the failing ones.
-		account, controls, bad := b.parseFixValue(req.Value)
+		// A report's Fix button plans the controls the report audited, every control without any:
+		// the plan has steps for the failing ones.
+		account, controls, bad := parseFixValue(req.Value)
 		if bad != nil {
 			b.post(ctx, log, rep, Problem{Text: "This button names " + bad.Error() + "; run the audit again."})
 			return
 		}
-		if p, bad := b.unknownAccount("fix", account); bad {
+		account, p, ok := b.account(ctx, "fix", account)
+		if !ok {
 			b.post(ctx, log, rep, p)
 			return
 		}
@@ -646,24 +636,25 @@ func decide(ctx context.Context, rep Replier, d FixDecided) error {
 	return err
 }
 
-// parseFixValue reads a Fix button's value (FixAction): an account, then, after its last space,
-// the controls when they are not all. An organization account's name may hold spaces, so the
-// part after the last space is controls only when each is a control's id; it names a control
-// this version does not know (err) when what comes before is a configured account.
-func (b *Dispatcher) parseFixValue(v string) (account string, controls []*cis.Control, err error) {
-	i := strings.LastIndexByte(v, ' ')
-	if i <= 0 || b.knownAccount(v) {
-		return v, nil, nil
+// parseFixValue reads a Fix button's value (FixAction): the account, and the controls when the
+// report was of some of them. A JSON object carries an account name with spaces (an
+// organization account's); otherwise the controls follow the first space ("prod 4.3,4.10"), as
+// buttons posted before had them. A control this version does not know is an error.
+func parseFixValue(v string) (account string, controls []*cis.Control, err error) {
+	var fv fixValue
+	if strings.HasPrefix(v, "{") && json.Unmarshal([]byte(v), &fv) == nil && fv.Account != "" {
+		account = fv.Account
+	} else {
+		var ids string
+		account, ids, _ = strings.Cut(v, " ")
+		fv.Controls = strings.FieldsFunc(ids, func(r rune) bool { return r == ',' })
 	}
-	for id := range strings.SplitSeq(v[i+1:], ",") {
-		c, lerr := cis.Lookup(id)
-		if lerr != nil {
-			if b.knownAccount(v[:i]) {
-				return "", nil, lerr
-			}
-			return v, nil, nil
+	for _, id := range fv.Controls {
+		c, err := cis.Lookup(id)
+		if err != nil {
+			return "", nil, err
 		}
 		controls = append(controls, c)
 	}
-	return v[:i], controls, nil
+	return account, controls, nil
 }

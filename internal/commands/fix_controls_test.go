@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -128,27 +129,76 @@ func allIDs() []string {
 	return ids
 }
 
-// A Fix button's value is read back whole for an account whose name holds spaces (an
-// organization account's), with controls only after the last space and only when each is one.
-func TestParseFixValue(t *testing.T) {
-	b := New(Options{Directory: fakeDirectory{}})
+// A Fix button's value reads back as the account and controls it was made of, an account name
+// with spaces (an organization account's) or ending in a control's number included; values
+// of buttons posted before, "prod 4.3,4.10", still read.
+func TestFixValueRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		value, account, controls, err string
+		account  string
+		controls []string
+		value    string // "" when it is not the point
 	}{
-		{"prod", "prod", "", ""},
-		{"prod 4.3,4.10", "prod", "4.3 4.10", ""},
-		{"prod 4.99", "", "", `unknown control "4.99"`},
-		{"Log Archive", "Log Archive", "", ""},
-		{"Log Archive 4.3", "Log Archive", "4.3", ""},
-		{"Log Archive 4.99", "Log Archive 4.99", "", ""}, // no control: an account's name, refused as unknown later
+		{"prod", nil, "prod"},
+		{"prod", []string{"4.3", "4.10"}, "prod 4.3,4.10"},
+		{"Log Archive", nil, `{"account":"Log Archive"}`},
+		{"Log Archive", []string{"4.3"}, ""},
+		{"Logging 4.1", nil, ""},
+		{"dev sandbox", []string{"4.1", "4.15"}, ""},
+		{`{"account":"x"}`, nil, ""},
 	} {
-		account, controls, err := b.parseFixValue(tc.value)
+		a := FixAction(tc.account, tc.controls)
+		if tc.value != "" && a.Value != tc.value {
+			t.Errorf("FixAction(%q, %q).Value = %q, want %q", tc.account, tc.controls, a.Value, tc.value)
+		}
+		account, controls, err := parseFixValue(a.Value)
 		var ids []string
 		for _, c := range controls {
 			ids = append(ids, c.ID)
 		}
-		if account != tc.account || strings.Join(ids, " ") != tc.controls || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("parseFixValue(%q) = %q, %q, %v; want %q, %q, %q", tc.value, account, ids, err, tc.account, tc.controls, tc.err)
+		if err != nil || account != tc.account || strings.Join(ids, ",") != strings.Join(tc.controls, ",") {
+			t.Errorf("parseFixValue(%q) = %q, %q, %v; want %q, %q", a.Value, account, ids, err, tc.account, tc.controls)
 		}
+	}
+	// A button of a newer version naming a control this one lacks is refused, not misread.
+	for _, v := range []string{"prod 4.99", `{"account":"Log Archive","controls":["4.99"]}`} {
+		if _, _, err := parseFixValue(v); err == nil || !strings.Contains(err.Error(), `unknown control "4.99"`) {
+			t.Errorf("parseFixValue(%q) = %v, want unknown control", v, err)
+		}
+	}
+}
+
+// resolvingDirectory answers Resolve with err, or name as the account's.
+type resolvingDirectory struct {
+	directoryOf
+	name string
+	err  error
+}
+
+func (d resolvingDirectory) Resolve(context.Context, string) (string, error) { return d.name, d.err }
+
+// An account a command names is resolved by the directory (an organization account by its
+// id gets its name), and each way it cannot be is answered with what to do.
+func TestCommandAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		dir        resolvingDirectory
+		want, text string
+		suggestion string
+	}{
+		{"an id resolved to a member's name", resolvingDirectory{name: "staging"}, "staging", "", ""},
+		{"a typo", resolvingDirectory{err: &UnknownAccountError{Name: "stagng", Closest: "staging", Organization: true}}, "",
+			`Unknown account "x": did you mean staging?`, "/cis fix staging"},
+		{"not in the organization", resolvingDirectory{err: &UnknownAccountError{Name: "x", Known: []string{"prod"}, Organization: true}}, "",
+			`Unknown account "x": it is neither a configured account (prod) nor an ACTIVE account of the organization, by name or 12-digit id.`, ""},
+		{"the organization unreachable", resolvingDirectory{err: errors.New("list the organization's accounts: AccessDenied")}, "",
+			`cisbot could not look account "x" up: list the organization's accounts: AccessDenied.`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := New(Options{Command: "/cis", Directory: tc.dir})
+			got, p, ok := b.account(context.Background(), "fix", "x")
+			if got != tc.want || ok != (tc.text == "") || p.Text != tc.text || p.Suggestion != tc.suggestion {
+				t.Errorf("account = %q, %+v, %v; want %q, text %q, suggestion %q", got, p, ok, tc.want, tc.text, tc.suggestion)
+			}
+		})
 	}
 }

@@ -23,19 +23,22 @@ func runStatus(ctx context.Context, b *Dispatcher, _ Request, call Call, rep Rep
 		_, err := rep.Post(ctx, Problem{Text: "The audit history is not configured in this bot: it needs the store (store.path) and is filled by the scheduled summaries (summaries in the config)."})
 		return err
 	}
+	var names []string
 	for _, a := range call.Args {
-		if p, bad := b.unknownAccount("status", a); bad {
+		name, p, ok := b.account(ctx, "status", a)
+		if !ok {
 			_, err := rep.Post(ctx, p)
 			return err
 		}
+		names = append(names, name)
 	}
-	names := call.Args
+	named := names // the accounts asked for; none reads every account's
 	if len(names) == 0 && b.opts.Directory != nil {
 		for _, a := range b.opts.Directory.Accounts() {
 			names = append(names, a.Name)
 		}
 	}
-	recs, err := b.opts.History.LatestAudits(ctx, call.Args)
+	recs, err := b.opts.History.LatestAudits(ctx, named)
 	if err != nil {
 		_, perr := rep.Post(ctx, Problem{Text: "cisbot could not read the audit history: " + err.Error()})
 		return errors.Join(err, perr)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cisbot/cisbot/internal/cis"
 	"github.com/cisbot/cisbot/internal/commands"
+	"github.com/cisbot/cisbot/internal/suggest"
 	"github.com/cisbot/cisbot/internal/testutil/syncbuf"
 )
 
@@ -309,6 +310,18 @@ type fakeDirectory struct {
 
 func (d fakeDirectory) Accounts() []commands.AccountInfo { return d.accounts }
 func (d fakeDirectory) OrganizationRole() string         { return d.org }
+
+// Resolve finds configured accounts by name.
+func (d fakeDirectory) Resolve(_ context.Context, name string) (string, error) {
+	var names []string
+	for _, a := range d.accounts {
+		if a.Name == name {
+			return name, nil
+		}
+		names = append(names, a.Name)
+	}
+	return "", &commands.UnknownAccountError{Name: name, Closest: suggest.Closest(name, names), Known: names}
+}
 
 // clock steps one second at every reading, so that reports are the same at every run.
 type clock struct {

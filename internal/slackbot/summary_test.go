@@ -213,8 +213,8 @@ func TestRenderSummaryContent(t *testing.T) {
 		t.Errorf("header %q", h)
 	}
 	if got := summaryButtons(r.Blocks); strings.Join(got, "|") != strings.Join([]string{
-		// The summary audited 3 controls: each Fix plans those.
-		commands.ActionFix + "=dev 4.1,4.3,4.10", commands.ActionFix + "=stage <!channel> & co 4.1,4.3,4.10", commands.ActionFix + "=legacy 4.1,4.3,4.10"}, "|") {
+		// The summary audited 3 controls: each Fix plans those. A name with spaces goes in JSON.
+		commands.ActionFix + "=dev 4.1,4.3,4.10", commands.ActionFix + `={"account":"stage <!channel> & co","controls":["4.1","4.3","4.10"]}`, commands.ActionFix + "=legacy 4.1,4.3,4.10"}, "|") {
 		t.Errorf("buttons %v", got)
 	}
 }
