@@ -49,6 +49,10 @@ func (s Store) Check(ctx context.Context) Check {
 		fh.Close()
 		detail = s.Where + " opens, writable"
 	}
+	if v.CannotMigrate && v.Current < v.Latest {
+		return fail(name, fmt.Sprintf("%s; schema at version %d of %d, and this user may not create tables in its schema, so cisbot run cannot migrate it", detail, v.Current, v.Latest),
+			"grant the user CREATE on the schema (GRANT CREATE ON SCHEMA public TO <user>; PostgreSQL 15 no longer grants it to everyone), or run cisbot once as a user who may")
+	}
 	switch {
 	case v.Current == 0:
 		return pass(name, detail+"; no schema yet: cisbot run creates it")

@@ -42,6 +42,16 @@ func TestStoreCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	migrated(t, store.DriverPostgres, pgCurrent)
+	// A user who may connect but not create tables, as PostgreSQL 15 makes every user but the
+	// database's owner in its public schema.
+	pgReader, err := cluster.CreateDatabase(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openSQL(t, store.DriverPostgres, pgReader).ExecContext(ctx, `CREATE ROLE reader LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	pgReader = strings.Replace(pgReader, "postgres@", "reader@", 1)
 	notDir := filepath.Join(dir, "file")
 	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -62,6 +72,7 @@ func TestStoreCheck(t *testing.T) {
 			[]string{"schema at version 99999, newer than this cisbot's"}},
 		{"postgres, a new database", store.DriverPostgres, pgNew, Pass, []string{"PostgreSQL answers; no schema yet: cisbot run creates it"}},
 		{"postgres, current", store.DriverPostgres, pgCurrent, Pass, []string{"PostgreSQL answers; schema at version"}},
+		{"postgres, a user who cannot migrate", store.DriverPostgres, pgReader, Fail, []string{"may not create tables in its schema, so cisbot run cannot migrate it"}},
 		{"postgres, down", store.DriverPostgres, "postgres://cisbot:s3cret@127.0.0.1:1/cisbot?connect_timeout=2", Fail, []string{"127.0.0.1:1"}},
 	}
 	for _, tc := range tests {

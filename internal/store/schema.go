@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 )
 
@@ -20,6 +19,9 @@ type SchemaVersion struct {
 	Current int64 // the newest migration applied; 0 for a database without cisbot's schema yet
 	Latest  int64 // the newest migration this build has
 	Missing bool  // SQLite only: the file does not exist yet
+	// CannotMigrate (PostgreSQL only): the user may not create tables in the schema the
+	// migrations would, so cisbot run could not apply them.
+	CannotMigrate bool
 }
 
 // Schema reads how far the store that driver and dsn name is migrated, without migrating it,
@@ -57,13 +59,19 @@ func sqliteSchema(ctx context.Context, path string) (SchemaVersion, error) {
 		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
 	}
 	defer db.Close()
+	latest, err := newestMigration(sqliteMigrations, "migrations/sqlite")
+	if err != nil {
+		return SchemaVersion{}, err
+	}
+	v := SchemaVersion{Latest: latest}
 	var tables int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables); err != nil {
 		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
 	}
-	v, err := schemaVersion(ctx, db, goose.DialectSQLite3, sqliteMigrations, "migrations/sqlite", tables > 0)
-	if err != nil {
-		return SchemaVersion{}, fmt.Errorf("sqlite store %q: %w", path, err)
+	if tables > 0 {
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version`).Scan(&v.Current); err != nil {
+			return SchemaVersion{}, fmt.Errorf("sqlite store %q: read the schema version: %w", path, err)
+		}
 	}
 	return v, nil
 }
@@ -77,38 +85,33 @@ func postgresSchema(ctx context.Context, dsn string) (SchemaVersion, error) {
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
 	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
-	var table sql.NullString
-	if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version')::text`).Scan(&table); err != nil {
-		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
-	}
-	v, err := schemaVersion(ctx, db, goose.DialectPostgres, postgresMigrations, "migrations/postgres", table.Valid)
+	// Nothing here writes; the server makes sure of it.
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	latest, err := newestMigration(postgresMigrations, "migrations/postgres")
+	if err != nil {
+		return SchemaVersion{}, err
+	}
+	v := SchemaVersion{Latest: latest}
+	// The version table is looked for as the migrations create it: unqualified, on the search
+	// path; and whether this user may create tables where they would be.
+	var table *string
+	var create *bool
+	err = conn.QueryRow(ctx, `SELECT to_regclass('goose_db_version')::text, has_schema_privilege(current_schema(), 'CREATE')`).Scan(&table, &create)
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	v.CannotMigrate = create == nil || !*create
+	if table != nil {
+		if err := conn.QueryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version`).Scan(&v.Current); err != nil {
+			return SchemaVersion{}, fmt.Errorf("postgres store %s: read the schema version: %w", shown, err)
+		}
 	}
 	return v, nil
-}
-
-// schemaVersion reads the applied version from goose's table, when there is one.
-func schemaVersion(ctx context.Context, db *sql.DB, dialect goose.Dialect, migrations fs.FS, dir string, versioned bool) (SchemaVersion, error) {
-	latest, err := newestMigration(migrations, dir)
-	if err != nil || !versioned {
-		return SchemaVersion{Latest: latest}, err
-	}
-	fsys, err := fs.Sub(migrations, dir)
-	if err != nil {
-		return SchemaVersion{}, err
-	}
-	p, err := goose.NewProvider(dialect, db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return SchemaVersion{}, err
-	}
-	current, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return SchemaVersion{}, fmt.Errorf("read the schema version: %w", err)
-	}
-	return SchemaVersion{Current: current, Latest: latest}, nil
 }
 
 // newestMigration is the newest migration in dir of migrations.
