@@ -182,13 +182,14 @@ func TestQueueRoleExternalID(t *testing.T) {
 	awsaccount.Build(t, factory(t), id, awsaccount.Scenario{}, proxy)
 	var mu sync.Mutex
 	var assumed []string
-	proxy.Watch(func(body string) {
+	stop := proxy.Watch(func(body string) {
 		if strings.Contains(body, "Action=AssumeRole") && strings.Contains(body, id) {
 			mu.Lock()
 			assumed = append(assumed, body)
 			mu.Unlock()
 		}
 	})
+	t.Cleanup(stop)
 	url := "https://sqs.us-east-1.amazonaws.com/" + id + "/cis-alarms-" + id
 	cfg := parseConfig(t, fmt.Sprintf("accounts:\n  - name: prod\n    role_arn: %s\nalerts:\n  queues:\n    - url: %s\n      role_arn: %s\n      external_id: reader-%s\n",
 		awsaccount.RoleARN(id), url, awsaccount.RoleARN(id), id))

@@ -16,15 +16,11 @@ const DefaultStorePath = "cisbot.db"
 // in errors without its password.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	driver, where := StoreLocation(cfg)
-	if driver == store.DriverPostgres {
-		st, err := store.Open(ctx, driver, where)
-		if err != nil {
-			return nil, fmt.Errorf("store (store.driver postgres, store.dsn %s): %w", store.RedactDSN(where), err)
-		}
-		return st, nil
-	}
 	st, err := store.Open(ctx, driver, where)
 	if err != nil {
+		if driver == store.DriverPostgres {
+			return nil, fmt.Errorf("store (store.driver postgres, store.dsn %s): %w", store.RedactDSN(where), err)
+		}
 		return nil, fmt.Errorf("store (store.driver %s, store.path %s): %w", driver, where, err)
 	}
 	return st, nil

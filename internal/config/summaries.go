@@ -145,7 +145,7 @@ func (v *validator) summaries(c *Config) {
 		v.summaryControls(p+".controls", s.Controls)
 		if cronOK && s.Channel != "" {
 			if j, dup := seen[s.ID()]; dup {
-				v.add(p, "the same summary as summaries["+strconv.Itoa(j)+"]: same cron, channel and accounts",
+				v.add(p, "the same summary as summaries["+strconv.Itoa(j)+"]: same cron, channel, accounts and controls",
 					"remove one of them: each is posted once per tick, so two identical entries post once")
 			} else {
 				seen[s.ID()] = i

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,7 @@ type Proxy struct {
 	rewrites [][2][]byte
 	replay   bool
 	cache    map[[32]byte]*recorded
-	watchers []func(body string)
+	watchers []*func(body string)
 }
 
 type recorded struct {
@@ -61,7 +62,7 @@ func New(target string) (*Proxy, error) {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			for _, f := range watchers {
-				f(string(body))
+				(*f)(string(body))
 			}
 		}
 		if d > 0 {
@@ -84,11 +85,18 @@ func New(target string) (*Proxy, error) {
 	return p, nil
 }
 
-// Watch calls f with the body of every request from now on, before it is forwarded.
-func (p *Proxy) Watch(f func(body string)) {
+// Watch calls f with the body of every request, before it is forwarded, until the returned
+// function is called.
+func (p *Proxy) Watch(f func(body string)) (stop func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.watchers = append(p.watchers, f)
+	w := &f
+	p.watchers = append(p.watchers, w)
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.watchers = slices.DeleteFunc(p.watchers, func(x *func(string)) bool { return x == w })
+	}
 }
 
 // SetDelay makes every call take at least d longer.
