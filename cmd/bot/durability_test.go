@@ -347,11 +347,7 @@ func waitReady(t *testing.T, base string, b *bot) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		select {
-		case <-b.exited:
-			t.Fatalf("the bot exited (%v)\n%s", b.waitErr, b.logs())
-		default:
-		}
+		failIfExited(t, b)
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()

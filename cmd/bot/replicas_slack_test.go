@@ -101,9 +101,10 @@ summaries:
 	t.Run("a per-minute summary is posted once per tick", func(t *testing.T) {
 		// Both replicas run the latest tick as they start (a tick missed while down) and every
 		// minute's; wait for two ticks posted, the second a scheduled one.
+		db := pgConn(t, dsn)
 		var ticks []postedTick
 		for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-			ticks = summaryTicks(t, dsn)
+			ticks = summaryTicks(t, db)
 			if len(ticks) >= 2 {
 				break
 			}
@@ -112,7 +113,7 @@ summaries:
 			}
 		}
 		time.Sleep(2 * time.Second) // a second post of a tick would come now
-		ticks = summaryTicks(t, dsn)
+		ticks = summaryTicks(t, db)
 		var posts []slackfake.Message
 		for _, m := range ws.Messages(summaryChannel) {
 			if m.ThreadTS == "" {
@@ -144,13 +145,7 @@ summaries:
 func waitConnections(t *testing.T, ws *slackfake.Workspace, n int, bots ...*bot) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ws.Connections() < n; time.Sleep(20 * time.Millisecond) {
-		for _, b := range bots {
-			select {
-			case <-b.exited:
-				t.Fatalf("a bot exited (%v)\n%s", b.waitErr, b.logs())
-			default:
-			}
-		}
+		failIfExited(t, bots...)
 		if time.Now().After(deadline) {
 			t.Fatalf("%d Socket Mode connections after 30 s, want %d", ws.Connections(), n)
 		}
@@ -165,15 +160,9 @@ type postedTick struct {
 }
 
 // summaryTicks reads the summary ticks posted so far from the shared database.
-func summaryTicks(t *testing.T, dsn string) []postedTick {
+func summaryTicks(t *testing.T, conn *pgx.Conn) []postedTick {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT tick, owner, error FROM summary_ticks WHERE posted_at > 0 ORDER BY tick`)
+	rows, err := conn.Query(context.Background(), `SELECT tick, owner, error FROM summary_ticks WHERE posted_at > 0 ORDER BY tick`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,17 +199,23 @@ func waitPostedWithin(t *testing.T, ws *slackfake.Workspace, n int, d time.Durat
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for len(ws.Messages(durChannel)) < n {
-		for _, b := range bots {
-			select {
-			case <-b.exited:
-				t.Fatalf("a bot exited (%v)\n%s", b.waitErr, b.logs())
-			default:
-			}
-		}
+		failIfExited(t, bots...)
 		if time.Now().After(deadline) {
 			t.Fatalf("after %s %d of %d messages posted", d, len(ws.Messages(durChannel)), n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// failIfExited fails the test, with its log, when one of the bots has exited.
+func failIfExited(t *testing.T, bots ...*bot) {
+	t.Helper()
+	for _, b := range bots {
+		select {
+		case <-b.exited:
+			t.Fatalf("a bot exited (%v)\n%s", b.waitErr, b.logs())
+		default:
+		}
 	}
 }
 
@@ -241,16 +247,22 @@ func checkOnce(t *testing.T, ws *slackfake.Workspace, ids []string) {
 // heldBy counts the undelivered outbox items owner holds a live claim on.
 func heldBy(t *testing.T, dsn, owner string) int {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var n int
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE claim_owner = $1 AND NOT delivered`, owner).Scan(&n)
+	err := pgConn(t, dsn).QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE claim_owner = $1 AND NOT delivered`, owner).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// pgConn is a connection to the replicas' database, for reading what they wrote; it is closed
+// when the test ends.
+func pgConn(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
