@@ -19,6 +19,11 @@ func TestIAMPolicyCommand(t *testing.T) {
 			[]string{`"Sid": "CisbotFix"`, `"logs:PutMetricFilter"`}, []string{"CisbotAudit"}},
 		{"bot assumes the named role", []string{"--for", "bot", "--role-name", "auditor"}, ExitOK,
 			[]string{`"arn:aws:iam::*:role/auditor"`, `"organizations:ListAccounts"`, `"sqs:ReceiveMessage"`}, []string{"cloudtrail:"}},
+		{"GovCloud", []string{"--for", "bot", "--partition", "aws-us-gov"}, ExitOK,
+			[]string{`"arn:aws-us-gov:iam::*:role/cisbot"`}, []string{`"arn:aws:`}},
+		{"the member role in China", []string{"--feature", "fix", "--partition", "aws-cn"}, ExitOK,
+			[]string{`"arn:aws-cn:iam::*:role/cisbot"`, `"Resource": "*"`}, []string{`"arn:aws:`}},
+		{"unknown partition", []string{"--partition", "aws-eu"}, ExitError, []string{`--partition "aws-eu": use one of aws, aws-cn, aws-us-gov`}, nil},
 		{"unknown feature", []string{"--feature", "audit,repair"}, ExitError, []string{`unknown feature "repair"`}, nil},
 		{"unknown principal", []string{"--for", "admin"}, ExitError, []string{`--for "admin"`}, nil},
 	}

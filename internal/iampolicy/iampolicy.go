@@ -119,6 +119,22 @@ func Policy(ops []iamspec.Operation, on iamspec.Principal, features []iamspec.Fe
 	return doc
 }
 
+// Partitions are the AWS partitions a policy's ARNs may name.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov"}
+
+// InPartition is the document with its ARNs in partition p (the operations declare them in
+// aws): the same policy for China or GovCloud accounts.
+func (d Document) InPartition(p string) Document {
+	out := Document{Version: d.Version, Statement: make([]Statement, len(d.Statement))}
+	for i, s := range d.Statement {
+		if rest, ok := strings.CutPrefix(s.Resource, "arn:aws:"); ok {
+			s.Resource = "arn:" + p + ":" + rest
+		}
+		out.Statement[i] = s
+	}
+	return out
+}
+
 // JSON is the document indented by two spaces, with a final newline.
 func (d Document) JSON() []byte {
 	b, err := json.MarshalIndent(d, "", "  ")
