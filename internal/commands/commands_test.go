@@ -34,6 +34,12 @@ func TestParse(t *testing.T) {
 		{"accounts", "accounts", nil, "", false},
 		{"status", "status", nil, "", false},
 		{"status prod dev", "status", []string{"prod", "dev"}, "", false},
+		{`fix "Log Archive" 4.3`, "fix", []string{"Log Archive", "4.3"}, "", false},
+		{"fix \u201cLog Archive\u201d, 4.3", "fix", []string{"Log Archive", "4.3"}, "", false}, // Slack's curly quotes
+		{`status "a, b" c`, "status", []string{"a, b", "c"}, "", false},
+		{`status "" prod`, "status", []string{"prod"}, "", false},
+		{`status "Log Archive`, "status", []string{"Log Archive"}, "", false}, // a quote left open
+		{`"audit" prod`, "audit", []string{"prod"}, "", false},
 		{"stauts", "", nil, "status", true},
 		{"adit prod", "", nil, "audit", true},
 		{"acounts", "", nil, "accounts", true},
@@ -55,7 +61,7 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "audit prod", "audit all", "<@U1|x> audit", "help me", "accounts ,,,", "status prod, dev", "audit " + strings.Repeat("a ", 2000)} {
+	for _, s := range []string{"", "audit prod", "audit all", "<@U1|x> audit", "help me", "accounts ,,,", "status prod, dev", "audit " + strings.Repeat("a ", 2000), `fix "Log Archive" 4.3`, "fix \u201cx y\u201d", `audit "`} {
 		f.Add(s)
 	}
 	defs := Table()
@@ -75,8 +81,10 @@ func FuzzParse(f *testing.F) {
 		if !found || len(call.Args) > maxArgs {
 			t.Fatalf("Parse(%q) = %+v", text, call)
 		}
+		quoted := strings.ContainsAny(text, "\"\u201c\u201d")
 		for _, a := range call.Args {
-			if a == "" || strings.ContainsAny(a, " \t\n,") {
+			// Only quotes keep spaces and commas in an argument.
+			if a == "" || !quoted && strings.ContainsAny(a, " \t\n,") {
 				t.Fatalf("bad argument %q from %q", a, text)
 			}
 		}

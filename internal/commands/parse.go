@@ -37,9 +37,10 @@ const maxArgs = 1000
 
 // Parse splits the text after the slash command into a call of one of the defined commands. It
 // is pure: no I/O, no state. Slack's markup for mentions (<@U123|name>, <#C123|name>) is reduced
-// to the plain name, and trailing punctuation users type (commas) is dropped.
+// to the plain name, trailing punctuation users type (commas) is dropped, and what is quoted is
+// one argument ("Log Archive": an organization account's name may hold spaces).
 func Parse(defs []Def, text string) (Call, error) {
-	fields := strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || r == ',' })
+	fields := splitFields(text)
 	if len(fields) == 0 {
 		return Call{Name: "help"}, nil
 	}
@@ -63,6 +64,34 @@ func Parse(defs []Def, text string) (Call, error) {
 		names = append(names, d.Name)
 	}
 	return Call{}, &ParseError{Input: fields[0], Suggestion: suggest.Closest(name, names)}
+}
+
+// splitFields splits text at white space and commas, keeping what is between quotes as one
+// field: straight ones, or the curly ones Slack's clients often type instead (“…”). A quote
+// left open runs to the end.
+func splitFields(text string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	flush := func() {
+		if f := strings.TrimSpace(cur.String()); f != "" {
+			out = append(out, f)
+		}
+		cur.Reset()
+	}
+	for _, r := range text {
+		switch {
+		case r == '"' || r == '\u201c' || r == '\u201d':
+			flush()
+			quoted = !quoted
+		case !quoted && (unicode.IsSpace(r) || r == ','):
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
 }
 
 // unmark turns Slack's <…|label> markup into its label, and <…> into its inside.
