@@ -102,18 +102,26 @@ func (b *Dispatcher) interrupt(ctx context.Context, log *slog.Logger, r store.Re
 	b.unlock(ctx, log, r)
 
 	d := FixDecided{RequestID: r.ID, Account: r.Account, State: string(store.StateInterrupted), DecidedBy: r.DecidedBy, Plan: plan, Applied: &applied}
-	d.After = b.reaudit(ctx, log, r, plan)
+	// One audit gives both the results after the fix and the report posted with them; without
+	// an auditor, or when it could not audit, the account is audited by planning again.
 	var report *Report
 	if b.opts.Auditor != nil {
 		started := b.opts.Now()
-		ctls, _ := plan.PlannedControls() // reaudit logged an error; nil audits every control
+		ctls, cerr := plan.PlannedControls() // on an error, reaudit below logs it; nil audits every control
 		rep, err := b.opts.Auditor.Audit(ctx, []string{r.Account}, ctls, func(int, int) {})
 		if err != nil {
 			log.Warn("could not audit the account after an interrupted fix", "err", err)
 		} else {
 			final := b.newReport(ctx, rep, started)
 			report = &final
+			if cerr == nil && len(rep.Results) > 0 { // the one account's
+				d.After = rep.Results
+				b.addEvent(ctx, log, store.Event{RequestID: r.ID, At: b.opts.Now(), Actor: store.ActorSystem, Kind: store.EventReaudit, Detail: string(remediate.Overall(d.After))})
+			}
 		}
+	}
+	if d.After == nil {
+		d.After = b.reaudit(ctx, log, r, plan)
 	}
 	if out == nil || r.Channel == "" {
 		return true, nil

@@ -60,9 +60,14 @@ func TestRecoverAfterKill(t *testing.T) {
 	e.bot = New(Options{Auditor: &fakeAuditor{report: audit}, Directory: fakeDirectory{}, Policy: e.pol, Now: e.clock.Now,
 		Remediator: e.rem, Requests: e.st})
 	out := &channelsRecorder{}
+	plans := len(e.rem.asked)
 	n, err := e.bot.RecoverInterrupted(context.Background(), out)
 	if err != nil || n != 1 {
 		t.Fatalf("RecoverInterrupted = %d, %v", n, err)
+	}
+	// One audit gives the results after the fix and the report posted: none planned again.
+	if len(e.rem.asked) != plans {
+		t.Errorf("the account was audited again by planning: %q", e.rem.asked[plans:])
 	}
 	if s := e.state(fp.RequestID); s != store.StateInterrupted {
 		t.Fatalf("state %s, want interrupted", s)
@@ -76,7 +81,7 @@ func TestRecoverAfterKill(t *testing.T) {
 		t.Fatal("nothing was posted to the plan's channel")
 	}
 	d, ok := ch.last["1700000000.000100"].(FixDecided)
-	if !ok || d.State != "interrupted" || len(d.After) != 1 || d.After[0].Status != cis.StatusFail {
+	if !ok || d.State != "interrupted" || len(d.After) != 1 || d.After[0].Status != cis.StatusFail || d.After[0].Reason != "alarm: none" {
 		t.Fatalf("plan message %+v (events %v)", ch.last, ch.events)
 	}
 	if s := d.Applied.Steps; len(s) != 2 || s[0].Outcome.Outcome != cis.OutcomeOK || s[0].Outcome.Detail != "topic cis-alarms created" || s[1].Outcome.Detail != NotRecorded {
