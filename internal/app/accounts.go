@@ -196,9 +196,16 @@ func (a *Accounts) resolve(ctx context.Context, name string) (resolved, *awsenv.
 	if acc, ok := a.cfg.Account(name); ok {
 		return resolved{acc.Name, a.knownID(acc)}, a.session(acc), nil
 	}
-	for i := range a.cfg.Accounts {
-		if acc := &a.cfg.Accounts[i]; a.knownID(acc) == name {
-			return resolved{acc.Name, name}, a.session(acc), nil
+	if isAccountID(name) {
+		for i := range a.cfg.Accounts {
+			acc := &a.cfg.Accounts[i]
+			id := a.knownID(acc)
+			if id == "" && acc.RoleARN == "" {
+				id, _ = a.accountID(ctx, acc) // on the base credentials: asked once, then known
+			}
+			if id == name {
+				return resolved{acc.Name, name}, a.session(acc), nil
+			}
 		}
 	}
 	unknown := &commands.UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
@@ -210,12 +217,13 @@ func (a *Accounts) resolve(ctx context.Context, name string) (resolved, *awsenv.
 	for _, maxAge := range []time.Duration{membersTTL, membersFresh} {
 		members, listed, err := a.members(ctx, maxAge)
 		if err != nil {
+			if unknown.Closest != "" { // a typo of a configured name needs no listing to be told
+				return resolved{}, nil, fmt.Errorf("%w (the organization's accounts could not be listed: %v)", unknown, err)
+			}
 			return resolved{}, nil, err
 		}
-		for _, m := range members {
-			if m.name == name || m.id == name {
-				return resolved{m.name, m.id}, a.memberSession(m), nil
-			}
+		if m, ok := findMember(members, name); ok {
+			return resolved{m.name, m.id}, a.memberSession(m), nil
 		}
 		if time.Since(listed) < membersFresh {
 			names := make([]string, len(members))
@@ -228,6 +236,37 @@ func (a *Accounts) resolve(ctx context.Context, name string) (resolved, *awsenv.
 		}
 	}
 	return resolved{}, nil, unknown
+}
+
+// findMember finds a member by id, then by name: an id typed is never taken for another
+// member's name that happens to be 12 digits.
+func findMember(members []member, name string) (member, bool) {
+	if isAccountID(name) {
+		for _, m := range members {
+			if m.id == name {
+				return m, true
+			}
+		}
+	}
+	for _, m := range members {
+		if m.name == name {
+			return m, true
+		}
+	}
+	return member{}, false
+}
+
+// isAccountID reports whether s is an AWS account id: 12 digits.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // knownID is a configured account's id when known without asking AWS: its role's account, or
@@ -265,14 +304,29 @@ func (a *Accounts) members(ctx context.Context, maxAge time.Duration) (list []me
 	if list != nil && time.Since(listed) <= maxAge {
 		return list, listed, nil
 	}
-	v, err, _ := a.listing.Do("members", func() (any, error) { return a.listMembers(ctx) })
-	if err != nil {
-		return nil, time.Time{}, err
+	// The listing is shared, so it runs on a context of its own: a caller that gives up does
+	// not fail the others waiting on it.
+	ch := a.listing.DoChan("members", func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), membersListTimeout)
+		defer cancel()
+		return a.listMembers(lctx)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, time.Time{}, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, time.Time{}, res.Err
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return res.Val.([]member), a.memberListAt, nil
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return v.([]member), a.memberListAt, nil
 }
+
+// membersListTimeout bounds one listing of the organization's accounts (fifty pages for a
+// thousand accounts).
+const membersListTimeout = 2 * time.Minute
 
 // listMembers lists the organization's accounts and keeps the list for members.
 func (a *Accounts) listMembers(ctx context.Context) ([]member, error) {

@@ -223,6 +223,21 @@ func TestAuditOrganization(t *testing.T) {
 	if name, err := accounts.Resolve(ctx, memberIDs[0]); err != nil || name != "dev-configured" {
 		t.Errorf("Resolve(%s) = %q, %v; want dev-configured", memberIDs[0], name, err)
 	}
+	// The management account, configured on the base credentials, by its id (asked of STS).
+	if name, err := accounts.Resolve(ctx, emulator.DefaultAccountID); err != nil || name != "mgmt" {
+		t.Errorf("Resolve(%s) = %q, %v; want mgmt", emulator.DefaultAccountID, name, err)
+	}
+	// An id typed finds that account, even when another member is named with those 12 digits.
+	named, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(memberIDs[1]), Email: aws.String("digits@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.mu.Lock()
+	accounts.memberList = nil
+	accounts.mu.Unlock()
+	if name, err := accounts.Resolve(ctx, memberIDs[1]); err != nil || name != "staging" {
+		t.Errorf("Resolve(%s) = %q, %v; want staging, not the member named %s (%s)", memberIDs[1], name, err, memberIDs[1], *named.CreateAccountStatus.AccountId)
+	}
 	// A plan applies only in the account it was made in, whatever the name now names.
 	_, err = (&Remediator{Accounts: accounts}).Apply(ctx, "staging", cis.Plan{Account: "staging", AccountID: "999999999999"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "not 999999999999 that the fix was planned in") {

@@ -116,7 +116,7 @@ func TestMergeTopicPolicyRace(t *testing.T) {
 		// refuses a second statement with its Sid, and cisbot replaces no statement.
 		{name: "cisbot's statement changed since it was added",
 			before: func(r *racingTopics) { r.write(r.policy(), cis.PolicySid) },
-			wantOK: false, detail: "does not allow this, and a policy holds one statement of a Sid", wantSids: []string{"ops", cis.PolicySid}},
+			wantOK: false, detail: "does not allow this, and a policy may hold only one statement per Sid", wantSids: []string{"ops", cis.PolicySid}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func mergeStatement(policy string, stmt map[string]any) (string, error) {
 	}
 	for _, e := range list {
 		if m, ok := e.(map[string]any); ok && m["Sid"] != nil && m["Sid"] == stmt["Sid"] {
-			return "", fmt.Errorf("its statement %s does not allow this, and a policy holds one statement of a Sid: make that statement allow it, or remove it if nothing needs it", stmt["Sid"])
+			return "", fmt.Errorf("its statement %s does not allow this, and a policy may hold only one statement per Sid: make that statement allow it, or remove it if nothing needs it", stmt["Sid"])
 		}
 	}
 	doc["Statement"] = append(list, stmt)

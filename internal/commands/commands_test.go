@@ -40,6 +40,8 @@ func TestParse(t *testing.T) {
 		{`status "" prod`, "status", []string{"prod"}, "", false},
 		{`status "Log Archive`, "status", []string{"Log Archive"}, "", false}, // a quote left open
 		{`"audit" prod`, "audit", []string{"prod"}, "", false},
+		{`status "R&amp;D &lt;sandbox&gt;"`, "status", []string{"R&D <sandbox>"}, "", false}, // Slack's entities
+
 		{"stauts", "", nil, "status", true},
 		{"adit prod", "", nil, "audit", true},
 		{"acounts", "", nil, "accounts", true},
@@ -83,8 +85,8 @@ func FuzzParse(f *testing.F) {
 		}
 		quoted := strings.ContainsAny(text, "\"\u201c\u201d")
 		for _, a := range call.Args {
-			// Only quotes keep spaces and commas in an argument.
-			if a == "" || !quoted && strings.ContainsAny(a, " \t\n,") {
+			// Only quotes keep spaces and commas in an argument, and they are never in one.
+			if a == "" || !quoted && strings.ContainsAny(a, " \t\n,") || strings.ContainsAny(a, "\"\u201c\u201d") || a != strings.TrimSpace(a) {
 				t.Fatalf("bad argument %q from %q", a, text)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func (b *Dispatcher) remediation() bool {
 
 // account resolves an account a command names into the name audits give it; ok is false, with
 // the Problem to post, when no account has that name (or the bot has no directory, false never).
-func (b *Dispatcher) account(ctx context.Context, command, name string) (string, Problem, bool) {
+func (b *Dispatcher) account(ctx context.Context, command, name string, rest ...string) (string, Problem, bool) {
 	if b.opts.Directory == nil {
 		return name, Problem{}, true
 	}
@@ -72,13 +73,21 @@ func (b *Dispatcher) account(ctx context.Context, command, name string) (string,
 		p.Text = fmt.Sprintf("cisbot could not look account %q up: %v.", name, err)
 	case unknown.Closest != "":
 		p.Text = fmt.Sprintf("Unknown account %q: did you mean %s?", name, unknown.Closest)
-		p.Suggestion = b.opts.Command + " " + command + " " + unknown.Closest
+		p.Suggestion = strings.Join(append([]string{b.opts.Command, command, quoteArg(unknown.Closest)}, rest...), " ")
 	case unknown.Organization:
 		p.Text = "U" + unknown.Error()[1:] + "."
 	default:
 		p.Text = fmt.Sprintf("Unknown account %q. Configured accounts: %s.", name, strings.Join(unknown.Known, ", "))
 	}
 	return "", p, false
+}
+
+// quoteArg quotes an argument that would not read back as one (a name with spaces or commas).
+func quoteArg(a string) string {
+	if strings.ContainsAny(a, " \t,") {
+		return `"` + a + `"`
+	}
+	return a
 }
 
 func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Replier) error {
@@ -91,7 +100,7 @@ func runFix(ctx context.Context, b *Dispatcher, req Request, call Call, rep Repl
 		_, err := rep.Post(ctx, Problem{Text: "Name one account to fix, then the controls to fix in it if not all of them.", Usage: def.Usage(b.opts.Command) + " [CONTROL…]"})
 		return err
 	}
-	account, p, ok := b.account(ctx, "fix", call.Args[0])
+	account, p, ok := b.account(ctx, "fix", call.Args[0], call.Args[1:]...)
 	if !ok {
 		_, err := rep.Post(ctx, p)
 		return err
@@ -262,7 +271,11 @@ func (b *Dispatcher) handleFixAction(ctx context.Context, log *slog.Logger, req 
 			b.post(ctx, log, rep, Problem{Text: "This button names " + bad.Error() + "; run the audit again."})
 			return
 		}
-		account, p, ok := b.account(ctx, "fix", account)
+		var ids []string
+		for _, c := range controls {
+			ids = append(ids, c.ID)
+		}
+		account, p, ok := b.account(ctx, "fix", account, ids...)
 		if !ok {
 			b.post(ctx, log, rep, p)
 			return
@@ -638,8 +651,10 @@ func decide(ctx context.Context, rep Replier, d FixDecided) error {
 
 // parseFixValue reads a Fix button's value (FixAction): the account, and the controls when the
 // report was of some of them. A JSON object carries an account name with spaces (an
-// organization account's); otherwise the controls follow the first space ("prod 4.3,4.10"), as
-// buttons posted before had them. A control this version does not know is an error.
+// organization account's); otherwise the controls follow the first space ("prod 4.3,4.10"). A
+// word there that is no control is part of the account's name when it does not look like a
+// control's number (a button of an earlier version naming "Log Archive"), and an error when it
+// does (a button of a newer version naming a control this one lacks).
 func parseFixValue(v string) (account string, controls []*cis.Control, err error) {
 	var fv fixValue
 	if strings.HasPrefix(v, "{") && json.Unmarshal([]byte(v), &fv) == nil && fv.Account != "" {
@@ -652,9 +667,15 @@ func parseFixValue(v string) (account string, controls []*cis.Control, err error
 	for _, id := range fv.Controls {
 		c, err := cis.Lookup(id)
 		if err != nil {
+			if !controlLike.MatchString(id) {
+				return v, nil, nil
+			}
 			return "", nil, err
 		}
 		controls = append(controls, c)
 	}
 	return account, controls, nil
 }
+
+// controlLike is what a control's number looks like in any benchmark: 4.3, CloudWatch.1, CWL-002.
+var controlLike = regexp.MustCompile(`^[A-Za-z]*[.-]?[0-9]+([.-][0-9]+)*$`)

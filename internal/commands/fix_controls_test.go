@@ -159,6 +159,12 @@ func TestFixValueRoundTrip(t *testing.T) {
 			t.Errorf("parseFixValue(%q) = %q, %q, %v; want %q, %q", a.Value, account, ids, err, tc.account, tc.controls)
 		}
 	}
+	// A button of an earlier version: a name with spaces, the words after its first not controls.
+	for _, v := range []string{"Log Archive", "Log Archive 4.3"} {
+		if account, controls, err := parseFixValue(v); err != nil || account != v || controls != nil {
+			t.Errorf("parseFixValue(%q) = %q, %v, %v; want the whole value as the account", v, account, controls, err)
+		}
+	}
 	// A button of a newer version naming a control this one lacks is refused, not misread.
 	for _, v := range []string{"prod 4.99", `{"account":"Log Archive","controls":["4.99"]}`} {
 		if _, _, err := parseFixValue(v); err == nil || !strings.Contains(err.Error(), `unknown control "4.99"`) {
@@ -187,7 +193,9 @@ func TestCommandAccount(t *testing.T) {
 	}{
 		{"an id resolved to a member's name", resolvingDirectory{name: "staging"}, "staging", "", ""},
 		{"a typo", resolvingDirectory{err: &UnknownAccountError{Name: "stagng", Closest: "staging", Organization: true}}, "",
-			`Unknown account "x": did you mean staging?`, "/cis fix staging"},
+			`Unknown account "x": did you mean staging?`, "/cis fix staging 4.3"},
+		{"a typo of a name with spaces", resolvingDirectory{err: &UnknownAccountError{Name: "x", Closest: "Log Archive", Organization: true}}, "",
+			`Unknown account "x": did you mean Log Archive?`, `/cis fix "Log Archive" 4.3`},
 		{"not in the organization", resolvingDirectory{err: &UnknownAccountError{Name: "x", Known: []string{"prod"}, Organization: true}}, "",
 			`Unknown account "x": it is neither a configured account (prod) nor an ACTIVE account of the organization, by name or 12-digit id.`, ""},
 		{"the organization unreachable", resolvingDirectory{err: errors.New("list the organization's accounts: AccessDenied")}, "",
@@ -195,7 +203,7 @@ func TestCommandAccount(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := New(Options{Command: "/cis", Directory: tc.dir})
-			got, p, ok := b.account(context.Background(), "fix", "x")
+			got, p, ok := b.account(context.Background(), "fix", "x", "4.3")
 			if got != tc.want || ok != (tc.text == "") || p.Text != tc.text || p.Suggestion != tc.suggestion {
 				t.Errorf("account = %q, %+v, %v; want %q, text %q, suggestion %q", got, p, ok, tc.want, tc.text, tc.suggestion)
 			}

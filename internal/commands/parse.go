@@ -50,7 +50,7 @@ func Parse(defs []Def, text string) (Call, error) {
 		if len(args) == maxArgs {
 			break
 		}
-		if a := unmark(f); a != "" {
+		if a := unescape.Replace(unmark(f)); a != "" {
 			args = append(args, a)
 		}
 	}
@@ -66,9 +66,13 @@ func Parse(defs []Def, text string) (Call, error) {
 	return Call{}, &ParseError{Input: fields[0], Suggestion: suggest.Closest(name, names)}
 }
 
+// unescape undoes the escaping Slack applies to a command's text (&, < and > the user typed
+// arrive as entities), once the markup Slack added has been read.
+var unescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
 // splitFields splits text at white space and commas, keeping what is between quotes as one
-// field: straight ones, or the curly ones Slack's clients often type instead (“…”). A quote
-// left open runs to the end.
+// field: straight ones, or the curly ones Slack's clients often type instead (“…”). Any quote
+// opens or closes (quotes do not nest), and a quote left open runs to the end.
 func splitFields(text string) []string {
 	var out []string
 	var cur strings.Builder

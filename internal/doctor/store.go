@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +52,8 @@ func (s Store) Check(ctx context.Context) Check {
 	}
 	if v.CannotMigrate && v.Current < v.Latest {
 		return fail(name, fmt.Sprintf("%s; schema at version %d of %d, and this user may not create tables in its schema, so cisbot run cannot migrate it", detail, v.Current, v.Latest),
-			"grant the user CREATE on the schema (GRANT CREATE ON SCHEMA public TO <user>; PostgreSQL 15 no longer grants it to everyone), or run cisbot once as a user who may")
+			fmt.Sprintf("grant the user CREATE on the schema (GRANT CREATE ON SCHEMA %s TO %s; PostgreSQL 15 no longer grants it on public to every user), or run cisbot once as a user who may",
+				cmp.Or(v.Schema, "<schema>"), cmp.Or(v.User, "<user>")))
 	}
 	switch {
 	case v.Current == 0:

@@ -43,13 +43,15 @@ func TestStoreCheck(t *testing.T) {
 	}
 	migrated(t, store.DriverPostgres, pgCurrent)
 	// A user who may connect but not create tables, as PostgreSQL 15 makes every user but the
-	// database's owner in its public schema.
+	// database's owner in its public schema (and earlier versions do once CREATE is revoked).
 	pgReader, err := cluster.CreateDatabase(ctx, "reader")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openSQL(t, store.DriverPostgres, pgReader).ExecContext(ctx, `CREATE ROLE reader LOGIN`); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{`CREATE ROLE reader LOGIN`, `REVOKE CREATE ON SCHEMA public FROM PUBLIC`} { // the latter PostgreSQL 15's default
+		if _, err := openSQL(t, store.DriverPostgres, pgReader).ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pgReader = strings.Replace(pgReader, "postgres@", "reader@", 1)
 	notDir := filepath.Join(dir, "file")
@@ -95,6 +97,9 @@ func TestStoreCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+	if c := (Store{Driver: store.DriverPostgres, Where: pgReader}).Check(ctx); !strings.Contains(c.Fix, "GRANT CREATE ON SCHEMA public TO reader") {
+		t.Errorf("the fix %q does not name the schema and the user", c.Fix)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
 		t.Errorf("the check created the store's directory (%v)", err)

@@ -19,9 +19,10 @@ type SchemaVersion struct {
 	Current int64 // the newest migration applied; 0 for a database without cisbot's schema yet
 	Latest  int64 // the newest migration this build has
 	Missing bool  // SQLite only: the file does not exist yet
-	// CannotMigrate (PostgreSQL only): the user may not create tables in the schema the
+	// CannotMigrate (PostgreSQL only): User may not create tables in Schema, where the
 	// migrations would, so cisbot run could not apply them.
 	CannotMigrate bool
+	Schema, User  string // PostgreSQL only: the current schema ("" when none is on the search path) and user
 }
 
 // Schema reads how far the store that driver and dsn name is migrated, without migrating it,
@@ -85,13 +86,18 @@ func postgresSchema(ctx context.Context, dsn string) (SchemaVersion, error) {
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
 	}
-	// Nothing here writes; the server makes sure of it.
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	// Nothing here writes, and the server makes sure of it: a read-only transaction, rolled back
+	// (a startup parameter would do too, but poolers such as PgBouncer refuse unknown ones).
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	latest, err := newestMigration(postgresMigrations, "migrations/postgres")
 	if err != nil {
 		return SchemaVersion{}, err
@@ -99,15 +105,19 @@ func postgresSchema(ctx context.Context, dsn string) (SchemaVersion, error) {
 	v := SchemaVersion{Latest: latest}
 	// The version table is looked for as the migrations create it: unqualified, on the search
 	// path; and whether this user may create tables where they would be.
-	var table *string
+	var table, schema *string
 	var create *bool
-	err = conn.QueryRow(ctx, `SELECT to_regclass('goose_db_version')::text, has_schema_privilege(current_schema(), 'CREATE')`).Scan(&table, &create)
+	err = tx.QueryRow(ctx, `SELECT to_regclass('goose_db_version')::text, current_schema(), current_user, has_schema_privilege(current_schema(), 'CREATE')`).
+		Scan(&table, &schema, &v.User, &create)
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
 	}
 	v.CannotMigrate = create == nil || !*create
+	if schema != nil {
+		v.Schema = *schema
+	}
 	if table != nil {
-		if err := conn.QueryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version`).Scan(&v.Current); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version`).Scan(&v.Current); err != nil {
 			return SchemaVersion{}, fmt.Errorf("postgres store %s: read the schema version: %w", shown, err)
 		}
 	}

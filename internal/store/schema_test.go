@@ -2,16 +2,25 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cisbot/cisbot/internal/testutil/pgtest"
+	"github.com/pressly/goose/v3"
 )
 
 // TestSchemaReadsWithoutMigrating: Schema tells a new database, an up-to-date one and one a
 // migration behind apart, and never migrates or creates anything.
 func TestSchemaReadsWithoutMigrating(t *testing.T) {
 	ctx := context.Background()
+	// versions keeps what every driver reports.
+	versions := func(v SchemaVersion) SchemaVersion {
+		return SchemaVersion{Current: v.Current, Latest: v.Latest, Missing: v.Missing, CannotMigrate: v.CannotMigrate}
+	}
 	forEachDriver(t, func(t *testing.T, d testDriver) {
 		latest := int64(latestMigration(t, d.name))
 		db := d.newDB(t)
@@ -21,7 +30,7 @@ func TestSchemaReadsWithoutMigrating(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := SchemaVersion{Latest: latest, Missing: d.name == DriverSQLite}
-			if v != want {
+			if versions(v) != want {
 				t.Errorf("new database: Schema = %+v, want %+v", v, want)
 			}
 		}
@@ -31,8 +40,21 @@ func TestSchemaReadsWithoutMigrating(t *testing.T) {
 			}
 		}
 		d.open(t, db)
-		if v, err := Schema(ctx, d.name, db); err != nil || v != (SchemaVersion{Current: latest, Latest: latest}) {
+		if v, err := Schema(ctx, d.name, db); err != nil || versions(v) != (SchemaVersion{Current: latest, Latest: latest}) {
 			t.Errorf("migrated database: Schema = %+v, %v; want current %d", v, err, latest)
+		}
+	})
+	t.Run("postgres a migration behind, read only", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t)
+		latest := int64(latestMigration(t, DriverPostgres))
+		db := migratePostgresTo(t, dsn, latest-1)
+		v, err := Schema(ctx, DriverPostgres, dsn)
+		if err != nil || versions(v) != (SchemaVersion{Current: latest - 1, Latest: latest}) || v.Schema != "public" || v.User != "postgres" {
+			t.Errorf("Schema = %+v, %v; want current %d of %d, in public as postgres", v, err, latest-1, latest)
+		}
+		var rows int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id = $1`, latest).Scan(&rows); err != nil || rows != 0 {
+			t.Errorf("the latest migration is recorded after Schema (%d rows, %v)", rows, err)
 		}
 	})
 	t.Run("sqlite a migration behind", func(t *testing.T) {
@@ -58,4 +80,27 @@ func TestSchemaReadsWithoutMigrating(t *testing.T) {
 			}
 		}
 	})
+}
+
+// migratePostgresTo applies the PostgreSQL migrations up to version to the database dsn names,
+// and returns a handle on it, closed when the test ends.
+func migratePostgresTo(t *testing.T, dsn string, version int64) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	fsys, err := fs.Sub(postgresMigrations, "migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

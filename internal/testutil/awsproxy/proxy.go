@@ -95,7 +95,8 @@ func (p *Proxy) Watch(f func(body string)) (stop func()) {
 	return func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.watchers = slices.DeleteFunc(p.watchers, func(x *func(string)) bool { return x == w })
+		// A copy: requests under way range over the slice they took.
+		p.watchers = slices.DeleteFunc(slices.Clone(p.watchers), func(x *func(string)) bool { return x == w })
 	}
 }
 
