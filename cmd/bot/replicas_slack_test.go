@@ -35,6 +35,8 @@ const (
 //     told it was decided already;
 //   - a per-minute summary is posted once per tick, both replicas scheduling it.
 //
+// A data race in either replica ends it (the race detector's exit), failing the test.
+//
 // Checked to fail: with replica-b on a database of its own, the Evidence button on it shows no
 // evidence, the redelivered command is answered twice, the approvals apply nothing (the
 // request is not in replica-b's store) and each summary tick is posted twice.
@@ -60,7 +62,12 @@ func TestReplicasSlack(t *testing.T) {
 
 	_, dsn := pgtest.OwnCluster(t)
 	ws := slackfake.New(t, durBotToken)
-	r := newReplicas(t, buildBot(t), ws.APIURL(), func(listen, opsListen string) string {
+	// Under -race the replicas are built with it too: their concurrency is what this test is about.
+	var flags, env []string
+	if raceEnabled {
+		flags, env = []string{"-race"}, []string{"GORACE=halt_on_error=1"}
+	}
+	r := newReplicas(t, buildBot(t, flags...), ws.APIURL(), func(listen, opsListen string) string {
 		return fmt.Sprintf(`accounts:
   - name: prod
     role_arn: %s
@@ -80,7 +87,7 @@ summaries:
     channel: %s
     accounts: [prod]
 `, awsaccount.RoleARN(prod), slackChannel, dsn, replicacheck.Approver, listen, opsListen, prod, slackChannel, summaryChannel)
-	}, "AWS_ENDPOINT_URL="+moto.URL)
+	}, append(env, "AWS_ENDPOINT_URL="+moto.URL)...)
 	r.args = []string{"--log-level", "debug"} // to see the tick claims each replica lost
 	a := r.start(0)
 	waitConnections(t, ws, 1, a)
