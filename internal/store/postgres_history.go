@@ -86,23 +86,13 @@ func (s *Postgres) AccountAudits(ctx context.Context, account string, limit int)
 // racing for one key, the INSERT's conflict check lets one insert; a takeover's condition is
 // checked again on the row as the previous winner left it, so one takes it over.
 func (s *Postgres) ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time, lease time.Duration) (bool, error) {
-	switch {
-	case schedule == "":
-		return false, errors.New("claim tick: empty schedule")
-	case tick.IsZero():
-		return false, fmt.Errorf("claim tick of %q: zero tick", schedule)
-	case owner == "":
-		return false, fmt.Errorf("claim tick of %q: empty owner", schedule)
-	}
-	// Without a lease, no existing claim qualifies (claimed_at is never negative).
-	staleBefore := int64(-1)
-	if lease > 0 {
-		staleBefore = millis(at.Add(-lease))
+	if err := checkClaimTick(schedule, tick, owner); err != nil {
+		return false, err
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO summary_ticks (schedule, tick, owner, claimed_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (schedule, tick) DO UPDATE SET owner = excluded.owner, claimed_at = excluded.claimed_at
 		WHERE summary_ticks.posted_at = 0 AND summary_ticks.error = '' AND summary_ticks.claimed_at < $5`,
-		schedule, millis(tick), owner, millis(at), staleBefore)
+		schedule, millis(tick), owner, millis(at), staleBefore(at, lease))
 	if err != nil {
 		return false, fmt.Errorf("claim tick %s of %q: %w", tick.UTC().Format(time.RFC3339), schedule, err)
 	}
@@ -159,15 +149,8 @@ func (s *Postgres) Thread(ctx context.Context, key, channel string) (string, []b
 
 // SetThread records key's thread in channel, replacing any earlier one.
 func (s *Postgres) SetThread(ctx context.Context, key, channel, ts, state string, first []byte, at time.Time) error {
-	switch {
-	case key == "":
-		return errors.New("set thread: empty key")
-	case channel == "":
-		return fmt.Errorf("set thread %q: empty channel", key)
-	case ts == "":
-		return fmt.Errorf("set thread %q in %q: empty ts", key, channel)
-	case at.IsZero():
-		return fmt.Errorf("set thread %q in %q: zero time", key, channel)
+	if err := checkSetThread(key, channel, ts, at); err != nil {
+		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO threads (key, channel, ts, state, first, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,21 +13,11 @@ import (
 
 // Enqueue stores a message unless its ID is already stored.
 func (s *Postgres) Enqueue(ctx context.Context, it OutboxItem) (added bool, err error) {
-	switch {
-	case it.ID == "":
-		return false, errors.New("enqueue: empty ID")
-	case !validOutboxKind(it.Kind):
-		return false, fmt.Errorf("enqueue %q: invalid kind %q: want one of %s", it.ID, it.Kind, strings.Join(OutboxKinds, ", "))
-	case it.CreatedAt.IsZero():
-		return false, fmt.Errorf("enqueue %q: zero CreatedAt", it.ID)
-	}
-	if it.NextAt.IsZero() {
-		it.NextAt = it.CreatedAt
+	it, err = checkEnqueue(it)
+	if err != nil {
+		return false, err
 	}
 	body := it.Body
-	if body == nil {
-		body = []byte{}
-	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO outbox (id, topic_arn, kind, body, next_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 		it.ID, it.TopicARN, it.Kind, body, millis(it.NextAt), millis(it.CreatedAt))
@@ -42,15 +31,8 @@ func (s *Postgres) Enqueue(ctx context.Context, it OutboxItem) (added bool, err 
 // LOCKED: a replica claiming at the same time skips them instead of waiting, and a row another
 // claim changed meanwhile is checked again against the due condition before it is taken.
 func (s *Postgres) Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]OutboxItem, error) {
-	switch {
-	case owner == "":
-		return nil, errors.New("claim outbox: empty owner")
-	case at.IsZero():
-		return nil, errors.New("claim outbox: zero time")
-	case lease < time.Millisecond:
-		return nil, fmt.Errorf("claim outbox: lease %v: want at least 1ms", lease)
-	case n <= 0:
-		return nil, fmt.Errorf("claim outbox: n %d: want a positive number", n)
+	if err := checkClaim(owner, at, lease, n); err != nil {
+		return nil, err
 	}
 	type claimed struct {
 		it  OutboxItem
@@ -130,11 +112,8 @@ func (s *Postgres) Posting(ctx context.Context, id, owner string, at time.Time) 
 
 // Renew extends owner's live claim on an item to at+lease.
 func (s *Postgres) Renew(ctx context.Context, id, owner string, at time.Time, lease time.Duration) (bool, error) {
-	switch {
-	case at.IsZero():
-		return false, fmt.Errorf("renew the claim on outbox item %q: zero time", id)
-	case lease < time.Millisecond:
-		return false, fmt.Errorf("renew the claim on outbox item %q: lease %v: want at least 1ms", id, lease)
+	if err := checkRenew(id, at, lease); err != nil {
+		return false, err
 	}
 	ok, err := s.release(ctx, id, owner, `UPDATE outbox SET claim_until = $1
 		WHERE id = $2 AND claim_owner = $3 AND claim_until > $4 AND NOT delivered`,

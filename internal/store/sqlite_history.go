@@ -143,23 +143,13 @@ func (s *SQLite) AccountAudits(ctx context.Context, account string, limit int) (
 
 // ClaimTick inserts the claim unless the key exists.
 func (s *SQLite) ClaimTick(ctx context.Context, schedule string, tick time.Time, owner string, at time.Time, lease time.Duration) (bool, error) {
-	switch {
-	case schedule == "":
-		return false, errors.New("claim tick: empty schedule")
-	case tick.IsZero():
-		return false, fmt.Errorf("claim tick of %q: zero tick", schedule)
-	case owner == "":
-		return false, fmt.Errorf("claim tick of %q: empty owner", schedule)
-	}
-	// Without a lease, no existing claim qualifies (claimed_at is never negative).
-	staleBefore := int64(-1)
-	if lease > 0 {
-		staleBefore = millis(at.Add(-lease))
+	if err := checkClaimTick(schedule, tick, owner); err != nil {
+		return false, err
 	}
 	res, err := s.w.ExecContext(ctx, `INSERT INTO summary_ticks (schedule, tick, owner, claimed_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (schedule, tick) DO UPDATE SET owner = excluded.owner, claimed_at = excluded.claimed_at
 		WHERE summary_ticks.posted_at = 0 AND summary_ticks.error = '' AND summary_ticks.claimed_at < ?`,
-		schedule, millis(tick), owner, millis(at), staleBefore)
+		schedule, millis(tick), owner, millis(at), staleBefore(at, lease))
 	if err != nil {
 		return false, fmt.Errorf("claim tick %s of %q: %w", tick.UTC().Format(time.RFC3339), schedule, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -17,21 +16,11 @@ const outboxColumns = `id, topic_arn, kind, body, attempts, next_at, created_at,
 
 // Enqueue stores a message unless its ID is already stored.
 func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) (added bool, err error) {
-	switch {
-	case it.ID == "":
-		return false, errors.New("enqueue: empty ID")
-	case !validOutboxKind(it.Kind):
-		return false, fmt.Errorf("enqueue %q: invalid kind %q: want one of %s", it.ID, it.Kind, strings.Join(OutboxKinds, ", "))
-	case it.CreatedAt.IsZero():
-		return false, fmt.Errorf("enqueue %q: zero CreatedAt", it.ID)
-	}
-	if it.NextAt.IsZero() {
-		it.NextAt = it.CreatedAt
+	it, err = checkEnqueue(it)
+	if err != nil {
+		return false, err
 	}
 	body := it.Body
-	if body == nil {
-		body = []byte{}
-	}
 	res, err := s.w.ExecContext(ctx, `INSERT INTO outbox (id, topic_arn, kind, body, next_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		it.ID, it.TopicARN, it.Kind, body, millis(it.NextAt), millis(it.CreatedAt))
@@ -47,15 +36,8 @@ func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) (added bool, err er
 
 // Claim takes up to n due items for owner until at+lease, in one write transaction.
 func (s *SQLite) Claim(ctx context.Context, owner string, at time.Time, lease time.Duration, n int) ([]OutboxItem, error) {
-	switch {
-	case owner == "":
-		return nil, errors.New("claim outbox: empty owner")
-	case at.IsZero():
-		return nil, errors.New("claim outbox: zero time")
-	case lease < time.Millisecond:
-		return nil, fmt.Errorf("claim outbox: lease %v: want at least 1ms", lease)
-	case n <= 0:
-		return nil, fmt.Errorf("claim outbox: n %d: want a positive number", n)
+	if err := checkClaim(owner, at, lease, n); err != nil {
+		return nil, err
 	}
 	now := millis(at)
 	type claimed struct {
@@ -157,11 +139,8 @@ func (s *SQLite) Posting(ctx context.Context, id, owner string, at time.Time) (b
 
 // Renew extends owner's live claim on an item to at+lease.
 func (s *SQLite) Renew(ctx context.Context, id, owner string, at time.Time, lease time.Duration) (bool, error) {
-	switch {
-	case at.IsZero():
-		return false, fmt.Errorf("renew the claim on outbox item %q: zero time", id)
-	case lease < time.Millisecond:
-		return false, fmt.Errorf("renew the claim on outbox item %q: lease %v: want at least 1ms", id, lease)
+	if err := checkRenew(id, at, lease); err != nil {
+		return false, err
 	}
 	ok, err := s.release(ctx, id, owner, `UPDATE outbox SET claim_until = ?
 		WHERE id = ? AND claim_owner = ? AND claim_until > ? AND delivered = 0`,

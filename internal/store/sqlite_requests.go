@@ -96,15 +96,8 @@ func scanRequest(sc scanner) (Request, error) {
 
 // Transition moves a request from one state to another if, and only if, it is in from.
 func (s *SQLite) Transition(ctx context.Context, id string, from, to State, actor, eventKind, detail string, at time.Time) (ok bool, err error) {
-	switch {
-	case !from.Valid():
-		return false, fmt.Errorf("transition request %q: invalid from state %q", id, from)
-	case !to.Valid():
-		return false, fmt.Errorf("transition request %q: invalid to state %q", id, to)
-	case eventKind == "":
-		return false, fmt.Errorf("transition request %q: empty event kind", id)
-	case at.IsZero():
-		return false, fmt.Errorf("transition request %q: zero time", id)
+	if err := checkTransition(id, from, to, eventKind, at); err != nil {
+		return false, err
 	}
 	decided := eventKind == EventApproved || eventKind == EventRejected
 

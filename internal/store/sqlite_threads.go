@@ -26,15 +26,8 @@ func (s *SQLite) Thread(ctx context.Context, key, channel string) (string, []byt
 
 // SetThread records key's thread in channel, replacing any earlier one.
 func (s *SQLite) SetThread(ctx context.Context, key, channel, ts, state string, first []byte, at time.Time) error {
-	switch {
-	case key == "":
-		return errors.New("set thread: empty key")
-	case channel == "":
-		return fmt.Errorf("set thread %q: empty channel", key)
-	case ts == "":
-		return fmt.Errorf("set thread %q in %q: empty ts", key, channel)
-	case at.IsZero():
-		return fmt.Errorf("set thread %q in %q: zero time", key, channel)
+	if err := checkSetThread(key, channel, ts, at); err != nil {
+		return err
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO threads (key, channel, ts, state, first, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
