@@ -55,6 +55,10 @@ func (s Store) Check(ctx context.Context) Check {
 			fmt.Sprintf("grant the user CREATE on the schema (GRANT CREATE ON SCHEMA %s TO %s; PostgreSQL 15 no longer grants it on public to every user), or run cisbot once as a user who may",
 				cmp.Or(v.Schema, "<schema>"), cmp.Or(v.User, "<user>")))
 	}
+	if v.NotOwner && v.Current < v.Latest {
+		return fail(name, fmt.Sprintf("%s; schema at version %d of %d, and its tables belong to another role than %s, so cisbot run cannot alter them to migrate", detail, v.Current, v.Latest, cmp.Or(v.User, "this user")),
+			"run cisbot as the role that owns the tables (the one that first ran it), or GRANT that role to this user")
+	}
 	switch {
 	case v.Current == 0:
 		return pass(name, detail+"; no schema yet: cisbot run creates it")

@@ -54,6 +54,16 @@ func TestStoreCheck(t *testing.T) {
 		}
 	}
 	pgReader = strings.Replace(pgReader, "postgres@", "reader@", 1)
+	// A user who may create tables but does not own those a migration behind, which later
+	// migrations alter.
+	pgOther, err := cluster.CreateDatabase(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrated(t, store.DriverPostgres, pgOther,
+		`DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`,
+		`CREATE ROLE other LOGIN`, `GRANT CREATE ON SCHEMA public TO other`, `GRANT SELECT ON goose_db_version TO other`)
+	pgOther = strings.Replace(pgOther, "postgres@", "other@", 1)
 	notDir := filepath.Join(dir, "file")
 	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -74,6 +84,7 @@ func TestStoreCheck(t *testing.T) {
 			[]string{"schema at version 99999, newer than this cisbot's"}},
 		{"postgres, a new database", store.DriverPostgres, pgNew, Pass, []string{"PostgreSQL answers; no schema yet: cisbot run creates it"}},
 		{"postgres, current", store.DriverPostgres, pgCurrent, Pass, []string{"PostgreSQL answers; schema at version"}},
+		{"postgres, a user who does not own the tables", store.DriverPostgres, pgOther, Fail, []string{"its tables belong to another role than other, so cisbot run cannot alter them"}},
 		{"postgres, a user who cannot migrate", store.DriverPostgres, pgReader, Fail, []string{"may not create tables in its schema, so cisbot run cannot migrate it"}},
 		{"postgres, down", store.DriverPostgres, "postgres://cisbot:s3cret@127.0.0.1:1/cisbot?connect_timeout=2", Fail, []string{"127.0.0.1:1"}},
 	}

@@ -22,6 +22,9 @@ type SchemaVersion struct {
 	// CannotMigrate (PostgreSQL only): User may not create tables in Schema, where the
 	// migrations would, so cisbot run could not apply them.
 	CannotMigrate bool
+	// NotOwner (PostgreSQL only): User does not own the tables migrated so far (nor is a
+	// member of their owner's role), so cisbot run could not alter them in later migrations.
+	NotOwner bool
 	Schema, User  string // PostgreSQL only: the current schema ("" when none is on the search path) and user
 }
 
@@ -120,6 +123,14 @@ func postgresSchema(ctx context.Context, dsn string) (SchemaVersion, error) {
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version`).Scan(&v.Current); err != nil {
 			return SchemaVersion{}, fmt.Errorf("postgres store %s: read the schema version: %w", shown, err)
 		}
+		// Later migrations alter the tables earlier ones made: only their owner (or a member of
+		// its role) may.
+		var owns bool
+		err := tx.QueryRow(ctx, `SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = $1::regclass`, *table).Scan(&owns)
+		if err != nil {
+			return SchemaVersion{}, fmt.Errorf("postgres store %s: %w", shown, err)
+		}
+		v.NotOwner = !owns
 	}
 	return v, nil
 }
