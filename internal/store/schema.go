@@ -24,8 +24,8 @@ type SchemaVersion struct {
 	CannotMigrate bool
 	// NotOwner (PostgreSQL only): User does not own the tables migrated so far (nor is a
 	// member of their owner's role), so cisbot run could not alter them in later migrations.
-	NotOwner bool
-	Schema, User  string // PostgreSQL only: the current schema ("" when none is on the search path) and user
+	NotOwner     bool
+	Schema, User string // PostgreSQL only: the current schema ("" when none is on the search path) and user
 }
 
 // Schema reads how far the store that driver and dsn name is migrated, without migrating it,
