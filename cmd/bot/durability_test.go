@@ -140,19 +140,7 @@ alerts:
 	waitReady(t, ops, bot2)
 	// SNS retries what was not acknowledged; a message stored but not acknowledged before the
 	// kill is a duplicate now, answered 200 and stored once.
-	var rest [][]byte
-	var restIDs []string
-	for i := range bodies {
-		if !acked[i].Load() {
-			rest, restIDs = append(rest, bodies[i]), append(restIDs, ids[i])
-		}
-	}
-	var acked2 [durMessages]atomic.Bool
-	var nAcked2 atomic.Int64
-	send(t, []string{base}, rest, restIDs, &acked2, &nAcked2, nil)
-	if int(nAcked2.Load()) != len(rest) {
-		t.Fatalf("after the restart %d of %d resent notifications were acknowledged", nAcked2.Load(), len(rest))
-	}
+	resendUnacked(t, []string{base}, bodies, ids, &acked)
 
 	deadline := time.Now().Add(90 * time.Second)
 	for outboxDepth(t, ops) != 0 || len(ws.Messages(durChannel)) < durMessages {
@@ -163,24 +151,7 @@ alerts:
 	}
 	stopBot(t, bot2)
 
-	seen := map[string]int{}
-	for _, m := range ws.Messages(durChannel) {
-		seen[m.EventPayload("message_id")]++
-	}
-	missing, twice := 0, 0
-	for _, id := range ids {
-		switch seen[id] {
-		case 0:
-			missing++
-		case 1:
-		default:
-			twice++
-			t.Errorf("notification %s was posted %d times", id, seen[id])
-		}
-	}
-	if missing > 0 || twice > 0 || len(seen) != durMessages {
-		t.Fatalf("%d notifications missing, %d posted more than once, %d distinct posts; want all %d exactly once", missing, twice, len(seen), durMessages)
-	}
+	checkOnce(t, ws, ids)
 	for _, want := range []string{"took back outbox items held before a restart", "an earlier attempt had posted it"} {
 		if !strings.Contains(bot2.logs(), want) {
 			t.Errorf("the restarted bot never logged %q", want)
@@ -277,6 +248,25 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+}
+
+// resendUnacked sends again, over bases, every notification that was not acknowledged, as SNS
+// retries, and fails the test unless each is acknowledged now.
+func resendUnacked(t *testing.T, bases []string, bodies [][]byte, ids []string, acked *[durMessages]atomic.Bool) {
+	t.Helper()
+	var rest [][]byte
+	var restIDs []string
+	for i := range bodies {
+		if !acked[i].Load() {
+			rest, restIDs = append(rest, bodies[i]), append(restIDs, ids[i])
+		}
+	}
+	var acked2 [durMessages]atomic.Bool
+	var nAcked2 atomic.Int64
+	send(t, bases, rest, restIDs, &acked2, &nAcked2, nil)
+	if int(nAcked2.Load()) != len(rest) {
+		t.Fatalf("after the restart %d of %d resent notifications were acknowledged", nAcked2.Load(), len(rest))
+	}
 }
 
 type bot struct {

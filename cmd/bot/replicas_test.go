@@ -156,19 +156,7 @@ func TestReplicasDurability(t *testing.T) {
 
 	// SNS retries what was not acknowledged, over both replicas once the killed one is back.
 	b2 := r.start(1)
-	var rest [][]byte
-	var restIDs []string
-	for i := range bodies {
-		if !acked[i].Load() {
-			rest, restIDs = append(rest, bodies[i]), append(restIDs, ids[i])
-		}
-	}
-	var acked2 [durMessages]atomic.Bool
-	var nAcked2 atomic.Int64
-	send(t, both, rest, restIDs, &acked2, &nAcked2, nil)
-	if int(nAcked2.Load()) != len(rest) {
-		t.Fatalf("after the restart %d of %d resent notifications were acknowledged", nAcked2.Load(), len(rest))
-	}
+	resendUnacked(t, both, bodies, ids, &acked)
 	waitPosted(t, ws, durMessages, a, b2)
 	for _, ops := range r.ops {
 		for deadline := time.Now().Add(30 * time.Second); outboxDepth(t, ops) != 0; time.Sleep(50 * time.Millisecond) {
