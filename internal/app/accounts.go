@@ -74,21 +74,8 @@ func (a *Accounts) other(ctx context.Context, accountID string) (*accountreader.
 // account, or by asking for the id of those on the base credentials), else the organization
 // role when one is configured.
 func (a *Accounts) SessionFor(ctx context.Context, accountID string) (*awsenv.Session, bool) {
-	for i := range a.cfg.Accounts {
-		acc := &a.cfg.Accounts[i]
-		if roleAccount(acc.RoleARN) == accountID {
-			return a.session(acc), true
-		}
-	}
-	// Accounts on the base credentials: their id is known only by asking.
-	for i := range a.cfg.Accounts {
-		acc := &a.cfg.Accounts[i]
-		if acc.RoleARN != "" {
-			continue
-		}
-		if id, err := a.accountID(ctx, acc); err == nil && id == accountID {
-			return a.session(acc), true
-		}
+	if acc, ok := a.configuredByID(ctx, accountID); ok {
+		return a.session(acc), true
 	}
 	if org := a.cfg.Organization; org != nil {
 		return a.factory.Session(awsenv.Target{Name: accountID, RoleARN: a.orgRole(accountID), ExternalID: org.ExternalID}), true
@@ -96,6 +83,36 @@ func (a *Accounts) SessionFor(ctx context.Context, accountID string) (*awsenv.Se
 	return nil, false
 }
 
+// configuredByID finds the configured account whose id is accountID: by its role's account,
+// then by asking STS about those on the base credentials (once each, then known).
+func (a *Accounts) configuredByID(ctx context.Context, accountID string) (*config.Account, bool) {
+	for i := range a.cfg.Accounts {
+		if acc := &a.cfg.Accounts[i]; roleAccount(acc.RoleARN) == accountID {
+			return acc, true
+		}
+	}
+	for i := range a.cfg.Accounts {
+		acc := &a.cfg.Accounts[i]
+		if acc.RoleARN != "" {
+			continue
+		}
+		if id, err := a.accountID(ctx, acc); err == nil && id == accountID {
+			return acc, true
+		}
+	}
+	return nil, false
+}
+
+// idOf is a configured account's id: its role's account, or, on the base credentials, what
+// STS says (asked once, then known).
+func (a *Accounts) idOf(ctx context.Context, acc *config.Account) (string, error) {
+	if id := roleAccount(acc.RoleARN); id != "" {
+		return id, nil
+	}
+	return a.accountID(ctx, acc)
+}
+
+// accountID asks STS for the id of an account on the base credentials, once.
 func (a *Accounts) accountID(ctx context.Context, acc *config.Account) (string, error) {
 	a.mu.Lock()
 	id, ok := a.ids[acc.Name]
@@ -197,15 +214,8 @@ func (a *Accounts) resolve(ctx context.Context, name string) (resolved, *awsenv.
 		return resolved{acc.Name, a.knownID(acc)}, a.session(acc), nil
 	}
 	if isAccountID(name) {
-		for i := range a.cfg.Accounts {
-			acc := &a.cfg.Accounts[i]
-			id := a.knownID(acc)
-			if id == "" && acc.RoleARN == "" {
-				id, _ = a.accountID(ctx, acc) // on the base credentials: asked once, then known
-			}
-			if id == name {
-				return resolved{acc.Name, name}, a.session(acc), nil
-			}
+		if acc, ok := a.configuredByID(ctx, name); ok {
+			return resolved{acc.Name, name}, a.session(acc), nil
 		}
 	}
 	unknown := &commands.UnknownAccountError{Name: name, Closest: suggest.Closest(name, a.cfg.Names()), Known: a.cfg.Names()}
@@ -339,9 +349,7 @@ func (a *Accounts) listMembers(ctx context.Context) ([]member, error) {
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
 		seen[acc.Name] = true
-		if id := roleAccount(acc.RoleARN); id != "" {
-			covered[id] = true
-		} else if id, err := a.accountID(ctx, acc); err == nil {
+		if id, err := a.idOf(ctx, acc); err == nil {
 			covered[id] = true
 		}
 	}
@@ -395,12 +403,9 @@ func (a *Accounts) AlertChannel(ctx context.Context, accountID string) (string, 
 		if acc.Channel == "" {
 			continue
 		}
-		id := roleAccount(acc.RoleARN)
-		if id == "" {
-			var err error
-			if id, err = a.accountID(ctx, acc); err != nil {
-				return "", fmt.Errorf("account %s (accounts[%d]) has a channel but its account id is unknown: %w", acc.Name, i, err)
-			}
+		id, err := a.idOf(ctx, acc)
+		if err != nil {
+			return "", fmt.Errorf("account %s (accounts[%d]) has a channel but its account id is unknown: %w", acc.Name, i, err)
 		}
 		if id == accountID {
 			return acc.Channel, nil

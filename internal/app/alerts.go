@@ -101,13 +101,10 @@ func (a *Accounts) Knows(ctx context.Context, accountID string) (bool, error) {
 	var errs []error
 	for i := range a.cfg.Accounts {
 		acc := &a.cfg.Accounts[i]
-		id := roleAccount(acc.RoleARN)
-		if id == "" {
-			var err error
-			if id, err = a.accountID(ctx, acc); err != nil {
-				errs = append(errs, fmt.Errorf("account %q: %w", acc.Name, err))
-				continue
-			}
+		id, err := a.idOf(ctx, acc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("account %q: %w", acc.Name, err))
+			continue
 		}
 		if id == accountID {
 			return true, nil
